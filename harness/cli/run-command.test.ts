@@ -1,0 +1,32 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { readRecords } from '../../reports/results-log.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/trustlab.js', import.meta.url));
+
+describe('trustlab run (the main job) against the virtual modem', () => {
+  it('records both foundation cases, writes the report and ends with the summary', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'trustlab-cli-')), 'run');
+    const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'run', '--out', out], {
+      env: { ...process.env, TRUSTLAB_RUN: '', NO_COLOR: '1' },
+      timeout: 120_000,
+    });
+    const records = readRecords(join(out, 'results.jsonl'));
+    const byCase = new Map(records.map((r) => [r.case, r]));
+    expect(byCase.get('anchors::right-ca')?.outcome).toBe('accepted');
+    expect(byCase.get('anchors::right-ca')?.server.publishes).toHaveLength(1);
+    expect(byCase.get('anchors::wrong-ca')?.outcome).toBe('rejected');
+    expect(byCase.get('anchors::wrong-ca')?.server.mqttConnect).toBeNull();
+    for (const r of records) {
+      expect(r.verdicts.rfc5280).toBe('conformant');
+      expect(existsSync(join(out, r.transcriptFile ?? 'missing'))).toBe(true);
+    }
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| anchors::wrong-ca | rejected |');
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe(`  report: ${join(out, 'report.md')}`);
+  }, 150_000);
+});

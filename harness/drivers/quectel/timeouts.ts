@@ -1,0 +1,21 @@
+/**
+ * Bounds for each wait, from the vendor's maximum response times plus a margin for the serial or
+ * TCP link between host and module (a USB-serial bridge or ser2net adds latency the vendor does
+ * not count).
+ */
+const LINK_MARGIN_MS = 700;
+
+export const QUECTEL_TIMEOUTS = {
+  /** Plain commands: 300 ms in the SSL application note. */
+  basic: 300 + LINK_MARGIN_MS,
+  /** AT+QFUPL: the upload's own timeout argument (seconds) bounds the data phase. */
+  uploadTimeoutS: 10,
+  /** +QMTOPEN: network open, DNS and the TLS handshake (negotiatetime defaults to 300 s). */
+  mqttOpen: 120_000,
+  /** +QMTCONN, +QMTPUBEX, +QMTDISC: MQTT packet timeout (5 s) × retries (3) + margin. */
+  mqttPacket: 20_000,
+  /** +QMTCLOSE. */
+  mqttClose: 30_000,
+} as const;
+
+export type QuectelTimeouts = { readonly [K in keyof typeof QUECTEL_TIMEOUTS]: number };

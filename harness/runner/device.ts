@@ -1,0 +1,71 @@
+import type { Duplex } from 'node:stream';
+import { AtEngine } from '../at/engine.ts';
+import { Transcript } from '../at/transcript.ts';
+import type { DeviceIdentity, ModemDriver } from '../drivers/driver.ts';
+import { QuectelDriver } from '../drivers/quectel/driver.ts';
+import { createMemoryPair } from '../transport/memory-pair.ts';
+import { openTransport, parseDeviceAddress } from '../transport/open.ts';
+import { LOOPBACK_NETWORK, type VirtualNetwork } from '../virtual-modem/network.ts';
+import { PERSONALITIES, type PersonalityName } from '../virtual-modem/personality.ts';
+import { VirtualQuectelModem } from '../virtual-modem/quectel/modem.ts';
+
+export const DRIVER_FAMILIES = ['quectel'] as const;
+export type DriverFamily = (typeof DRIVER_FAMILIES)[number];
+
+export interface DeviceRequest {
+  /** Serial path or tcp://host:port; absent starts the built-in virtual modem. */
+  readonly device?: string;
+  readonly driver: DriverFamily;
+  /** Personality of the virtual modem (ignored for real devices). */
+  readonly personality?: PersonalityName;
+  readonly network?: VirtualNetwork;
+}
+
+/** An opened device: its driver, the transcript of everything said to it, and how to let go of it. */
+export interface OpenDevice {
+  readonly label: string;
+  readonly virtual: boolean;
+  readonly driver: ModemDriver;
+  readonly transcript: Transcript;
+  readonly identity: DeviceIdentity;
+  close(): Promise<void>;
+}
+
+function makeDriver(family: DriverFamily, stream: Duplex, transcript: Transcript): ModemDriver {
+  const at = new AtEngine(stream, { transcript });
+  switch (family) {
+    case 'quectel':
+      return new QuectelDriver(at);
+  }
+}
+
+export async function openDevice(request: DeviceRequest): Promise<OpenDevice> {
+  const transcript = new Transcript();
+  let stream: Duplex;
+  let label: string;
+  let stopModem = () => {};
+  if (request.device) {
+    stream = await openTransport(parseDeviceAddress(request.device));
+    label = request.device;
+  } else {
+    const [host, modemSide] = createMemoryPair();
+    const personality = PERSONALITIES[request.personality ?? 'strict'];
+    new VirtualQuectelModem(modemSide, { personality, network: request.network ?? LOOPBACK_NETWORK });
+    stream = host;
+    label = `virtual:${personality.name}`;
+    stopModem = () => modemSide.destroy();
+  }
+  const driver = makeDriver(request.driver, stream, transcript);
+  const identity = await driver.identify();
+  return {
+    label,
+    virtual: !request.device,
+    driver,
+    transcript,
+    identity,
+    async close() {
+      stream.destroy();
+      stopModem();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { TlsAlert } from '../brokers/alerts.ts';
+import type { ClientHelloSummary } from '../brokers/client-hello.ts';
+import type { HandshakeResult } from '../brokers/observation.ts';
+import type { CertSummary } from '../certs/spec.ts';
+import type { CaseOutcome } from '../harness/runner/run-case.ts';
+
+/** What the server saw of the device's connection, flattened for reports. */
+export interface ServerSummary {
+  readonly connections: number;
+  /** SNI from the ClientHello; null when the client sent none or never got that far. */
+  readonly sni: string | null;
+  readonly handshake: HandshakeResult | 'no-connection';
+  readonly clientAlert: TlsAlert | null;
+  readonly negotiated: { readonly version: string; readonly cipher: string } | null;
+  readonly mqttConnect: { readonly clientId: string; readonly protocolLevel: number } | null;
+  readonly publishes: readonly { readonly topic: string; readonly payload: string }[];
+  readonly closedBy: string | null;
+  readonly clientHello: ClientHelloSummary | null;
+}
+
+/**
+ * One line of results.jsonl. Later work adds fields; the ones here keep their names and meaning
+ * because lab scripts read them.
+ */
+export interface CaseRecord {
+  readonly case: string;
+  readonly title: string;
+  /** Device settings and lab parameters the case ran under. */
+  readonly params: Readonly<Record<string, string | number>>;
+  readonly outcome: CaseOutcome;
+  readonly reason: string;
+  /** Profile name → verdict. */
+  readonly verdicts: Readonly<Record<string, string>>;
+  /** Raw result codes and URCs from the device, in order, exactly as received. */
+  readonly codes: readonly string[];
+  readonly server: ServerSummary;
+  readonly device: {
+    readonly label: string;
+    readonly model: string;
+    readonly firmware: string;
+    readonly reached: {
+      readonly tlsOpened: boolean;
+      readonly mqttConnected: boolean;
+      readonly publishAcked: boolean;
+    };
+    readonly error: string | null;
+    readonly healthy: boolean;
+  };
+  readonly certs: { readonly anchors: readonly CertSummary[]; readonly served: readonly CertSummary[] };
+  /** Path of the AT transcript, relative to the run folder. */
+  readonly transcriptFile: string | null;
+  readonly startedAt: string;
+  readonly endedAt: string;
+}

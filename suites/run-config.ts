@@ -1,0 +1,29 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DriverFamily } from '../harness/runner/device.ts';
+import type { LabNetwork } from '../harness/runner/run-case.ts';
+import type { PersonalityName } from '../harness/virtual-modem/personality.ts';
+
+/** What a run is pointed at. The CLI passes it to the suite through the TRUSTLAB_RUN variable. */
+export interface RunConfig {
+  readonly device?: string;
+  readonly driver: DriverFamily;
+  readonly personality: PersonalityName;
+  readonly outDir: string;
+  readonly lab: LabNetwork;
+}
+
+export const RUN_CONFIG_VARIABLE = 'TRUSTLAB_RUN';
+
+/** The run the CLI asked for, or the default: the virtual modem, loopback, a fresh temporary folder. */
+export function runConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RunConfig {
+  const given = env[RUN_CONFIG_VARIABLE];
+  if (given) return JSON.parse(given) as RunConfig;
+  return {
+    driver: 'quectel',
+    personality: 'strict',
+    outDir: mkdtempSync(join(tmpdir(), 'trustlab-run-')),
+    lab: { dialHost: '127.0.0.1', listenHost: '127.0.0.1' },
+  };
+}

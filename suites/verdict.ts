@@ -1,0 +1,28 @@
+import type { CaseOutcome } from '../harness/runner/run-case.ts';
+import type { Expectation } from './profiles.ts';
+
+/**
+ * - conformant: did what the profile says.
+ * - lenient: accepted what the profile rejects (a security finding).
+ * - strict: rejected what the profile accepts (an interoperability finding).
+ * - inconclusive / blocked / skipped: no TLS verdict could be formed.
+ */
+export type Verdict =
+  | 'conformant'
+  | 'lenient'
+  | 'strict'
+  | 'inconclusive'
+  | 'blocked'
+  | 'skipped'
+  | 'control-failed';
+
+export function judge(outcome: CaseOutcome, expected: Expectation): Verdict {
+  switch (outcome) {
+    case 'accepted':
+      return expected === 'accept' ? 'conformant' : 'lenient';
+    case 'rejected':
+      return expected === 'reject' ? 'conformant' : 'strict';
+    default:
+      return outcome;
+  }
+}

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['**/*.test.ts', 'suites/**/*.suite.ts'],
+    exclude: ['node_modules/**', 'reports/out/**'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
