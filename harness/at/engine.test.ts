@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryPair } from '../transport/memory-pair.ts';
 import { AtEngine, responsePrefixOf } from './engine.ts';
-import { AtLinkError, AtTimeoutError, AtUnexpectedUrcError } from './errors.ts';
+import { AtDesyncError, AtLinkError, AtTimeoutError, AtUnexpectedUrcError } from './errors.ts';
 import { Transcript } from './transcript.ts';
 
 /** A reply that opens a data phase: the prompt, then exactly `size` raw bytes, then the answer. */
@@ -12,7 +12,10 @@ interface DataReply {
 }
 
 /** A scripted device: for each command line it receives, writes the scripted reply. */
-function scripted(replies: Record<string, string | DataReply>) {
+function scripted(
+  replies: Record<string, string | DataReply>,
+  engineOptions: { resyncTimeoutMs?: number } = {},
+) {
   const [host, device] = createMemoryPair();
   let line = '';
   let data: { reply: DataReply; got: string } | null = null;
@@ -40,7 +43,11 @@ function scripted(replies: Record<string, string | DataReply>) {
     }
   });
   const transcript = new Transcript();
-  return { at: new AtEngine(host, { transcript, defaultTimeoutMs: 200 }), device, transcript };
+  return {
+    at: new AtEngine(host, { transcript, defaultTimeoutMs: 200, ...engineOptions }),
+    device,
+    transcript,
+  };
 }
 
 describe('AtEngine', () => {
@@ -137,5 +144,147 @@ describe('AtEngine', () => {
     expect(responsePrefixOf('AT#XSOCKET=1,1,0')).toBe('#XSOCKET:');
     expect(responsePrefixOf('AT%CMNG=1')).toBe('%CMNG:');
     expect(responsePrefixOf('ATI')).toBeNull();
+  });
+
+  it('parses the real BG96 upload shape: CONNECT, then +QFUPL: 1267,f5f among blank lines', async () => {
+    const { at } = scripted({
+      'AT+QFUPL="rootCA.pem",4,100': {
+        prompt: 'AT+QFUPL="rootCA.pem",4,100\r\r\nCONNECT\r\n',
+        size: 4,
+        answer: () => '\r\n\r\n+QFUPL: 1267,f5f\r\n\r\n\r\nOK\r\n',
+      },
+    });
+    const r = await at.commandWithData('AT+QFUPL="rootCA.pem",4,100', Buffer.from('abcd'), {
+      prompt: 'CONNECT',
+    });
+    expect(r).toMatchObject({ final: 'OK', ok: true, lines: ['+QFUPL: 1267,f5f'] });
+  });
+
+  it('routes boot URCs (RDY, APP RDY) away from answers and keeps +CPIN: READY as the answer to AT+CPIN?', async () => {
+    // Shape of Azure/embedded-wireless-framework#31: APP RDY arrives inside the AT+CPIN? answer.
+    const { at } = scripted({
+      AT: '\r\nRDY\r\nAT\r\r\nOK\r\n',
+      'AT+CPIN?': '\r\nAPP RDY\r\n\r\n+CPIN: READY\r\n\r\nOK\r\n',
+    });
+    expect((await at.command('AT')).lines).toEqual([]);
+    expect((await at.command('AT+CPIN?')).lines).toEqual(['+CPIN: READY']);
+    await expect(at.waitForUrc(/^RDY$/, { timeoutMs: 50 })).resolves.toBe('RDY');
+    await expect(at.waitForUrc(/^APP RDY$/, { timeoutMs: 50 })).resolves.toBe('APP RDY');
+  });
+
+  it('takes a +QMTOPEN: line before OK of the write form as the URC, but as the answer of the read form', async () => {
+    const { at } = scripted({
+      'AT+QMTOPEN=0,"h",1': '\r\n+QMTOPEN: 0,5\r\n\r\nOK\r\n',
+      'AT+QMTOPEN?': '\r\n+QMTOPEN: 0,"h",1\r\n\r\nOK\r\n',
+    });
+    expect((await at.command('AT+QMTOPEN=0,"h",1')).lines).toEqual([]);
+    expect((await at.command('AT+QMTOPEN?')).lines).toEqual(['+QMTOPEN: 0,"h",1']);
+    await expect(at.waitForUrc(/^\+QMTOPEN: 0,-?\d+$/, { timeoutMs: 50 })).resolves.toBe('+QMTOPEN: 0,5');
+  });
+
+  it('keeps %CMNG list lines as answers and #XMQTTEVT after OK as a URC', async () => {
+    const { at } = scripted({
+      'AT%CMNG=1':
+        '\r\n%CMNG: 16842753,0,"2C43952EE9E000FF2ACC4E2ED0897C0A72AD5FA72C3D934E81741CBD54F05BD1"\r\n\r\nOK\r\n',
+      'AT#XMQTTCON=1,"","","127.0.0.1",8883,700': '\r\nOK\r\n\r\n#XMQTTEVT: 0,0\r\n',
+    });
+    expect((await at.command('AT%CMNG=1')).lines).toHaveLength(1);
+    expect((await at.command('AT#XMQTTCON=1,"","","127.0.0.1",8883,700')).lines).toEqual([]);
+    await expect(at.waitForUrc(/^#XMQTTEVT: 0,/, { timeoutMs: 50 })).resolves.toBe('#XMQTTEVT: 0,0');
+  });
+
+  it('joins a line and its CR LF split over chunks, one byte at a time', async () => {
+    const { at, device } = scripted({});
+    const pending = at.command('AT+CGSN');
+    for (const c of '\r\n866123456789012\r\n\r\nOK\r\n') device.write(c);
+    await expect(pending).resolves.toMatchObject({ ok: true, lines: ['866123456789012'] });
+  });
+
+  it('ends a send with SEND OK / SEND FAIL when told those are its final results', async () => {
+    const { at } = scripted({
+      'AT+QSSLSEND=4,2': { prompt: '\r\n> ', size: 2, answer: () => '\r\nSEND FAIL\r\n' },
+    });
+    const r = await at.commandWithData('AT+QSSLSEND=4,2', Buffer.from('hi'), {
+      prompt: '>',
+      extraFinals: { 'SEND OK': true, 'SEND FAIL': false },
+    });
+    expect(r).toMatchObject({ final: 'SEND FAIL', ok: false });
+  });
+
+  it('takes announced raw bytes verbatim, CR LF and "OK" inside them included, even split mid line end', async () => {
+    const { at, device } = scripted({});
+    const pending = at.command('AT+QSSLRECV=4,1500', { rawDataAfter: /^\+QSSLRECV: (\d+)$/ });
+    const data = 'a\r\nOK\r\nz';
+    device.write('\r\n+QSSLRECV: 8\r');
+    device.write(`\n${data.slice(0, 3)}`);
+    device.write(`${data.slice(3)}\r\n\r\nOK\r\n`);
+    const r = await pending;
+    expect(r.ok).toBe(true);
+    expect(r.data?.toString('latin1')).toBe(data);
+  });
+
+  it("never takes a late answer as the next command's answer", async () => {
+    const { at, device, transcript } = scripted({});
+    await expect(at.command('AT+QSSLCFG="sni",1', { timeoutMs: 30 })).rejects.toBeInstanceOf(AtTimeoutError);
+    const next = at.command('AT+CGSN', { timeoutMs: 300 });
+    // The late answer to the abandoned command arrives after the timeout, before the next command is sent.
+    device.write('\r\n+QSSLCFG: "sni",1,0\r\n\r\nERROR\r\n');
+    await new Promise((r) => setTimeout(r, 20));
+    device.write('\r\n866123456789012\r\n\r\nOK\r\n');
+    await expect(next).resolves.toMatchObject({ ok: true, lines: ['866123456789012'] });
+    const notes = transcript
+      .since(0)
+      .filter((e) => e.dir === 'note')
+      .map((e) => e.data);
+    expect(notes.some((n) => n.includes('late answer to abandoned AT+QSSLCFG="sni",1: ERROR'))).toBe(true);
+    // AT+CGSN was sent only after the late answer.
+    const tx = transcript
+      .since(0)
+      .filter((e) => e.dir === 'tx')
+      .map((e) => e.data);
+    expect(tx).toEqual(['AT+QSSLCFG="sni",1\r', 'AT+CGSN\r']);
+  });
+
+  it('probes with AT when the abandoned command never answers, then carries on', async () => {
+    const { at, transcript } = scripted(
+      { AT: '\r\nOK\r\n', 'AT+CGSN': '\r\n866123456789012\r\n\r\nOK\r\n' },
+      {
+        resyncTimeoutMs: 60,
+      },
+    );
+    await expect(at.command('AT+LOST', { timeoutMs: 30 })).rejects.toBeInstanceOf(AtTimeoutError);
+    await expect(at.command('AT+CGSN')).resolves.toMatchObject({ lines: ['866123456789012'] });
+    const tx = transcript
+      .since(0)
+      .filter((e) => e.dir === 'tx')
+      .map((e) => e.data);
+    expect(tx).toEqual(['AT+LOST\r', 'AT\r', 'AT+CGSN\r']);
+  });
+
+  it('fails with AtDesyncError, bounded, when the device answers nothing at all after a timeout', async () => {
+    const { at } = scripted({}, { resyncTimeoutMs: 40 });
+    await expect(at.command('AT+LOST', { timeoutMs: 30 })).rejects.toBeInstanceOf(AtTimeoutError);
+    await expect(at.command('AT')).rejects.toBeInstanceOf(AtDesyncError);
+    await expect(at.command('AT')).rejects.toBeInstanceOf(AtDesyncError);
+  });
+
+  it('fails a pending URC wait at once when a not-matching URC came before the wait began', async () => {
+    const { at, device } = scripted({});
+    device.write('\r\n+QMTSTAT: 1,1\r\n');
+    await new Promise((r) => setTimeout(r, 10));
+    await expect(
+      at.waitForUrc(/^\+QMTCONN: 1,/, { timeoutMs: 1000, failOn: /^\+QMTSTAT: 1,/ }),
+    ).rejects.toBeInstanceOf(AtUnexpectedUrcError);
+  });
+
+  it('survives a URC listener that throws', async () => {
+    const { at, device } = scripted({ AT: '\r\n+QIURC: "pdpdeact",1\r\n\r\nOK\r\n' });
+    at.onUrc(() => {
+      throw new Error('listener bug');
+    });
+    await expect(at.command('AT')).resolves.toMatchObject({ ok: true });
+    device.write('\r\nRDY\r\n');
+    await expect(at.waitForUrc(/^RDY$/, { timeoutMs: 50 })).resolves.toBe('RDY');
+    await expect(at.waitForUrc(/^\+QIURC: "pdpdeact"/, { timeoutMs: 50 })).resolves.toContain('pdpdeact');
   });
 });

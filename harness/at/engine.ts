@@ -1,5 +1,11 @@
 import type { Duplex } from 'node:stream';
-import { AtCommandError, AtLinkError, AtTimeoutError, AtUnexpectedUrcError } from './errors.ts';
+import {
+  AtCommandError,
+  AtDesyncError,
+  AtLinkError,
+  AtTimeoutError,
+  AtUnexpectedUrcError,
+} from './errors.ts';
 import type { Transcript } from './transcript.ts';
 
 export interface AtResponse {
@@ -9,11 +15,24 @@ export interface AtResponse {
   readonly ok: boolean;
   /** Information lines of this command, in order. */
   readonly lines: string[];
+  /** Raw bytes announced by an information line (see `rawDataAfter`), e.g. the data of AT+QSSLRECV. */
+  readonly data?: Buffer;
 }
 
 export interface CommandOptions {
   /** The vendor's maximum response time for this command. */
   readonly timeoutMs?: number;
+  /**
+   * Further lines that end this command, and whether each means success; e.g. AT+QSSLSEND ends in
+   * `SEND OK` or `SEND FAIL`.
+   */
+  readonly extraFinals?: Readonly<Record<string, boolean>>;
+  /**
+   * An information line announcing raw bytes: group 1 is the byte count, and exactly that many bytes
+   * after the line's end are taken verbatim (they may contain CR, LF or anything else), e.g.
+   * `/^\+QSSLRECV: (\d+)$/`.
+   */
+  readonly rawDataAfter?: RegExp;
 }
 
 export interface DataCommandOptions extends CommandOptions {
@@ -32,14 +51,24 @@ export interface AtEngineOptions {
   readonly defaultTimeoutMs?: number;
   /** Line starts that are always unsolicited unless they answer the command in progress. */
   readonly urcPrefixes?: readonly string[];
+  /**
+   * After a command timed out: how long the next command waits for the late answer, and then for
+   * the answer to the `AT` probe sent to get back in step. Default: 2 × defaultTimeoutMs, at least 1 s.
+   */
+  readonly resyncTimeoutMs?: number;
+  /** After the probe's answer: how long to watch for one more final result before trusting the link. */
+  readonly resyncSettleMs?: number;
 }
 
 /** URCs of the dialects TrustLab speaks; a line starting with one is never taken as another command's answer. */
 export const DEFAULT_URC_PREFIXES = [
   'RDY',
   'APP RDY',
+  'POWERED DOWN',
+  '+CPIN:',
   '+QIND:',
   '+QIURC:',
+  '+QIOPEN:',
   '+QMTOPEN:',
   '+QMTCONN:',
   '+QMTPUB:',
@@ -48,23 +77,37 @@ export const DEFAULT_URC_PREFIXES = [
   '+QMTCLOSE:',
   '+QMTSTAT:',
   '+QMTRECV:',
+  '+QMTPING:',
   '+QSSLOPEN:',
   '+QSSLURC:',
   '+CEREG:',
+  '+CGEV:',
   '+CSCON:',
+  '%MDMEV:',
+  '%XMODEMSLEEP:',
   '#XMQTTEVT:',
   '#XMQTTMSG:',
+  '#XSOCKET:',
+  '#XCONNECT:',
+  'Ready',
 ] as const;
 
 const FINAL_RESULT = /^(OK|ERROR|NO CARRIER|\+CME ERROR:.*|\+CMS ERROR:.*)$/;
 const LAST_BYTES_KEPT = 256;
 const BACKLOG_LIMIT = 256;
+/** A line longer than this is garbage (or a lost line end): it is cut and noted, never buffered forever. */
+const MAX_LINE = 16 * 1024;
 
 interface PendingCommand {
   readonly command: string;
   readonly responsePrefix: string | null;
+  /** Read (`AT+X?`) or test (`AT+X=?`) form: its answer may start with a URC prefix. */
+  readonly queries: boolean;
   readonly lines: string[];
   readonly prompt: DataCommandOptions['prompt'] | null;
+  readonly extraFinals: Readonly<Record<string, boolean>>;
+  readonly rawDataAfter: RegExp | undefined;
+  data: Buffer | undefined;
   onPrompt: (() => void) | null;
   readonly resolve: (r: AtResponse) => void;
   readonly reject: (e: Error) => void;
@@ -77,6 +120,13 @@ interface UrcWaiter {
   readonly reject: (e: Error) => void;
 }
 
+/** Raw bytes being taken verbatim after a length-announcing line. */
+interface RawRead {
+  remaining: number;
+  readonly chunks: string[];
+  readonly pending: PendingCommand;
+}
+
 /** `AT+QSSLCFG="sni",1` → `+QSSLCFG:`; `AT#XSOCKET=1` → `#XSOCKET:`; `ATI` → null. */
 export function responsePrefixOf(command: string): string | null {
   const m = /^AT([+#%$][A-Z0-9_]+)/i.exec(command);
@@ -87,15 +137,29 @@ export function responsePrefixOf(command: string): string | null {
  * Speaks AT over any byte stream: one command at a time, final result codes, information lines,
  * `>` and CONNECT data prompts, and URCs routed to whoever waits for them even when they came
  * before the wait began. Every wait is bounded.
+ *
+ * A late answer never answers the wrong command: a command that timed out is *abandoned*, and the
+ * next command is held until the abandoned one's final result arrives (it is recorded in the
+ * transcript as a late answer and dropped) or, failing that, until a plain `AT` probe is answered
+ * and the line has stayed quiet for a moment. If even the probe gets no answer, the command fails
+ * with AtDesyncError; the next one tries again, each attempt bounded.
  */
 export class AtEngine {
   readonly #stream: Duplex;
   readonly #transcript: Transcript;
   readonly #defaultTimeoutMs: number;
   readonly #urcPrefixes: readonly string[];
+  readonly #resyncTimeoutMs: number;
+  readonly #resyncSettleMs: number;
   #partial = '';
+  #skipLf = false;
+  #raw: RawRead | null = null;
   #lastBytes = '';
   #pending: PendingCommand | null = null;
+  /** The command that timed out and whose answer may still come. */
+  #abandoned: string | null = null;
+  /** Receives final results while no command is pending (late answers, the resync probe's answer). */
+  #strayFinal: ((line: string | null) => void) | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #waiters: UrcWaiter[] = [];
   readonly #backlog: string[] = [];
@@ -107,7 +171,9 @@ export class AtEngine {
     this.#transcript = options.transcript;
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 300;
     this.#urcPrefixes = options.urcPrefixes ?? DEFAULT_URC_PREFIXES;
-    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.#resyncTimeoutMs = options.resyncTimeoutMs ?? Math.max(1_000, 2 * this.#defaultTimeoutMs);
+    this.#resyncSettleMs = options.resyncSettleMs ?? 100;
+    stream.on('data', (chunk: Buffer | string) => this.#onData(chunk));
     // No more answers can come once the device side has ended, even if our side is still open.
     stream.on('end', () => this.#fail(new AtLinkError('stream ended')));
     stream.on('close', () => this.#fail(new AtLinkError('stream closed')));
@@ -118,9 +184,19 @@ export class AtEngine {
     return this.#transcript;
   }
 
+  /** The last bytes the device sent, for error reports. */
+  get lastBytes(): string {
+    return this.#lastBytes;
+  }
+
+  /** Whether the link is gone; every later command and wait rejects at once. */
+  get closed(): boolean {
+    return this.#closed !== null;
+  }
+
   /** Sends a command and resolves with its final result; ERROR resolves too, with `ok: false`. */
   command(command: string, options: CommandOptions = {}): Promise<AtResponse> {
-    return this.#enqueue(command, null, null, options.timeoutMs);
+    return this.#enqueue(command, null, null, options);
   }
 
   /** Like `command`, but rejects unless the final result is OK. */
@@ -132,10 +208,13 @@ export class AtEngine {
 
   /** A command that opens a data phase: after the prompt the payload is written verbatim. */
   commandWithData(command: string, payload: Buffer, options: DataCommandOptions): Promise<AtResponse> {
-    return this.#enqueue(command, options.prompt, payload, options.timeoutMs);
+    return this.#enqueue(command, options.prompt, payload, options);
   }
 
-  /** Waits for a URC matching `match`; one that arrived earlier and was not taken counts. */
+  /**
+   * Waits for a URC matching `match`; one that arrived earlier and was not taken counts. With
+   * `failOn`, a matching URC (earlier or now) ends the wait at once with AtUnexpectedUrcError.
+   */
   waitForUrc(match: RegExp, options: UrcWaitOptions): Promise<string> {
     const what = `waiting for URC ${match}`;
     const fromBacklog = this.#backlog.findIndex((l) => match.test(l) || options.failOn?.test(l));
@@ -180,9 +259,12 @@ export class AtEngine {
     command: string,
     prompt: PendingCommand['prompt'],
     payload: Buffer | null,
-    timeoutMs = this.#defaultTimeoutMs,
+    options: CommandOptions,
   ): Promise<AtResponse> {
-    const run = () => this.#run(command, prompt, payload, timeoutMs);
+    const run = async () => {
+      if (this.#abandoned !== null) await this.#resync();
+      return this.#run(command, prompt, payload, options);
+    };
     const result = this.#queue.then(run, run);
     this.#queue = result.catch(() => {});
     return result;
@@ -192,19 +274,28 @@ export class AtEngine {
     command: string,
     prompt: PendingCommand['prompt'],
     payload: Buffer | null,
-    timeoutMs: number,
+    options: CommandOptions,
   ): Promise<AtResponse> {
     if (this.#closed) return Promise.reject(this.#closed);
+    const timeoutMs = options.timeoutMs ?? this.#defaultTimeoutMs;
     return new Promise<AtResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
+        if (this.#pending !== pending) return;
         this.#pending = null;
+        this.#raw = null;
+        this.#abandoned = command;
+        this.#transcript.record('note', `timeout after ${timeoutMs} ms: ${command} abandoned`);
         reject(new AtTimeoutError(command, timeoutMs, this.#lastBytes));
       }, timeoutMs);
-      this.#pending = {
+      const pending: PendingCommand = {
         command,
         responsePrefix: responsePrefixOf(command),
+        queries: /\?$/.test(command),
         lines: [],
         prompt,
+        extraFinals: options.extraFinals ?? {},
+        rawDataAfter: options.rawDataAfter,
+        data: undefined,
         onPrompt:
           payload === null
             ? null
@@ -221,22 +312,98 @@ export class AtEngine {
           reject(e);
         },
       };
-      const line = `${command}\r`;
-      this.#transcript.record('tx', line);
-      this.#stream.write(line);
+      this.#pending = pending;
+      this.#send(`${command}\r`);
     });
   }
 
-  #onData(chunk: Buffer): void {
-    const text = chunk.toString('latin1');
+  #send(text: string): void {
+    this.#transcript.record('tx', text);
+    this.#stream.write(text);
+  }
+
+  /** Gets back in step after a timeout; see the class comment. */
+  async #resync(): Promise<void> {
+    const abandoned = this.#abandoned ?? '';
+    await this.#nextStrayFinal(this.#resyncTimeoutMs, () => {});
+    if (this.#closed) throw this.#closed;
+    if (this.#abandoned === null) return; // the late answer came (now or before this command)
+    this.#transcript.record('note', `no late answer to ${abandoned}; probing with AT`);
+    const probe = await this.#nextStrayFinal(this.#resyncTimeoutMs, () => this.#send('AT\r'));
+    if (this.#closed) throw this.#closed;
+    if (probe === null) throw new AtDesyncError(abandoned, this.#lastBytes);
+    // If the abandoned command answered first, the probe's own answer is still to come.
+    await this.#nextStrayFinal(this.#resyncSettleMs, () => {});
+    this.#abandoned = null;
+  }
+
+  /**
+   * The next final result that arrives while no command is pending, or null after `ms`. `start` runs
+   * once the taker is in place, so an answer that comes synchronously is not missed.
+   */
+  #nextStrayFinal(ms: number, start: () => void): Promise<string | null> {
+    if (this.#closed) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#strayFinal = null;
+        resolve(null);
+      }, ms);
+      this.#strayFinal = (line) => {
+        clearTimeout(timer);
+        this.#strayFinal = null;
+        resolve(line);
+      };
+      start();
+    });
+  }
+
+  #onData(chunk: Buffer | string): void {
+    const text = typeof chunk === 'string' ? chunk : chunk.toString('latin1');
     this.#transcript.record('rx', text);
     this.#lastBytes = (this.#lastBytes + text).slice(-LAST_BYTES_KEPT);
-    this.#partial += text;
-    const parts = this.#partial.split(/\r\n|\r|\n/);
-    this.#partial = parts.pop() ?? '';
-    for (const raw of parts) {
-      const line = raw.trim();
+    let rest = text;
+    while (rest.length > 0) {
+      if (this.#skipLf) {
+        this.#skipLf = false;
+        if (rest[0] === '\n') {
+          rest = rest.slice(1);
+          continue;
+        }
+      }
+      const raw = this.#raw;
+      if (raw) {
+        const take = rest.slice(0, raw.remaining);
+        raw.chunks.push(take);
+        raw.remaining -= take.length;
+        rest = rest.slice(take.length);
+        if (raw.remaining === 0) {
+          this.#raw = null;
+          raw.pending.data = Buffer.from(raw.chunks.join(''), 'latin1');
+        }
+        continue;
+      }
+      const end = rest.search(/[\r\n]/);
+      if (end < 0) {
+        this.#partial += rest;
+        rest = '';
+        break;
+      }
+      const text_line = this.#partial + rest.slice(0, end);
+      this.#partial = '';
+      // A CR LF pair is one line end; when the LF is in the next chunk it is skipped there.
+      if (rest[end] === '\r') {
+        if (end + 1 < rest.length) rest = rest.slice(rest[end + 1] === '\n' ? end + 2 : end + 1);
+        else {
+          rest = '';
+          this.#skipLf = true;
+        }
+      } else rest = rest.slice(end + 1);
+      const line = text_line.trim();
       if (line !== '') this.#onLine(line);
+    }
+    if (this.#partial.length > MAX_LINE) {
+      this.#transcript.record('note', `discarded ${this.#partial.length} bytes without a line end`);
+      this.#partial = '';
     }
     // The `>` prompt comes without a line end.
     const pending = this.#pending;
@@ -256,25 +423,54 @@ export class AtEngine {
     const pending = this.#pending;
     if (pending) {
       if (line === pending.command) return; // echo
-      if (FINAL_RESULT.test(line)) {
+      const extra = pending.extraFinals[line];
+      if (FINAL_RESULT.test(line) || extra !== undefined) {
         this.#pending = null;
-        pending.resolve({ command: pending.command, final: line, ok: line === 'OK', lines: pending.lines });
+        pending.resolve({
+          command: pending.command,
+          final: line,
+          ok: line === 'OK' || extra === true,
+          lines: pending.lines,
+          ...(pending.data ? { data: pending.data } : {}),
+        });
         return;
       }
       if (pending.prompt === 'CONNECT' && line === 'CONNECT' && pending.onPrompt) {
         this.#firePrompt(pending);
         return;
       }
-      const answersPending = pending.responsePrefix !== null && line.startsWith(pending.responsePrefix);
-      if (answersPending || !this.#isUrc(line)) {
+      if (this.#answersPending(pending, line)) {
         pending.lines.push(line);
+        const size = pending.rawDataAfter?.exec(line)?.[1];
+        if (size !== undefined && Number(size) > 0) {
+          this.#raw = { remaining: Number(size), chunks: [], pending };
+        }
         return;
       }
     } else if (FINAL_RESULT.test(line)) {
-      this.#transcript.record('note', `stray final result with no command pending: ${line}`);
+      const taker = this.#strayFinal;
+      if (this.#abandoned !== null) {
+        this.#transcript.record('note', `late answer to abandoned ${this.#abandoned}: ${line}`);
+        this.#abandoned = null;
+      } else {
+        this.#transcript.record('note', `final result with no command pending: ${line}`);
+      }
+      taker?.(line);
+      return;
+    } else if (this.#abandoned !== null && !this.#isUrc(line)) {
+      this.#transcript.record('note', `late line for abandoned ${this.#abandoned}: ${line}`);
       return;
     }
     this.#onUrcLine(line);
+  }
+
+  /**
+   * Whether a line belongs to the pending command. A line with a URC prefix answers only the read or
+   * test form of that same command (`AT+QMTOPEN?`); after a write (`AT+QMTOPEN=…`) it is the URC.
+   */
+  #answersPending(pending: PendingCommand, line: string): boolean {
+    if (!this.#isUrc(line)) return true;
+    return pending.queries && pending.responsePrefix !== null && line.startsWith(pending.responsePrefix);
   }
 
   #isUrc(line: string): boolean {
@@ -282,7 +478,13 @@ export class AtEngine {
   }
 
   #onUrcLine(line: string): void {
-    for (const listener of this.#listeners) listener(line);
+    for (const listener of this.#listeners) {
+      try {
+        listener(line);
+      } catch (err) {
+        this.#transcript.record('note', `URC listener failed on ${line}: ${(err as Error).message}`);
+      }
+    }
     const waiter = this.#waiters.find((w) => w.match.test(line) || w.failOn?.test(line));
     if (!waiter) {
       this.#backlog.push(line);
@@ -304,6 +506,7 @@ export class AtEngine {
     this.#closed = error;
     this.#pending?.reject(error);
     this.#pending = null;
+    this.#strayFinal?.(null);
     for (const w of this.#waiters.splice(0)) w.reject(error);
   }
 }

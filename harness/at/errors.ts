@@ -18,6 +18,22 @@ export class AtLinkError extends Error {
   }
 }
 
+/**
+ * A command timed out earlier and the device could not be brought back in step (no late answer and
+ * no answer to a plain `AT` either), so no later answer can be trusted to belong to its command.
+ */
+export class AtDesyncError extends Error {
+  constructor(
+    readonly abandoned: string,
+    readonly lastBytes: string,
+  ) {
+    super(
+      `device out of step after ${abandoned} timed out: no late answer and no answer to AT; last bytes received: ${JSON.stringify(lastBytes)}`,
+    );
+    this.name = 'AtDesyncError';
+  }
+}
+
 /** A URC that a waiter was told to fail on arrived first. */
 export class AtUnexpectedUrcError extends Error {
   constructor(
@@ -38,4 +54,9 @@ export class AtCommandError extends Error {
     super(`${command} -> ${final}`);
     this.name = 'AtCommandError';
   }
+}
+
+/** Errors after which the device cannot be trusted to be in a known state: it did not answer. */
+export function isLinkFault(err: unknown): boolean {
+  return err instanceof AtTimeoutError || err instanceof AtLinkError || err instanceof AtDesyncError;
 }
