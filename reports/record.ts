@@ -49,6 +49,15 @@ export interface CaseRecord {
   readonly certs: { readonly anchors: readonly CertSummary[]; readonly served: readonly CertSummary[] };
   /** Path of the AT transcript, relative to the run folder. */
   readonly transcriptFile: string | null;
+  /** Path of the case's PEM bundle (anchors given to the device, then the chain served), relative to the run folder. */
+  readonly pemFile?: string | null;
+  /** What the device was told to send, so the broker's record can be checked against it later. */
+  readonly mqtt?: { readonly clientId: string; readonly topic: string; readonly payload: string };
+  /**
+   * Reference clients run against the same endpoint (suites/ fills it in). Rendered as given: an
+   * array of objects, one per client, e.g. `{ client, result, detail }`.
+   */
+  readonly controls?: readonly Readonly<Record<string, unknown>>[];
   readonly startedAt: string;
   readonly endedAt: string;
 }

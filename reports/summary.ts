@@ -2,7 +2,11 @@ import type { CaseRecord } from './record.ts';
 import { describeServerEnd } from './server-end.ts';
 
 /** One screen for the terminal: a line per case, totals, and where the report is. */
-export function renderSummary(records: readonly CaseRecord[], reportPath: string): string {
+export function renderSummary(
+  records: readonly CaseRecord[],
+  reportPath: string,
+  extras: readonly string[] = [],
+): string {
   const width = Math.max(4, ...records.map((r) => r.case.length));
   const lines = ['', 'TrustLab run summary', ''];
   for (const r of records) {
@@ -15,6 +19,7 @@ export function renderSummary(records: readonly CaseRecord[], reportPath: string
   lines.push(
     '',
     `  ${records.length} cases: ${count('accepted')} accepted, ${count('rejected')} rejected, ${count('inconclusive')} inconclusive, ${count('blocked')} blocked; ${findings} rfc5280 findings`,
+    ...extras.map((line) => `  ${line}`),
     `  report: ${reportPath}`,
     '',
   );

@@ -1,7 +1,11 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type OpenDevice, openDevice } from '../harness/runner/device.ts';
+import { annotateAllure } from '../reports/allure-annotations.ts';
+import { catalogueRevision } from '../reports/catalogue-revision.ts';
+import { recordedCases } from '../reports/resume.ts';
+import { recordDeviceIdentity } from '../reports/run-manifest.ts';
+import { selectShard } from '../reports/shard.ts';
 import { executeScenario, recordBlocked } from './execute.ts';
 import { runConfigFromEnv } from './run-config.ts';
 import { SCENARIOS } from './scenarios.ts';
@@ -10,6 +14,9 @@ import { SCENARIOS } from './scenarios.ts';
 const SANITY_CASE = 'anchors::right-ca';
 
 const config = runConfigFromEnv();
+const cases = selectShard(SCENARIOS, (s) => s.id, config.shard, new Set([SANITY_CASE]));
+/** A resumed run replays what results.jsonl already holds instead of running it again. */
+const recorded = recordedCases(config.outDir);
 let device: OpenDevice;
 /** Sticky: once set, every later case is recorded as blocked instead of run. */
 let broken: string | null = null;
@@ -20,10 +27,11 @@ beforeAll(async () => {
     driver: config.driver,
     personality: config.personality,
   });
-  writeFileSync(
-    join(config.outDir, 'run.json'),
-    `${JSON.stringify({ device: device.label, identity: device.identity, lab: config.lab, startedAt: new Date().toISOString() }, null, 2)}\n`,
-  );
+  recordDeviceIdentity(config.outDir, device, {
+    lab: config.lab,
+    catalogue: { revision: catalogueRevision(SCENARIOS), cases: SCENARIOS.length },
+    plannedCases: cases.map((s) => s.id),
+  });
 }, 30_000);
 
 afterAll(async () => {
@@ -31,12 +39,21 @@ afterAll(async () => {
 });
 
 describe(`conformance on ${config.device ?? `virtual modem (${config.personality})`}`, () => {
-  test.for(SCENARIOS.map((s) => [s.id, s] as const))('%s', async ([, scenario], ctx) => {
-    if (broken) {
+  test.for(cases.map((s) => [s.id, s] as const))('%s', async ([, scenario], ctx) => {
+    const prior = recorded.get(scenario.id);
+    if (!prior && broken) {
       recordBlocked(device, scenario, config.outDir, config.lab, broken);
       ctx.skip(`blocked: ${broken}`);
     }
-    const { record, run } = await executeScenario(device, scenario, config.outDir, config.lab);
+    if (!prior && config.settleMs) await sleep(config.settleMs);
+    const record =
+      prior ??
+      (
+        await executeScenario(device, scenario, config.outDir, config.lab, {
+          publishStage: config.progress ?? false,
+        })
+      ).record;
+    if (config.allure) await annotateAllure(record, config.outDir);
     if (!record.device.healthy) broken = `device unhealthy after ${scenario.id}: ${record.device.error}`;
     if (scenario.id === SANITY_CASE && record.outcome !== 'accepted') {
       broken = `sanity case ${SANITY_CASE} was ${record.outcome}: ${record.reason}`;
@@ -44,10 +61,12 @@ describe(`conformance on ${config.device ?? `virtual modem (${config.personality
 
     // The evidence on both sides must agree with the outcome before any verdict is trusted.
     if (record.outcome === 'accepted') {
-      expect(record.server.mqttConnect?.clientId, 'broker saw the device CONNECT').toBe(run.mqtt.clientId);
+      expect(record.server.mqttConnect?.clientId, 'broker saw the device CONNECT').toBe(
+        record.mqtt?.clientId,
+      );
       expect(record.server.publishes, 'broker saw the device PUBLISH').toContainEqual({
-        topic: run.mqtt.topic,
-        payload: run.mqtt.payload,
+        topic: record.mqtt?.topic,
+        payload: record.mqtt?.payload,
       });
     }
     if (record.outcome === 'rejected') {

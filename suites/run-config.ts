@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { DriverFamily } from '../harness/runner/device.ts';
 import type { LabNetwork } from '../harness/runner/run-case.ts';
 import type { PersonalityName } from '../harness/virtual-modem/personality.ts';
+import type { Shard } from '../reports/shard.ts';
 
 /** What a run is pointed at. The CLI passes it to the suite through the TRUSTLAB_RUN variable. */
 export interface RunConfig {
@@ -12,6 +13,14 @@ export interface RunConfig {
   readonly personality: PersonalityName;
   readonly outDir: string;
   readonly lab: LabNetwork;
+  /** Run only this slice of the catalogue (`--shard i/n`); the sanity case runs in every shard. */
+  readonly shard?: Shard;
+  /** Pause before each case, so a real modem can release its sockets (`--settle`). */
+  readonly settleMs?: number;
+  /** Annotate Allure results (set by the CLI when the Allure reporter is on). */
+  readonly allure?: boolean;
+  /** Publish the current AT stage for the progress display (set by the CLI). */
+  readonly progress?: boolean;
 }
 
 export const RUN_CONFIG_VARIABLE = 'TRUSTLAB_RUN';

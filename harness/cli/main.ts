@@ -25,6 +25,11 @@ program
   .option('--out <dir>', 'output folder (default reports/out/<run-id>)')
   .option('--dial-host <host>', 'host the device dials to reach the broker', '127.0.0.1')
   .option('--listen-host <host>', 'address the broker listens on', '127.0.0.1')
+  .option('--resume <dir>', 'complete an interrupted run in <dir> with its recorded settings')
+  .option('--shard <i/n>', 'run only slice i of n of the catalogue (stable; merge with trustlab merge)')
+  .option('--settle <ms>', 'wait before each case (lets a real modem release its sockets)')
+  .option('--json', 'progress and result as JSON lines on stdout, no human text')
+  .option('--no-allure-report', 'skip generating the Allure HTML report')
   .action(async (options) => {
     process.exitCode = await runCommand(options);
   });

@@ -1,9 +1,18 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Reporter } from 'vitest/node';
 import { startVitest } from 'vitest/node';
+import { generateAllureReport } from '../../reports/allure-report.ts';
+import { writeEvidence } from '../../reports/evidence/write.ts';
+import { harnessIdentity } from '../../reports/harness-identity.ts';
 import { renderMarkdownReport } from '../../reports/markdown.ts';
-import { readRecords } from '../../reports/results-log.ts';
+import { humanProgress, jsonProgress, ProgressReporter } from '../../reports/progress.ts';
+import type { CaseRecord } from '../../reports/record.ts';
+import { latestPerCase, readRecords } from '../../reports/results-log.ts';
+import { acquireRunLock, recordedCases } from '../../reports/resume.ts';
+import { type RunManifest, readRunManifest, updateRunManifest } from '../../reports/run-manifest.ts';
+import { formatShard, parseShard } from '../../reports/shard.ts';
 import { renderSummary } from '../../reports/summary.ts';
 import { RESULTS_FILE } from '../../suites/execute.ts';
 import { RUN_CONFIG_VARIABLE, type RunConfig } from '../../suites/run-config.ts';
@@ -17,46 +26,214 @@ export interface RunOptions {
   readonly out?: string;
   readonly dialHost: string;
   readonly listenHost: string;
+  /** Complete an interrupted run in this folder, with the settings recorded in its run.json. */
+  readonly resume?: string;
+  /** `i/n`: run one stable slice of the catalogue. */
+  readonly shard?: string;
+  /** Milliseconds to wait before each case. */
+  readonly settle?: string | number;
+  /** JSON lines on stdout instead of text. */
+  readonly json?: boolean;
+  /** Generate the Allure HTML report (default true; `--no-allure-report`). */
+  readonly allureReport?: boolean;
 }
 
 const runId = () => new Date().toISOString().replace(/[:.]/g, '-');
 
-/**
- * Runs the conformance suite through vitest (so JUnit and Allure reporters apply), then builds the
- * report from results.jsonl alone: whatever the suite managed to record is reported.
- * Exit code 0 when the report was written; findings are in the report, not in the exit code.
- */
-export async function runCommand(options: RunOptions): Promise<number> {
+class UsageError extends Error {}
+
+function hasRecords(outDir: string): boolean {
+  const file = join(outDir, RESULTS_FILE);
+  return existsSync(file) && statSync(file).size > 0;
+}
+
+/** The folder and settings of this session: a new run, or the one recorded in the folder to resume. */
+function planRun(options: RunOptions): { outDir: string; config: RunConfig; resumed: boolean } {
+  if (options.resume) {
+    const outDir = resolve(options.resume);
+    const manifest = existsSync(outDir) ? readRunManifest(outDir) : null;
+    const recorded = manifest?.settings as RunConfig | undefined;
+    if (!recorded) throw new UsageError(`--resume ${options.resume}: no run.json with run settings there`);
+    // The serial path may change after a power cycle; everything else must stay as recorded.
+    const device = options.device ?? recorded.device;
+    const settleMs = options.settle === undefined ? recorded.settleMs : Number(options.settle);
+    return {
+      outDir,
+      config: { ...recorded, ...(device ? { device } : {}), ...(settleMs ? { settleMs } : {}), outDir },
+      resumed: true,
+    };
+  }
   const outDir = resolve(options.out ?? join(PROJECT_ROOT, 'reports', 'out', runId()));
-  mkdirSync(outDir, { recursive: true });
+  if (hasRecords(outDir)) {
+    throw new UsageError(
+      `${outDir} already holds a run; complete it with --resume ${outDir}, or choose another --out`,
+    );
+  }
+  const settleMs = Number(options.settle ?? 0);
+  if (!Number.isFinite(settleMs) || settleMs < 0) throw new UsageError(`--settle expects milliseconds`);
   const config: RunConfig = {
     ...(options.device ? { device: options.device } : {}),
     driver: options.driver,
     personality: options.personality,
     outDir,
     lab: { dialHost: options.dialHost, listenHost: options.listenHost },
+    ...(options.shard ? { shard: parseShard(options.shard) } : {}),
+    ...(settleMs > 0 ? { settleMs } : {}),
   };
-  process.env[RUN_CONFIG_VARIABLE] = JSON.stringify(config);
-  const vitest = await startVitest('test', [], {
-    root: PROJECT_ROOT,
-    include: ['suites/**/*.suite.ts'],
-    watch: false,
-    run: true,
-  });
-  await vitest?.close();
-  process.exitCode = undefined; // vitest sets it for failed tests; findings do not fail the run
+  return { outDir, config, resumed: false };
+}
 
-  const resultsFile = join(outDir, RESULTS_FILE);
-  if (!existsSync(resultsFile)) {
-    console.error(`trustlab: no case was recorded; see the test output above (out: ${outDir})`);
-    return 2;
+function beginSession(outDir: string, config: RunConfig): RunManifest {
+  const now = new Date().toISOString();
+  const { outDir: _where, allure: _a, progress: _p, ...settings } = config;
+  return updateRunManifest(outDir, (current) => ({
+    ...current,
+    schema: 1,
+    status: 'running',
+    startedAt: current.startedAt ?? now,
+    endedAt: null,
+    harness: harnessIdentity(PROJECT_ROOT),
+    lab: config.lab,
+    broker: { kind: 'aedes over node:tls', listenHost: config.lab.listenHost, node: process.version },
+    settings: current.settings ?? settings,
+    sessions: [...(current.sessions ?? []), { startedAt: now, endedAt: null, pid: process.pid }],
+  }));
+}
+
+function endSession(outDir: string, records: readonly CaseRecord[], executed: number): RunManifest {
+  const now = new Date().toISOString();
+  return updateRunManifest(outDir, (current) => {
+    const done = new Set(records.filter((r) => r.outcome !== 'blocked').map((r) => r.case));
+    const complete = (current.plannedCases ?? []).every((id) => done.has(id)) && records.length > 0;
+    const sessions = [...(current.sessions ?? [])];
+    const last = sessions.pop();
+    if (last) sessions.push({ ...last, endedAt: now, executed });
+    return { ...current, status: complete ? 'complete' : 'incomplete', endedAt: now, sessions };
+  });
+}
+
+/** Records in the order the run planned them, so a resumed run reads like an uninterrupted one. */
+function inPlanOrder(records: readonly CaseRecord[], planned: readonly string[] = []): CaseRecord[] {
+  const position = new Map(planned.map((id, i) => [id, i]));
+  const rank = (r: CaseRecord) => position.get(r.case) ?? planned.length;
+  return latestPerCase(records)
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i)
+    .map(({ r }) => r);
+}
+
+/**
+ * Runs the conformance suite through vitest (so the JUnit and Allure reporters apply), then builds
+ * the reports from results.jsonl alone: whatever the suite managed to record is reported.
+ * Exit code 0 when the report was written; findings are in the report, not in the exit code.
+ */
+export async function runCommand(options: RunOptions): Promise<number> {
+  const say = options.json ? jsonProgress() : null;
+  const fail = (message: string, code: number) => {
+    if (say) say({ event: 'error', message });
+    else console.error(`trustlab: ${message}`);
+    return code;
+  };
+  let plan: ReturnType<typeof planRun>;
+  try {
+    plan = planRun(options);
+  } catch (error) {
+    if (error instanceof UsageError) return fail(error.message, 2);
+    throw error;
   }
-  const records = readRecords(resultsFile);
-  const reportPath = join(outDir, 'report.md');
-  writeFileSync(
-    reportPath,
-    renderMarkdownReport(records, `TrustLab report — ${records[0]?.device.label ?? 'no device'}`),
-  );
-  console.log(renderSummary(records, reportPath));
-  return 0;
+  const { outDir, resumed } = plan;
+  mkdirSync(outDir, { recursive: true });
+  let release: () => void;
+  try {
+    release = acquireRunLock(outDir);
+  } catch (error) {
+    return fail((error as Error).message, 2);
+  }
+  try {
+    const alreadyRecorded = new Set(recordedCases(outDir).keys());
+    beginSession(outDir, plan.config);
+    const config: RunConfig = { ...plan.config, allure: true, progress: true };
+    process.env[RUN_CONFIG_VARIABLE] = JSON.stringify(config);
+    const deviceLabel = config.device ?? `virtual:${config.personality}`;
+    say?.({
+      event: 'run-start',
+      outDir,
+      device: deviceLabel,
+      resumed,
+      alreadyRecorded: alreadyRecorded.size,
+      ...(config.shard ? { shard: formatShard(config.shard) } : {}),
+    });
+
+    // Every case is replayed into Allure on resume, so each session's results are complete alone.
+    const allureResults = join(outDir, 'allure-results');
+    rmSync(allureResults, { recursive: true, force: true });
+    const progress = new ProgressReporter({
+      outDir,
+      device: deviceLabel,
+      alreadyRecorded,
+      emit: say ?? humanProgress(),
+    });
+    const reporters: (Reporter | string | [string, Record<string, unknown>])[] = [
+      ...(options.json ? [] : [['default', { summary: false }] as [string, Record<string, unknown>]]),
+      progress,
+      ['allure-vitest/reporter', { resultsDir: allureResults, reportMatchers: false }],
+      ['junit', { outputFile: join(outDir, 'junit.xml'), suiteName: 'trustlab-conformance' }],
+    ];
+    const vitest = await startVitest('test', [], {
+      root: PROJECT_ROOT,
+      include: ['suites/**/*.suite.ts'],
+      watch: false,
+      run: true,
+      reporters: reporters as never,
+    });
+    await vitest?.close();
+    process.exitCode = undefined; // vitest sets it for failed tests; findings do not fail the run
+
+    if (!hasRecords(outDir))
+      return fail(`no case was recorded; see the test output above (out: ${outDir})`, 2);
+    const manifestBefore = readRunManifest(outDir);
+    const records = inPlanOrder(readRecords(join(outDir, RESULTS_FILE)), manifestBefore?.plannedCases);
+    const executed = records.filter((r) => !alreadyRecorded.has(r.case)).length;
+    const manifest = endSession(outDir, records, executed);
+    const reportPath = join(outDir, 'report.md');
+    writeFileSync(
+      reportPath,
+      renderMarkdownReport(records, `TrustLab report — ${records[0]?.device.label ?? 'no device'}`),
+    );
+    const evidence = writeEvidence(outDir, records, manifest);
+    let allureReport: string | null = null;
+    if (options.allureReport !== false) {
+      try {
+        await generateAllureReport(allureResults, join(outDir, 'allure-report'));
+        allureReport = join(outDir, 'allure-report', 'index.html');
+      } catch (error) {
+        if (!say) console.error(`trustlab: ${(error as Error).message}`);
+      }
+    }
+    if (say) {
+      const count = (o: string) => records.filter((r) => r.outcome === o).length;
+      say({
+        event: 'run-end',
+        outDir,
+        status: manifest.status,
+        cases: records.length,
+        accepted: count('accepted'),
+        rejected: count('rejected'),
+        inconclusive: count('inconclusive'),
+        blocked: count('blocked'),
+        report: reportPath,
+        evidence,
+        allureReport,
+        junit: join(outDir, 'junit.xml'),
+      });
+    } else {
+      const extras = [`evidence: ${evidence.html}`, ...(allureReport ? [`allure: ${allureReport}`] : [])];
+      if (manifest.status !== 'complete')
+        extras.push(`incomplete: resume with trustlab run --resume ${outDir}`);
+      console.log(renderSummary(records, reportPath, extras));
+    }
+    return 0;
+  } finally {
+    release();
+  }
 }

@@ -1,0 +1,22 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CaseRecord } from '../record.ts';
+import type { RunManifest } from '../run-manifest.ts';
+import { runFileReader } from './facts.ts';
+import { renderEvidenceHtml } from './html.ts';
+import { renderEvidenceMarkdown } from './markdown.ts';
+import { readTrustModel } from './trust-model.ts';
+
+/** Writes evidence.md and evidence.html into the run folder and returns their paths. */
+export function writeEvidence(
+  outDir: string,
+  records: readonly CaseRecord[],
+  manifest: RunManifest | null,
+): { markdown: string; html: string } {
+  const input = { records, manifest, trustModel: readTrustModel(outDir), readRunFile: runFileReader(outDir) };
+  const markdown = join(outDir, 'evidence.md');
+  const html = join(outDir, 'evidence.html');
+  writeFileSync(markdown, renderEvidenceMarkdown(input));
+  writeFileSync(html, renderEvidenceHtml(input));
+  return { markdown, html };
+}
