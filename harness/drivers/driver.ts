@@ -4,6 +4,10 @@ export interface DeviceIdentity {
   readonly model: string;
   readonly firmware: string;
   readonly imei: string | null;
+  /** The device clock as it answered AT+CCLK? (raw), or null when it did not answer. */
+  readonly clock?: string | null;
+  /** Test-command (`=?`) answers captured once per device, verbatim: command → lines, or the final result when refused. */
+  readonly capabilities?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** SSL settings a scenario runs under, in the vendor's own terms. */
@@ -26,6 +30,8 @@ export interface MqttCaseInput {
   readonly clientId: string;
   readonly topic: string;
   readonly payload: string;
+  /** Device clock for the case (validity scenarios), put back afterwards; absent leaves the clock alone. */
+  readonly clock?: Date;
 }
 
 /** A raw code as the device said it, and the step that produced it. */
@@ -33,6 +39,24 @@ export interface RawCode {
   readonly step: string;
   readonly raw: string;
   readonly at: string;
+}
+
+/** A URC the device sent during the case, with when it arrived. */
+export interface TimedUrc {
+  readonly line: string;
+  readonly at: string;
+}
+
+/**
+ * When the device reported each stage, ISO time, or null when it did not. `tcp` is null whenever the
+ * dialect reports TCP and TLS together (QMTOPEN, #XCONNECT, #XMQTTCON): the device side cannot tell
+ * them apart, only the server's record can.
+ */
+export interface DeviceStages {
+  readonly tcp: string | null;
+  readonly tls: string | null;
+  readonly mqttConnack: string | null;
+  readonly publishAck: string | null;
 }
 
 /** What the device side of a case did, in the device's own codes; never a guessed cause. */
@@ -48,6 +72,15 @@ export interface DeviceOutcome {
   readonly error: string | null;
   /** False when the device stopped answering or misbehaved: later cases must not run on it. */
   readonly healthy: boolean;
+  readonly stages: DeviceStages;
+  /** Every URC of the case, in arrival order. */
+  readonly urcs: TimedUrc[];
+  /** Answers to error queries after a failure (AT+QIGETERROR), verbatim. */
+  readonly diagnostics: RawCode[];
+  /** Settings as read back from the device after they were set (key → raw read-back line). */
+  readonly settingsReadBack: Readonly<Record<string, string>>;
+  /** Restores that failed (label: error); empty when the device was left as found. */
+  readonly restoreFailures: string[];
 }
 
 /** One modem family's dialect. Adding a family adds one folder implementing this. */
@@ -56,4 +89,6 @@ export interface ModemDriver {
   identify(): Promise<DeviceIdentity>;
   /** Upload anchors, configure TLS, open, connect, publish, close; restores what it changed. */
   runMqttCase(input: MqttCaseInput): Promise<DeviceOutcome>;
+  /** Undoes whatever the case in progress changed (abort path, e.g. SIGINT); safe to call at any time. */
+  abort?(): Promise<string[]>;
 }

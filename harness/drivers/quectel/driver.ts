@@ -1,7 +1,25 @@
 import type { AtEngine } from '../../at/engine.ts';
-import { AtCommandError, AtLinkError, AtTimeoutError } from '../../at/errors.ts';
-import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput, RawCode } from '../driver.ts';
-import { qfuplChecksum } from './checksum.ts';
+import { AtUnexpectedUrcError, isLinkFault } from '../../at/errors.ts';
+import { CaseLog } from '../case-log.ts';
+import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
+import { RestoreStack, registerForAbort } from '../restore-stack.ts';
+import {
+  CAPABILITY_PROBES,
+  type CapabilityDump,
+  choosePublishForm,
+  listedKeys,
+  type PublishForm,
+} from './capabilities.ts';
+import { formatCclk, parseCclk } from './clock.ts';
+import { QuectelFiles } from './files.ts';
+import { ResetBudget } from './reset-budget.ts';
+import {
+  BASELINE_SSL_VALUES,
+  DOCUMENTED_SSL_KEYS,
+  formatSslValue,
+  parseSslReadBack,
+  sameSslValue,
+} from './ssl-keys.ts';
 import { QUECTEL_TIMEOUTS, type QuectelTimeouts } from './timeouts.ts';
 
 /** The device resources this harness may touch; everything else on the module is left alone. */
@@ -10,223 +28,434 @@ export interface QuectelOwnership {
   readonly filePrefix: string;
   readonly sslContext: number;
   readonly mqttClient: number;
+  /** Socket index for AT+QSSLOPEN (0–11). */
+  readonly sslClient?: number;
 }
 
 export const DEFAULT_QUECTEL_OWNERSHIP: QuectelOwnership = {
   filePrefix: 'trustlab_',
   sslContext: 1,
   mqttClient: 1,
+  sslClient: 1,
 };
 
-const SSL_KEYS_SET = ['cacert', 'seclevel', 'sslversion', 'sni'] as const;
-
-const quote = (s: string) => `"${s.replaceAll('"', '')}"`;
-const stamp = () => new Date().toISOString();
-
-/** Value of a `+QSSLCFG: "key",<ctx>,<value>` read-back, quotes removed. */
-function readBackValue(lines: readonly string[], prefix: string): string | null {
-  const line = lines.find((l) => l.startsWith(prefix));
-  if (!line) return null;
-  const value = line.slice(prefix.length).replace(/^"|"$/g, '');
-  return value;
+export interface QuectelDriverOptions {
+  /** A PDP context to make sure of before opening (AT+QICSGP / AT+QIACT); absent leaves PDP to the module. */
+  readonly pdp?: { readonly contextId: number; readonly apn?: string } | null;
+  /** Shared counter of AT+CFUN=1,1 resets per device per day. */
+  readonly resetBudget?: ResetBudget;
 }
 
-/** Quectel EC200U-CN / EC800N-CN / EC200M-CN dialect (QFUPL, QSSLCFG, QMT*). */
+/** Keys every case sets from its settings; a device that does not answer them cannot run the case. */
+const REQUIRED_SSL_KEYS = ['cacert', 'seclevel', 'sslversion', 'sni'] as const;
+
+const quote = (s: string) => `"${s.replaceAll('"', '')}"`;
+
+/** A URC wait that ends on the expected URC or on one that says the link is gone; either is an observation. */
+interface UrcResult {
+  readonly line: string;
+  readonly expected: boolean;
+}
+
+/**
+ * Quectel EC200U-CN / EC800N-CN / EC200M-CN / EC200N-CN dialect (QFUPL, QSSLCFG, QMT*, QSSL*).
+ * Which keys and which publish form a module has comes from its own test-command answers, captured
+ * once per device; never from its model name. Result codes are recorded raw.
+ */
 export class QuectelDriver implements ModemDriver {
   readonly family = 'quectel';
   readonly #at: AtEngine;
   readonly #own: QuectelOwnership;
-  readonly #timeouts: QuectelTimeouts;
+  readonly #t: QuectelTimeouts;
+  readonly #options: QuectelDriverOptions;
+  readonly #files: QuectelFiles;
+  #capabilities: CapabilityDump | null = null;
+  #identity: DeviceIdentity | null = null;
+  #current: RestoreStack | null = null;
 
   constructor(
     at: AtEngine,
     ownership = DEFAULT_QUECTEL_OWNERSHIP,
     timeouts: QuectelTimeouts = QUECTEL_TIMEOUTS,
+    options: QuectelDriverOptions = {},
   ) {
     this.#at = at;
     this.#own = ownership;
-    this.#timeouts = timeouts;
+    this.#t = timeouts;
+    this.#options = options;
+    this.#files = new QuectelFiles(at, ownership.filePrefix, timeouts);
+  }
+
+  get files(): QuectelFiles {
+    return this.#files;
   }
 
   async identify(): Promise<DeviceIdentity> {
-    const ati = await this.#at.commandOk('ATI', { timeoutMs: this.#timeouts.basic });
-    const qgmr = await this.#at.command('AT+QGMR', { timeoutMs: this.#timeouts.basic });
-    const cgsn = await this.#at.command('AT+CGSN', { timeoutMs: this.#timeouts.basic });
+    const basic = { timeoutMs: this.#t.basic };
+    const ati = await this.#at.commandOk('ATI', basic);
+    const gmr = await this.#at.command('AT+GMR', basic);
+    const qgmr = await this.#at.command('AT+QGMR', basic);
+    const cgsn = await this.#at.command('AT+CGSN', basic);
+    const cclk = await this.#at.command('AT+CCLK?', basic);
     const revision = ati.lines
       .find((l) => l.startsWith('Revision:'))
       ?.slice('Revision:'.length)
       .trim();
-    return {
+    const capabilities = await this.capabilities();
+    this.#identity = {
       manufacturer: ati.lines[0] ?? 'unknown',
       model: ati.lines[1] ?? 'unknown',
-      firmware: (qgmr.ok ? qgmr.lines[0] : undefined) ?? revision ?? 'unknown',
+      firmware:
+        (qgmr.ok ? qgmr.lines[0] : undefined) ?? (gmr.ok ? gmr.lines[0] : undefined) ?? revision ?? 'unknown',
       imei: cgsn.ok ? (cgsn.lines.find((l) => /^\d{15}$/.test(l)) ?? null) : null,
+      clock: cclk.ok ? (cclk.lines.find((l) => l.startsWith('+CCLK:')) ?? null) : null,
+      capabilities: Object.fromEntries(Object.entries(capabilities).map(([k, v]) => [k, v ?? ['(refused)']])),
     };
+    return this.#identity;
+  }
+
+  /** The device's test-command answers, captured once and kept for every later case. */
+  async capabilities(): Promise<CapabilityDump> {
+    if (this.#capabilities) return this.#capabilities;
+    const dump: Record<string, readonly string[] | null> = {};
+    for (const probe of CAPABILITY_PROBES) {
+      const r = await this.#at.command(probe, { timeoutMs: this.#t.basic });
+      dump[probe] = r.ok ? r.lines : null;
+    }
+    this.#capabilities = dump;
+    return dump;
+  }
+
+  async abort(): Promise<string[]> {
+    return (await this.#current?.unwind()) ?? [];
   }
 
   async runMqttCase(input: MqttCaseInput): Promise<DeviceOutcome> {
-    const codes: RawCode[] = [];
-    const reached = { tlsOpened: false, mqttConnected: false, publishAcked: false };
-    const restores: (() => Promise<unknown>)[] = [];
-    const note = (step: string, raw: string) => codes.push({ step, raw, at: stamp() });
-    const idx = this.#own.mqttClient;
-    const ctx = this.#own.sslContext;
+    const log = new CaseLog();
+    const stack = new RestoreStack();
+    const unregister = registerForAbort(stack);
+    this.#current = stack;
+    const stopListening = log.listen(this.#at);
+    this.#at.clearBacklog();
     let error: string | null = null;
     let healthy = true;
-    this.#at.clearBacklog();
-
+    let restoreFailures: string[] = [];
     try {
-      const caPath =
-        input.anchorsPem === null ? '' : await this.#uploadOwnFile('ca.pem', input.anchorsPem, restores);
-      await this.#setSsl(ctx, 'cacert', quote(caPath), restores);
-      await this.#setSsl(ctx, 'seclevel', String(input.settings.seclevel), restores);
-      await this.#setSsl(ctx, 'sslversion', String(input.settings.sslversion), restores);
-      await this.#setSsl(ctx, 'sni', String(input.settings.sni), restores);
-      await this.#setMqttSsl(idx, ctx, restores);
-
-      await this.#at.commandOk(`AT+QMTOPEN=${idx},${quote(input.host)},${input.port}`, {
-        timeoutMs: this.#timeouts.basic,
-      });
-      const open = await this.#at.waitForUrc(new RegExp(`^\\+QMTOPEN: ${idx},`), {
-        timeoutMs: this.#timeouts.mqttOpen,
-      });
-      note('open', open);
-      if (open !== `+QMTOPEN: ${idx},0`) return { codes, reached, error, healthy };
-      reached.tlsOpened = true;
-
-      const failOn = new RegExp(`^\\+QMTSTAT: ${idx},`);
-      await this.#at.commandOk(`AT+QMTCONN=${idx},${quote(input.clientId)}`, {
-        timeoutMs: this.#timeouts.basic,
-      });
-      const conn = await this.#at.waitForUrc(new RegExp(`^\\+QMTCONN: ${idx},`), {
-        timeoutMs: this.#timeouts.mqttPacket,
-        failOn,
-      });
-      note('connect', conn);
-      reached.mqttConnected = conn === `+QMTCONN: ${idx},0,0`;
-
-      if (reached.mqttConnected) {
-        const payload = Buffer.from(input.payload, 'utf8');
-        const pub = await this.#at.commandWithData(
-          `AT+QMTPUBEX=${idx},1,1,0,${quote(input.topic)},${payload.length}`,
-          payload,
-          { prompt: '>', timeoutMs: this.#timeouts.mqttPacket },
-        );
-        if (!pub.ok) note('publish', pub.final);
-        else {
-          const ack = await this.#at.waitForUrc(new RegExp(`^\\+QMTPUBEX: ${idx},1,`), {
-            timeoutMs: this.#timeouts.mqttPacket,
-            failOn,
-          });
-          note('publish', ack);
-          reached.publishAcked = ack === `+QMTPUBEX: ${idx},1,0`;
-        }
-        await this.#at.commandOk(`AT+QMTDISC=${idx}`, { timeoutMs: this.#timeouts.basic });
-        note(
-          'disconnect',
-          await this.#at.waitForUrc(new RegExp(`^\\+QMTDISC: ${idx},`), {
-            timeoutMs: this.#timeouts.mqttPacket,
-          }),
-        );
-      } else {
-        await this.#closeMqtt(idx, note);
-      }
+      const caps = await this.capabilities();
+      if (this.#options.pdp) await this.#ensurePdp(this.#options.pdp, stack);
+      const caPath = await this.#uploadAnchors(input.anchorsPem, stack);
+      await this.#configureSsl(input, caPath, caps, stack, log);
+      await this.#configureMqtt(caps, stack, log);
+      if (input.clock) await this.#setClock(input.clock, stack);
+      await this.#mqttSession(input, choosePublishForm(caps), stack, log);
     } catch (err) {
       error = (err as Error).message;
       // A refused command or a wrong read-back is an answer; silence or a lost link is not.
-      healthy = !(err instanceof AtTimeoutError || err instanceof AtLinkError);
-      if (reached.tlsOpened && healthy) await this.#closeMqtt(idx, note).catch(() => {});
+      healthy = !isLinkFault(err);
+      if (healthy) await this.#queryError(log, 'after failure').catch(() => {});
     } finally {
-      // Restore in reverse order; a failure here leaves the device unhealthy, never silently changed.
-      for (const restore of restores.reverse()) {
-        try {
-          await restore();
-        } catch (err) {
-          error ??= `restore failed: ${(err as Error).message}`;
-          healthy = false;
+      restoreFailures = await stack.unwind();
+      unregister();
+      this.#current = null;
+      stopListening();
+    }
+    if (restoreFailures.length > 0) {
+      error ??= `restore failed: ${restoreFailures.join('; ')}`;
+      healthy = false;
+    }
+    if (healthy && !(await this.#alive())) {
+      healthy = false;
+      error ??= 'device stopped answering AT after the case';
+    }
+    return log.outcome(error, healthy, restoreFailures);
+  }
+
+  /** Reboots the module (AT+CFUN=1,1) and waits for RDY; counted against the device's daily budget. */
+  async reset(): Promise<void> {
+    const device = this.#identity?.imei ?? this.#identity?.model ?? 'unknown-device';
+    (this.#options.resetBudget ?? DEFAULT_BUDGET).consume(device);
+    this.#at.clearBacklog();
+    await this.#at.commandOk('AT+CFUN=1,1', { timeoutMs: this.#t.reboot });
+    await this.#at.waitForUrc(/^RDY$/, { timeoutMs: this.#t.reboot });
+  }
+
+  async #alive(): Promise<boolean> {
+    try {
+      return (await this.#at.command('AT', { timeoutMs: this.#t.basic })).ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** AT+QIGETERROR: the module's own code for the last TCP/IP or SSL command, verbatim. */
+  async #queryError(log: CaseLog, step: string): Promise<void> {
+    const r = await this.#at.command('AT+QIGETERROR', { timeoutMs: this.#t.basic });
+    log.diagnostic(`QIGETERROR ${step}`, r.lines.find((l) => l.startsWith('+QIGETERROR:')) ?? r.final);
+  }
+
+  async #ensurePdp(pdp: NonNullable<QuectelDriverOptions['pdp']>, stack: RestoreStack): Promise<void> {
+    const cid = pdp.contextId;
+    if (pdp.apn !== undefined) {
+      const before = await this.#at.commandOk(`AT+QICSGP=${cid}`, { timeoutMs: this.#t.basic });
+      const line = before.lines.find((l) => l.startsWith('+QICSGP:'));
+      const previous = line?.slice('+QICSGP:'.length).trim() ?? null;
+      const apn = /^\d+,"([^"]*)"/.exec(previous ?? '')?.[1];
+      if (apn !== pdp.apn) {
+        await this.#at.commandOk(`AT+QICSGP=${cid},1,${quote(pdp.apn)},"","",1`, {
+          timeoutMs: this.#t.basic,
+        });
+        if (previous !== null) {
+          stack.push(`QICSGP ${cid}`, () =>
+            this.#at.commandOk(`AT+QICSGP=${cid},${previous}`, { timeoutMs: this.#t.basic }),
+          );
         }
       }
     }
-    return { codes, reached, error, healthy };
+    const state = await this.#at.commandOk('AT+QIACT?', { timeoutMs: this.#t.basic });
+    if (state.lines.some((l) => new RegExp(`^\\+QIACT: ${cid},1`).test(l))) return;
+    await this.#at.commandOk(`AT+QIACT=${cid}`, { timeoutMs: this.#t.network });
+    stack.push(`QIACT ${cid}`, () => this.#at.commandOk(`AT+QIDEACT=${cid}`, { timeoutMs: this.#t.network }));
   }
 
-  async #closeMqtt(idx: number, note: (step: string, raw: string) => void): Promise<void> {
-    const r = await this.#at.command(`AT+QMTCLOSE=${idx}`, { timeoutMs: this.#timeouts.basic });
-    if (!r.ok) return note('close', r.final);
-    note(
-      'close',
-      await this.#at.waitForUrc(new RegExp(`^\\+QMTCLOSE: ${idx},`), {
-        timeoutMs: this.#timeouts.mqttClose,
-      }),
-    );
-  }
-
-  /** Uploads a file under the owned prefix; refuses to touch a name it does not own. */
-  async #uploadOwnFile(name: string, content: string, restores: (() => Promise<unknown>)[]): Promise<string> {
-    const path = `UFS:${this.#own.filePrefix}${name}`;
-    const listing = await this.#at.commandOk('AT+QFLST="*"', { timeoutMs: this.#timeouts.basic });
-    const existing = listing.lines.some(
-      (l) => l.startsWith(`+QFLST: "${path}"`) || l.startsWith(`+QFLST: "${path.slice(4)}"`),
-    );
-    // The name carries our prefix, so a leftover from an interrupted run is ours to replace.
-    if (existing) await this.#at.commandOk(`AT+QFDEL=${quote(path)}`, { timeoutMs: this.#timeouts.basic });
-    const bytes = Buffer.from(content, 'utf8');
-    const up = await this.#at.commandWithData(
-      `AT+QFUPL=${quote(path)},${bytes.length},${this.#timeouts.uploadTimeoutS}`,
-      bytes,
-      { prompt: 'CONNECT', timeoutMs: this.#timeouts.uploadTimeoutS * 1000 + this.#timeouts.basic },
-    );
-    if (!up.ok) throw new AtCommandError('AT+QFUPL', up.final);
-    restores.push(() => this.#at.commandOk(`AT+QFDEL=${quote(path)}`, { timeoutMs: this.#timeouts.basic }));
-    const expected = `+QFUPL: ${bytes.length},${qfuplChecksum(bytes)}`;
-    const reported = up.lines.find((l) => l.startsWith('+QFUPL:'));
-    const m = /^\+QFUPL: (\d+),([0-9a-f]+)$/i.exec(reported ?? '');
-    // Compare as numbers: modules differ in hex case and leading zeros.
-    if (
-      Number(m?.[1]) !== bytes.length ||
-      Number.parseInt(m?.[2] ?? '', 16) !== Number.parseInt(qfuplChecksum(bytes), 16)
-    ) {
-      throw new Error(
-        `upload of ${path} corrupted: device reported ${reported ?? 'nothing'}, expected ${expected}`,
-      );
-    }
+  /** Uploads the anchors under an owned name; the file is deleted when the case unwinds. Returns its path ('' for none). */
+  async #uploadAnchors(pem: string | null, stack: RestoreStack): Promise<string> {
+    if (pem === null) return '';
+    const path = this.#files.ownedPath('ca.pem');
+    // Pushed before the upload: a failed or corrupted upload still leaves a file of ours to remove.
+    stack.push(`delete ${path}`, async () => {
+      const listing = await this.#files.list();
+      if (listing.some((f) => `UFS:${f.name}` === path)) await this.#files.delete(path);
+    });
+    await this.#files.upload(path, Buffer.from(pem, 'utf8'));
     return path;
   }
 
-  /** Sets one SSL key after saving its value, then reads it back. */
-  async #setSsl(
-    ctx: number,
-    key: (typeof SSL_KEYS_SET)[number],
+  /** Reads one SSL key of the owned context; null when the module does not answer for it. */
+  async #readSsl(key: string): Promise<{ value: string; line: string } | null> {
+    const ctx = this.#own.sslContext;
+    const r = await this.#at.command(`AT+QSSLCFG="${key}",${ctx}`, { timeoutMs: this.#t.basic });
+    const value = r.ok ? parseSslReadBack(r.lines, key, ctx) : null;
+    return value === null ? null : { value, line: r.lines.find((l) => l.includes(`"${key}"`)) ?? '' };
+  }
+
+  /** Sets one key, reads it back, and puts the previous value on the restore stack. */
+  async #writeSsl(
+    key: string,
     value: string,
-    restores: (() => Promise<unknown>)[],
-  ) {
-    const prefix = `+QSSLCFG: "${key}",${ctx},`;
-    const before = await this.#at.commandOk(`AT+QSSLCFG="${key}",${ctx}`, {
-      timeoutMs: this.#timeouts.basic,
+    previous: string,
+    stack: RestoreStack,
+    log: CaseLog,
+  ): Promise<void> {
+    const ctx = this.#own.sslContext;
+    const set = (v: string) =>
+      this.#at.commandOk(`AT+QSSLCFG="${key}",${ctx},${formatSslValue(key, v)}`, {
+        timeoutMs: this.#t.basic,
+      });
+    await set(value);
+    stack.push(`QSSLCFG "${key}" ctx ${ctx} back to ${previous}`, async () => {
+      await set(previous);
+      const back = await this.#readSsl(key);
+      if (!back || !sameSslValue(key, back.value, previous)) {
+        throw new Error(`read back ${back?.value ?? 'nothing'} after restoring ${previous}`);
+      }
     });
-    const previous = readBackValue(before.lines, prefix);
-    await this.#at.commandOk(`AT+QSSLCFG="${key}",${ctx},${value}`, { timeoutMs: this.#timeouts.basic });
-    if (previous !== null) {
-      const restoreValue = key === 'cacert' ? quote(previous) : previous;
-      restores.push(() =>
-        this.#at.commandOk(`AT+QSSLCFG="${key}",${ctx},${restoreValue}`, { timeoutMs: this.#timeouts.basic }),
-      );
+    const after = await this.#readSsl(key);
+    if (!after || !sameSslValue(key, after.value, value)) {
+      throw new Error(`QSSLCFG "${key}" read back ${after?.value ?? 'nothing'} after setting ${value}`);
     }
-    const after = await this.#at.commandOk(`AT+QSSLCFG="${key}",${ctx}`, { timeoutMs: this.#timeouts.basic });
-    const readBack = readBackValue(after.lines, prefix);
-    if (readBack !== value.replace(/^"|"$/g, '')) {
-      throw new Error(`QSSLCFG "${key}" read back ${readBack ?? 'nothing'} after setting ${value}`);
+    log.readBack[`QSSLCFG ${key}`] = after.line;
+  }
+
+  /**
+   * Pins every SSL key the module lists (or the documented list, when it lists none) on the owned
+   * context: the case's settings, then the baseline; each write read back and undone at the end.
+   */
+  async #configureSsl(
+    input: MqttCaseInput,
+    caPath: string,
+    caps: CapabilityDump,
+    stack: RestoreStack,
+    log: CaseLog,
+  ): Promise<void> {
+    const keys = listedKeys(caps, 'AT+QSSLCFG=?') ?? [...DOCUMENTED_SSL_KEYS];
+    const current = new Map<string, string>();
+    for (const key of keys) {
+      const r = await this.#readSsl(key);
+      if (r) current.set(key, r.value);
+    }
+    const desired: Record<string, string> = {
+      ...BASELINE_SSL_VALUES,
+      sslversion: String(input.settings.sslversion),
+      seclevel: String(input.settings.seclevel),
+      sni: String(input.settings.sni),
+      cacert: caPath,
+      // Validity checks need a clock the harness set; otherwise the module's documented default applies.
+      ignorelocaltime: input.clock ? '0' : '1',
+    };
+    for (const key of REQUIRED_SSL_KEYS) {
+      if (!current.has(key))
+        throw new Error(`module does not answer AT+QSSLCFG="${key}",${this.#own.sslContext}`);
+    }
+    for (const [key, value] of Object.entries(desired)) {
+      const previous = current.get(key);
+      if (previous === undefined) continue; // not a key of this module
+      if (sameSslValue(key, previous, value)) {
+        log.readBack[`QSSLCFG ${key}`] = `${previous} (unchanged)`;
+        continue;
+      }
+      await this.#writeSsl(key, value, previous, stack, log);
     }
   }
 
-  async #setMqttSsl(idx: number, ctx: number, restores: (() => Promise<unknown>)[]) {
-    const before = await this.#at.commandOk(`AT+QMTCFG="ssl",${idx}`, { timeoutMs: this.#timeouts.basic });
-    const previous = readBackValue(before.lines, `+QMTCFG: "ssl",${idx},`);
-    await this.#at.commandOk(`AT+QMTCFG="ssl",${idx},1,${ctx}`, { timeoutMs: this.#timeouts.basic });
-    if (previous !== null) {
-      restores.push(() =>
-        this.#at.commandOk(`AT+QMTCFG="ssl",${idx},${previous}`, { timeoutMs: this.#timeouts.basic }),
-      );
+  /** QMTCFG "ssl" (and "version", "pdpcid" when listed) for the owned client, read back and undone at the end. */
+  async #configureMqtt(caps: CapabilityDump, stack: RestoreStack, log: CaseLog): Promise<void> {
+    const idx = this.#own.mqttClient;
+    const listed = listedKeys(caps, 'AT+QMTCFG=?');
+    const wanted: [string, string][] = [
+      ['ssl', `1,${this.#own.sslContext}`],
+      ['version', '4'],
+    ];
+    if (listed?.includes('pdpcid') && this.#options.pdp)
+      wanted.push(['pdpcid', String(this.#options.pdp.contextId)]);
+    for (const [key, value] of wanted) {
+      if (listed && !listed.includes(key) && key !== 'ssl') continue;
+      const read = async () => {
+        const r = await this.#at.commandOk(`AT+QMTCFG="${key}",${idx}`, { timeoutMs: this.#t.basic });
+        const prefix = `+QMTCFG: "${key}",${idx},`;
+        const line = r.lines.find((l) => l.startsWith(prefix));
+        return line ? { value: line.slice(prefix.length), line } : null;
+      };
+      const before = await read();
+      if (before?.value === value) continue;
+      const set = (v: string) =>
+        this.#at.commandOk(`AT+QMTCFG="${key}",${idx},${v}`, { timeoutMs: this.#t.basic });
+      await set(value);
+      if (before)
+        stack.push(`QMTCFG "${key}" client ${idx} back to ${before.value}`, () => set(before.value));
+      const after = await read();
+      if (after?.value !== value) {
+        throw new Error(`QMTCFG "${key}" read back ${after?.value ?? 'nothing'} after setting ${value}`);
+      }
+      log.readBack[`QMTCFG ${key}`] = after.line;
     }
   }
+
+  /** Sets the module clock (UTC) for the case and puts the original back, advanced by the time that passed. */
+  async #setClock(date: Date, stack: RestoreStack): Promise<void> {
+    const before = await this.#at.commandOk('AT+CCLK?', { timeoutMs: this.#t.basic });
+    const original = parseCclk(before.lines.find((l) => l.startsWith('+CCLK:')) ?? '');
+    if (!original)
+      throw new Error(`cannot read the module clock: ${before.lines.join(' | ') || before.final}`);
+    const takenAt = Date.now();
+    await this.#at.commandOk(`AT+CCLK=${formatCclk(date)}`, { timeoutMs: this.#t.basic });
+    stack.push('CCLK back to the original clock', () =>
+      this.#at.commandOk(`AT+CCLK=${formatCclk(new Date(original.getTime() + Date.now() - takenAt))}`, {
+        timeoutMs: this.#t.basic,
+      }),
+    );
+    const after = await this.#at.commandOk('AT+CCLK?', { timeoutMs: this.#t.basic });
+    const readBack = parseCclk(after.lines.find((l) => l.startsWith('+CCLK:')) ?? '');
+    if (!readBack || Math.abs(readBack.getTime() - date.getTime()) > 5_000) {
+      throw new Error(`clock read back ${after.lines.join(' | ')} after setting ${formatCclk(date)}`);
+    }
+  }
+
+  /** Waits for `match`; a URC matching `failOn` ends the wait as an observation, not an error. */
+  async #urc(match: RegExp, failOn: RegExp | undefined, timeoutMs: number): Promise<UrcResult> {
+    try {
+      return {
+        line: await this.#at.waitForUrc(match, { timeoutMs, ...(failOn ? { failOn } : {}) }),
+        expected: true,
+      };
+    } catch (err) {
+      if (err instanceof AtUnexpectedUrcError) return { line: err.urc, expected: false };
+      throw err;
+    }
+  }
+
+  async #mqttSession(
+    input: MqttCaseInput,
+    form: PublishForm,
+    stack: RestoreStack,
+    log: CaseLog,
+  ): Promise<void> {
+    const idx = this.#own.mqttClient;
+    const stat = new RegExp(`^\\+QMTSTAT: ${idx},`);
+    const link = { open: false };
+    const open = async () => {
+      await this.#at.commandOk(`AT+QMTOPEN=${idx},${quote(input.host)},${input.port}`, {
+        timeoutMs: this.#t.basic,
+      });
+      return (await this.#urc(new RegExp(`^\\+QMTOPEN: ${idx},`), undefined, this.#t.mqttOpen)).line;
+    };
+    let opened = await open();
+    log.code('open', opened);
+    if (opened === `+QMTOPEN: ${idx},2`) {
+      // Identifier occupied: our own client index, left open by an interrupted run. Close it and retry once.
+      await this.#closeMqtt(idx, log);
+      opened = await open();
+      log.code('open', opened);
+    }
+    if (opened !== `+QMTOPEN: ${idx},0`) {
+      await this.#queryError(log, 'after QMTOPEN');
+      return;
+    }
+    link.open = true;
+    log.reach('tls');
+    stack.push(`close MQTT client ${idx}`, async () => {
+      if (link.open) await this.#closeMqtt(idx, log);
+    });
+
+    await this.#at.commandOk(`AT+QMTCONN=${idx},${quote(input.clientId)}`, { timeoutMs: this.#t.basic });
+    const conn = await this.#urc(new RegExp(`^\\+QMTCONN: ${idx},`), stat, this.#t.mqttPacket);
+    log.code('connect', conn.line);
+    if (!conn.expected) {
+      link.open = false; // +QMTSTAT: the module closed the client itself
+      return;
+    }
+    if (conn.line !== `+QMTCONN: ${idx},0,0`) return;
+    log.reach('mqttConnack');
+
+    const ack = await this.#publish(idx, input, form, stat);
+    log.code('publish', ack.line);
+    if (!ack.expected) {
+      link.open = false;
+      return;
+    }
+    if (/^\+QMTPUB(EX)?: \d+,\d+,0$/.test(ack.line)) log.reach('publishAck');
+
+    await this.#at.commandOk(`AT+QMTDISC=${idx}`, { timeoutMs: this.#t.basic });
+    const disc = await this.#urc(new RegExp(`^\\+QMTDISC: ${idx},`), undefined, this.#t.mqttPacket);
+    log.code('disconnect', disc.line);
+    // QMTDISC closes the network connection as well; a failed one leaves it for QMTCLOSE.
+    link.open = disc.line !== `+QMTDISC: ${idx},0`;
+  }
+
+  /** Publishes one QoS 1 message in the form the module listed; resolves with the ack URC (or +QMTSTAT). */
+  async #publish(idx: number, input: MqttCaseInput, form: PublishForm, stat: RegExp): Promise<UrcResult> {
+    const msgId = 1;
+    const payload = Buffer.from(input.payload, 'utf8');
+    const head = `AT+${form.command}=${idx},${msgId},1,0,${quote(input.topic)}`;
+    const r =
+      form.mode === 'data'
+        ? await this.#at.commandWithData(`${head},${payload.length}`, payload, {
+            prompt: '>',
+            timeoutMs: this.#t.mqttPacket,
+          })
+        : await this.#at.command(`${head},${quote(input.payload)}`, { timeoutMs: this.#t.mqttPacket });
+    if (!r.ok) return { line: r.final, expected: true };
+    return this.#urc(new RegExp(`^\\+${form.command}: ${idx},${msgId},`), stat, this.#t.mqttPacket);
+  }
+
+  async #closeMqtt(idx: number, log: CaseLog): Promise<void> {
+    const r = await this.#at.command(`AT+QMTCLOSE=${idx}`, { timeoutMs: this.#t.basic });
+    if (!r.ok) return log.code('close', r.final);
+    log.code(
+      'close',
+      (await this.#urc(new RegExp(`^\\+QMTCLOSE: ${idx},`), undefined, this.#t.mqttClose)).line,
+    );
+  }
 }
+
+/** In-memory budget for drivers created without one (one process). */
+const DEFAULT_BUDGET = new ResetBudget();

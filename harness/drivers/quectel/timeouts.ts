@@ -16,6 +16,12 @@ export const QUECTEL_TIMEOUTS = {
   mqttPacket: 20_000,
   /** +QMTCLOSE. */
   mqttClose: 30_000,
+  /** AT+QIACT / +QSSLOPEN network part: 150 s maximum network response time in the application notes. */
+  network: 150_000 + LINK_MARGIN_MS,
+  /** AT+QSSLCLOSE: its close_timeout (10 s default) + margin. */
+  sslClose: 10_000 + LINK_MARGIN_MS,
+  /** AT+CFUN=1,1 until RDY: module boot time, generous. */
+  reboot: 60_000,
 } as const;
 
 export type QuectelTimeouts = { readonly [K in keyof typeof QUECTEL_TIMEOUTS]: number };

@@ -1,0 +1,57 @@
+import type { AtEngine } from '../at/engine.ts';
+import type { DeviceOutcome, DeviceStages, RawCode, TimedUrc } from './driver.ts';
+
+const stamp = () => new Date().toISOString();
+
+/** What a driver collects while one case runs; turned into a DeviceOutcome at the end. */
+export class CaseLog {
+  readonly codes: RawCode[] = [];
+  readonly urcs: TimedUrc[] = [];
+  readonly diagnostics: RawCode[] = [];
+  readonly readBack: Record<string, string> = {};
+  readonly #stages: { -readonly [K in keyof DeviceStages]: string | null } = {
+    tcp: null,
+    tls: null,
+    mqttConnack: null,
+    publishAck: null,
+  };
+
+  /** Records every URC of the engine until the returned function is called. */
+  listen(at: AtEngine): () => void {
+    return at.onUrc((line) => this.urcs.push({ line, at: stamp() }));
+  }
+
+  code(step: string, raw: string): void {
+    this.codes.push({ step, raw, at: stamp() });
+  }
+
+  diagnostic(step: string, raw: string): void {
+    this.diagnostics.push({ step, raw, at: stamp() });
+  }
+
+  reach(stage: keyof DeviceStages): void {
+    this.#stages[stage] ??= stamp();
+  }
+
+  get stages(): DeviceStages {
+    return { ...this.#stages };
+  }
+
+  outcome(error: string | null, healthy: boolean, restoreFailures: string[]): DeviceOutcome {
+    return {
+      codes: this.codes,
+      reached: {
+        tlsOpened: this.#stages.tls !== null,
+        mqttConnected: this.#stages.mqttConnack !== null,
+        publishAcked: this.#stages.publishAck !== null,
+      },
+      error,
+      healthy,
+      stages: this.stages,
+      urcs: this.urcs,
+      diagnostics: this.diagnostics,
+      settingsReadBack: { ...this.readBack },
+      restoreFailures,
+    };
+  }
+}
