@@ -94,7 +94,10 @@ export class ProgressReporter implements Reporter {
   onTestCaseResult(testCase: TestCase): void {
     clearInterval(this.#timer);
     const replayed = this.#options.alreadyRecorded.has(testCase.name);
-    const durationMs = Date.now() - (this.#caseStart.get(testCase.id) ?? Date.now());
+    // Measured in the worker: the CLI receives vitest's task events in batches.
+    const durationMs = Math.round(
+      testCase.diagnostic()?.duration ?? Date.now() - (this.#caseStart.get(testCase.id) ?? Date.now()),
+    );
     if (!replayed) this.#durations.push(durationMs);
     const record = this.#record(testCase.name);
     const remaining = this.#total - this.#started;

@@ -1,6 +1,9 @@
 import { Command, Option } from 'commander';
 import { DRIVER_FAMILIES } from '../runner/device.ts';
 import { PERSONALITIES } from '../virtual-modem/personality.ts';
+import { baselineUpdateCommand } from './baseline-command.ts';
+import { diffCommand } from './diff-command.ts';
+import { mergeCommand } from './merge-command.ts';
 import { runCommand } from './run-command.ts';
 
 const program = new Command()
@@ -32,6 +35,34 @@ program
   .option('--no-allure-report', 'skip generating the Allure HTML report')
   .action(async (options) => {
     process.exitCode = await runCommand(options);
+  });
+
+program
+  .command('diff <baseline> <run>')
+  .description('behaviour changes between two runs (or a baseline and a run); exit 1 when anything changed')
+  .option('--markdown <file>', 'also write the Markdown (for a merge request) to <file>')
+  .option('--json', 'print the diff as JSON instead of Markdown')
+  .action((baseline: string, run: string, options) => {
+    process.exitCode = diffCommand(baseline, run, options);
+  });
+
+program
+  .command('merge <runs...>')
+  .description('merge shard runs of one model and firmware into one run folder and report')
+  .requiredOption('--out <dir>', 'folder for the merged run')
+  .option('--no-allure-report', 'skip generating the Allure HTML report')
+  .action(async (runs: string[], options) => {
+    process.exitCode = await mergeCommand(runs, options);
+  });
+
+program
+  .command('baseline')
+  .description('baselines stored per model and firmware under baselines/')
+  .command('update <run>')
+  .description("make a run the baseline of its device's model and firmware")
+  .option('--dir <dir>', 'baselines folder (default: the repository baselines/)')
+  .action((run: string, options) => {
+    process.exitCode = baselineUpdateCommand(run, options);
   });
 
 await program.parseAsync();

@@ -1,12 +1,9 @@
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Reporter } from 'vitest/node';
 import { startVitest } from 'vitest/node';
-import { generateAllureReport } from '../../reports/allure-report.ts';
-import { writeEvidence } from '../../reports/evidence/write.ts';
 import { harnessIdentity } from '../../reports/harness-identity.ts';
-import { renderMarkdownReport } from '../../reports/markdown.ts';
 import { humanProgress, jsonProgress, ProgressReporter } from '../../reports/progress.ts';
 import type { CaseRecord } from '../../reports/record.ts';
 import { latestPerCase, readRecords } from '../../reports/results-log.ts';
@@ -14,6 +11,7 @@ import { acquireRunLock, recordedCases } from '../../reports/resume.ts';
 import { type RunManifest, readRunManifest, updateRunManifest } from '../../reports/run-manifest.ts';
 import { formatShard, parseShard } from '../../reports/shard.ts';
 import { renderSummary } from '../../reports/summary.ts';
+import { writeRunReports } from '../../reports/write-run-reports.ts';
 import { RESULTS_FILE } from '../../suites/execute.ts';
 import { RUN_CONFIG_VARIABLE, type RunConfig } from '../../suites/run-config.ts';
 
@@ -179,13 +177,20 @@ export async function runCommand(options: RunOptions): Promise<number> {
       ['allure-vitest/reporter', { resultsDir: allureResults, reportMatchers: false }],
       ['junit', { outputFile: join(outDir, 'junit.xml'), suiteName: 'trustlab-conformance' }],
     ];
-    const vitest = await startVitest('test', [], {
-      root: PROJECT_ROOT,
-      include: ['suites/**/*.suite.ts'],
-      watch: false,
-      run: true,
-      reporters: reporters as never,
-    });
+    const vitest = await startVitest(
+      'test',
+      [],
+      {
+        root: PROJECT_ROOT,
+        include: ['suites/**/*.suite.ts'],
+        watch: false,
+        run: true,
+        reporters: reporters as never,
+      },
+      {},
+      // With --json, stdout carries JSON lines only: vitest's own words go to stderr.
+      options.json ? { stdout: process.stderr } : {},
+    );
     await vitest?.close();
     process.exitCode = undefined; // vitest sets it for failed tests; findings do not fail the run
 
@@ -195,21 +200,11 @@ export async function runCommand(options: RunOptions): Promise<number> {
     const records = inPlanOrder(readRecords(join(outDir, RESULTS_FILE)), manifestBefore?.plannedCases);
     const executed = records.filter((r) => !alreadyRecorded.has(r.case)).length;
     const manifest = endSession(outDir, records, executed);
-    const reportPath = join(outDir, 'report.md');
-    writeFileSync(
-      reportPath,
-      renderMarkdownReport(records, `TrustLab report — ${records[0]?.device.label ?? 'no device'}`),
-    );
-    const evidence = writeEvidence(outDir, records, manifest);
-    let allureReport: string | null = null;
-    if (options.allureReport !== false) {
-      try {
-        await generateAllureReport(allureResults, join(outDir, 'allure-report'));
-        allureReport = join(outDir, 'allure-report', 'index.html');
-      } catch (error) {
-        if (!say) console.error(`trustlab: ${(error as Error).message}`);
-      }
-    }
+    const written = await writeRunReports(outDir, records, manifest, {
+      allure: options.allureReport !== false,
+    });
+    if (written.allureError && !say) console.error(`trustlab: ${written.allureError}`);
+    const { report: reportPath, evidence, allureReport } = written;
     if (say) {
       const count = (o: string) => records.filter((r) => r.outcome === o).length;
       say({
