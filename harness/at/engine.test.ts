@@ -287,4 +287,23 @@ describe('AtEngine', () => {
     await expect(at.waitForUrc(/^RDY$/, { timeoutMs: 50 })).resolves.toBe('RDY');
     await expect(at.waitForUrc(/^\+QIURC: "pdpdeact"/, { timeoutMs: 50 })).resolves.toContain('pdpdeact');
   });
+
+  it('takes #XSOCKET: as the answer of AT#XSOCKET=0, and as a URC when no such command is pending', async () => {
+    const { at, device } = scripted({
+      'AT#XSOCKET=0': '\r\n#XSOCKET: 0,"closed"\r\nOK\r\n',
+      'AT#XCONNECT="h",1': '\r\n#XCONNECT: 1\r\nOK\r\n',
+    });
+    expect((await at.command('AT#XCONNECT="h",1')).lines).toEqual(['#XCONNECT: 1']);
+    expect((await at.command('AT#XSOCKET=0')).lines).toEqual(['#XSOCKET: 0,"closed"']);
+    device.write('\r\n#XSOCKET: 0,"closed"\r\n');
+    await expect(at.waitForUrc(/^#XSOCKET: 0,"closed"/, { timeoutMs: 50 })).resolves.toContain('closed');
+  });
+
+  it('treats an information line that looks like an object key as an information line', async () => {
+    const { at } = scripted({ 'AT+X': '\r\ntoString\r\n__proto__\r\nOK\r\n' });
+    await expect(at.command('AT+X', { extraFinals: { 'SEND OK': true } })).resolves.toMatchObject({
+      final: 'OK',
+      lines: ['toString', '__proto__'],
+    });
+  });
 });

@@ -52,6 +52,11 @@ export interface AtEngineOptions {
   /** Line starts that are always unsolicited unless they answer the command in progress. */
   readonly urcPrefixes?: readonly string[];
   /**
+   * URC prefixes whose write command answers only after OK, as a URC (`AT+QMTOPEN=…` → OK, then
+   * `+QMTOPEN: 1,0`): such a line never answers the write form, only its read or test form.
+   */
+  readonly resultAfterOk?: readonly string[];
+  /**
    * After a command timed out: how long the next command waits for the late answer, and then for
    * the answer to the `AT` probe sent to get back in step. Default: 2 × defaultTimeoutMs, at least 1 s.
    */
@@ -88,8 +93,19 @@ export const DEFAULT_URC_PREFIXES = [
   '#XMQTTEVT:',
   '#XMQTTMSG:',
   '#XSOCKET:',
-  '#XCONNECT:',
   'Ready',
+] as const;
+
+/** Write commands whose result is a URC after OK (Quectel MQTT, SSL and TCP opens). */
+export const DEFAULT_RESULT_AFTER_OK = [
+  '+QIOPEN:',
+  '+QMTOPEN:',
+  '+QMTCONN:',
+  '+QMTPUB:',
+  '+QMTPUBEX:',
+  '+QMTDISC:',
+  '+QMTCLOSE:',
+  '+QSSLOPEN:',
 ] as const;
 
 const FINAL_RESULT = /^(OK|ERROR|NO CARRIER|\+CME ERROR:.*|\+CMS ERROR:.*)$/;
@@ -149,6 +165,7 @@ export class AtEngine {
   readonly #transcript: Transcript;
   readonly #defaultTimeoutMs: number;
   readonly #urcPrefixes: readonly string[];
+  readonly #resultAfterOk: readonly string[];
   readonly #resyncTimeoutMs: number;
   readonly #resyncSettleMs: number;
   #partial = '';
@@ -171,6 +188,7 @@ export class AtEngine {
     this.#transcript = options.transcript;
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 300;
     this.#urcPrefixes = options.urcPrefixes ?? DEFAULT_URC_PREFIXES;
+    this.#resultAfterOk = options.resultAfterOk ?? DEFAULT_RESULT_AFTER_OK;
     this.#resyncTimeoutMs = options.resyncTimeoutMs ?? Math.max(1_000, 2 * this.#defaultTimeoutMs);
     this.#resyncSettleMs = options.resyncSettleMs ?? 100;
     stream.on('data', (chunk: Buffer | string) => this.#onData(chunk));
@@ -423,7 +441,8 @@ export class AtEngine {
     const pending = this.#pending;
     if (pending) {
       if (line === pending.command) return; // echo
-      const extra = pending.extraFinals[line];
+      // Own keys only: an information line such as "toString" must not find Object.prototype.
+      const extra = Object.hasOwn(pending.extraFinals, line) ? pending.extraFinals[line] : undefined;
       if (FINAL_RESULT.test(line) || extra !== undefined) {
         this.#pending = null;
         pending.resolve({
@@ -465,12 +484,15 @@ export class AtEngine {
   }
 
   /**
-   * Whether a line belongs to the pending command. A line with a URC prefix answers only the read or
-   * test form of that same command (`AT+QMTOPEN?`); after a write (`AT+QMTOPEN=…`) it is the URC.
+   * Whether a line belongs to the pending command. A line with a URC prefix answers only that same
+   * command (`#XSOCKET: 0,"closed"` answers `AT#XSOCKET=0`), and for commands whose write form
+   * reports after OK only the read or test form (`AT+QMTOPEN?`); after `AT+QMTOPEN=…` it is the URC.
    */
   #answersPending(pending: PendingCommand, line: string): boolean {
     if (!this.#isUrc(line)) return true;
-    return pending.queries && pending.responsePrefix !== null && line.startsWith(pending.responsePrefix);
+    const prefix = pending.responsePrefix;
+    if (prefix === null || !line.startsWith(prefix)) return false;
+    return pending.queries || !this.#resultAfterOk.includes(prefix);
   }
 
   #isUrc(line: string): boolean {
