@@ -1,5 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { BASELINE_META_FILE, type BaselineMeta, BEHAVIOUR_FILE, loadBehaviour } from './behaviour.ts';
 import { TRUST_MODEL_FILE } from './evidence/trust-model.ts';
 import { readRunManifest } from './run-manifest.ts';
@@ -36,7 +36,7 @@ export function updateBaseline(runDir: string, root: string): { dir: string; cas
     firmware: set.firmware,
     catalogueRevision: set.catalogueRevision,
     harnessCommit: manifest?.harness?.commit ?? null,
-    fromRun: runDir,
+    fromRun: basename(runDir), // the folder name: absolute paths of a lab host mean nothing in the repo
     device: manifest?.device ?? null,
   };
   writeFileSync(join(dir, BASELINE_META_FILE), `${JSON.stringify(meta, null, 2)}\n`);

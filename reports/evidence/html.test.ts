@@ -1,0 +1,120 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openDevice } from '../../harness/runner/device.ts';
+import { executeScenario } from '../../suites/execute.ts';
+import { SCENARIOS } from '../../suites/scenarios.ts';
+import type { CaseRecord } from '../record.ts';
+import { writeEvidence } from './write.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Real records from the virtual modem, plus one lenient copy so the matrix shows two colours. */
+let outDir: string;
+let records: CaseRecord[];
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), 'trustlab-evidence-'));
+  const device = await openDevice({ driver: 'quectel', personality: 'strict' });
+  try {
+    records = [];
+    for (const s of SCENARIOS)
+      records.push(
+        (await executeScenario(device, s, outDir, { dialHost: '127.0.0.1', listenHost: '127.0.0.1' })).record,
+      );
+  } finally {
+    await device.close();
+  }
+  const accepted = records.find((r) => r.outcome === 'accepted') as CaseRecord;
+  records.push({
+    ...accepted,
+    case: 'anchors::right-ca@sni0',
+    scenario: accepted.case,
+    params: { ...accepted.params, sni: 0 },
+    verdicts: { ...accepted.verdicts, rfc5280: 'lenient' },
+    controls: [{ client: 'openssl s_client', result: 'rejected', detail: 'verify error:num=20' }],
+  } as CaseRecord);
+  writeFileSync(
+    join(outDir, 'trust-model.json'),
+    JSON.stringify([
+      {
+        question: 'Trusts only the uploaded CA?',
+        answer: 'yes',
+        cases: ['anchors::wrong-ca'],
+        detail: 'wrong CA rejected',
+      },
+    ]),
+  );
+  writeEvidence(outDir, records, null);
+}, 60_000);
+
+describe('evidence documents', () => {
+  it('put the trust model first, link its answers to their cases and carry no external asset', async () => {
+    const { readFileSync } = await import('node:fs');
+    const html = readFileSync(join(outDir, 'evidence.html'), 'utf8');
+    const md = readFileSync(join(outDir, 'evidence.md'), 'utf8');
+    expect(html.indexOf('id="trust-model"')).toBeLessThan(html.indexOf('id="matrix"'));
+    expect(html).toContain('href="#case-anchors-wrong-ca"');
+    expect(html).not.toMatch(/<(script|link|img)\b/i);
+    expect(html).not.toMatch(/(src|href)="https?:/i);
+    expect(md.indexOf('## Inferred trust-anchor model')).toBeLessThan(md.indexOf('## Verdict matrix'));
+    expect(md).toContain('[anchors::wrong-ca](#case-anchors-wrong-ca)');
+    expect(md).toContain('| openssl s_client | rejected | verify error:num=20 |');
+  });
+
+  it('renders in Chromium with every case in the matrix and a downloadable PEM bundle', async (ctx) => {
+    if (!existsSync(CHROMIUM)) ctx.skip(`Chromium not installed at ${CHROMIUM}`);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const external: string[] = [];
+      page.on('request', (r) => {
+        if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) external.push(r.url());
+      });
+      await page.goto(`file://${join(outDir, 'evidence.html')}`);
+      // No DOM lib in this project's types: the page's window is reached through globalThis.
+      const cells = await page.$$eval('#matrix td.cell[data-case]', (tds) =>
+        tds.map((td) => {
+          const box = td as unknown as { offsetWidth: number; offsetHeight: number };
+          const view = globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } };
+          return {
+            id: td.getAttribute('data-case'),
+            colour: view.getComputedStyle(td).backgroundColor,
+            visible: box.offsetWidth > 0 && box.offsetHeight > 0,
+          };
+        }),
+      );
+      expect(cells.map((c) => c.id).sort()).toEqual(records.map((r) => r.case).sort());
+      expect(cells.every((c) => c.visible)).toBe(true);
+      const colourOf = (id: string) => cells.find((c) => c.id === id)?.colour;
+      expect(colourOf('anchors::right-ca')).toBe('rgb(31, 136, 61)'); // conformant
+      expect(colourOf('anchors::right-ca@sni0')).toBe('rgb(207, 34, 46)'); // lenient
+      // The two settings of one scenario share its row.
+      expect(await page.$$eval('#matrix tr', (rows) => rows.length)).toBe(1 + SCENARIOS.length);
+      const pem = await page.$eval(
+        'section#case-anchors-right-ca a.pem',
+        (a) => a.getAttribute('href') ?? '',
+      );
+      const bundle = Buffer.from(pem.replace(/^data:[^,]+;base64,/, ''), 'base64').toString();
+      expect(bundle.match(/-----BEGIN CERTIFICATE-----/g)?.length).toBeGreaterThanOrEqual(2);
+      expect(bundle).not.toContain('PRIVATE KEY');
+      expect(external).toEqual([]);
+      if (process.env.TRUSTLAB_SCREENSHOT)
+        await page.screenshot({ path: process.env.TRUSTLAB_SCREENSHOT, fullPage: false });
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+});
