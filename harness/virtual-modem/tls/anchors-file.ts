@@ -1,0 +1,14 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A private temporary folder for a subprocess engine, holding the anchors file when there are anchors. */
+export async function writeAnchorsFile(
+  pem: string | null,
+): Promise<{ readonly path: string | null; readonly dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'trustlab-anchors-'));
+  if (pem === null) return { path: null, dir, remove: () => rm(dir, { recursive: true, force: true }) };
+  const path = join(dir, 'anchors.pem');
+  await writeFile(path, pem, { mode: 0o600 });
+  return { path, dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}

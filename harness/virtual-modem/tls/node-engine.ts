@@ -1,0 +1,88 @@
+import { X509Certificate } from 'node:crypto';
+import tls from 'node:tls';
+import { opensslCipherList } from './cipher-names.ts';
+import type { TlsEngine, TlsHandshakeRequest, TlsHandshakeResult, TlsVersion } from './engine.ts';
+
+const TIME_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+/** Validity of every certificate the server sent, judged against the device's clock. */
+function validityProblem(socket: tls.TLSSocket, at: Date): string | null {
+  let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  const seen = new Set<string>();
+  while (cert?.raw && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    const x = new X509Certificate(cert.raw);
+    if (new Date(x.validTo) < at)
+      return `certificate ${x.subject.replaceAll('\n', ', ')} expired at device time`;
+    if (new Date(x.validFrom) > at)
+      return `certificate ${x.subject.replaceAll('\n', ', ')} not yet valid at device time`;
+    cert = cert.issuerCertificate;
+  }
+  return null;
+}
+
+/**
+ * Node `tls` in-process. It verifies after the handshake and closes without an alert, so the
+ * server sees a completed handshake followed by a close — unlike a modem's stack.
+ */
+export const nodeEngine: TlsEngine = {
+  id: 'node',
+  available: async () => ({ ok: true }),
+  handshake(req: TlsHandshakeRequest): Promise<TlsHandshakeResult> {
+    const unsupported: string[] = [];
+    if (req.ignoreChainAboveLeaf) unsupported.push('ignoreChainAboveLeaf');
+    if (req.ignoreSignatureProfile) unsupported.push('ignoreSignatureProfile');
+    const ciphers = req.cipherSuites ? opensslCipherList(req.cipherSuites) : null;
+    if (req.cipherSuites && !ciphers) unsupported.push('cipherSuites');
+    // The named suites are TLS ≤ 1.2 suites: offering TLS 1.3 would bypass the choice.
+    const max: TlsVersion = ciphers && req.versions.max === 'TLSv1.3' ? 'TLSv1.2' : req.versions.max;
+    return new Promise((resolve) => {
+      const fail = (stage: 'connect' | 'handshake' | 'timeout', reason: string) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ ok: false, engine: 'node', stage, reason, unsupported });
+      };
+      const socket = tls.connect({
+        host: req.address,
+        port: req.port,
+        // An empty list, never Node's built-in store: the device trusts what it was given.
+        ca: req.anchorsPem === null ? [] : [req.anchorsPem],
+        servername: req.sni ?? '',
+        rejectUnauthorized: false,
+        minVersion: req.versions.min,
+        maxVersion: max,
+        ...(ciphers ? { ciphers } : req.versions.min < 'TLSv1.2' ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
+        checkServerIdentity: () => undefined,
+      });
+      const timer = setTimeout(
+        () => fail('timeout', `no handshake within ${req.timeoutMs} ms`),
+        req.timeoutMs,
+      );
+      socket.once('error', (err) => fail(socket.connecting ? 'connect' : 'handshake', err.message));
+      socket.once('secureConnect', () => {
+        let problem: string | null = null;
+        if (req.verify) {
+          const code = socket.authorizationError as unknown as string | null;
+          const timeJudgedHere = req.ignoreValidity || req.deviceTime !== null;
+          if (code && !(timeJudgedHere && TIME_ERRORS.has(code))) problem = code;
+          if (!problem && req.deviceTime && !req.ignoreValidity)
+            problem = validityProblem(socket, req.deviceTime);
+          if (!problem && req.checkName !== null) {
+            problem = tls.checkServerIdentity(req.checkName, socket.getPeerCertificate())?.message ?? null;
+          }
+        }
+        if (problem) return fail('handshake', problem);
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve({
+          ok: true,
+          engine: 'node',
+          stream: socket,
+          version: socket.getProtocol() ?? 'unknown',
+          cipher: socket.getCipher().standardName ?? socket.getCipher().name,
+          unsupported,
+        });
+      });
+    });
+  },
+};
