@@ -46,3 +46,12 @@ export function alertFromError(err: Error): TlsAlert | null {
   const m = /SSL alert number (\d+)/.exec(err.message);
   return m?.[1] ? alertByNumber(Number(m[1])) : null;
 }
+
+/** The alert whose name (as in ALERT_NAMES, or with spaces as OpenSSL prints it) is `name`. */
+export function alertByName(name: string): TlsAlert | null {
+  const wanted = name.trim().toLowerCase().replaceAll(' ', '_');
+  for (const [n, known] of Object.entries(ALERT_NAMES)) {
+    if (known === wanted) return { number: Number(n), name: known };
+  }
+  return null;
+}

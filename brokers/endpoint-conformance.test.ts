@@ -165,7 +165,7 @@ describe.each(MQTT_ENGINES)('%s endpoint', (engine) => {
 
   it('restricts TLS ≤ 1.2 to one cipher suite', async (ctx) => {
     if (!hasOpenssl) ctx.skip('openssl is not installed');
-    const ep = await start(ctx, { ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256', maxTlsVersion: 'TLSv1.2' });
+    const ep = await start(ctx, { ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
     const ok = await sClient(ep.listenPort, ['-tls1_2', '-CAfile', files.root as string]);
     expect(ok.stdout).toMatch(/Cipher is ECDHE-ECDSA-AES128-GCM-SHA256/);
     await sClient(ep.listenPort, [
@@ -184,7 +184,7 @@ describe.each(MQTT_ENGINES)('%s endpoint', (engine) => {
 
   it('serves the handshake in 512-byte records, visible to the client', async (ctx) => {
     if (!hasOpenssl) ctx.skip('openssl is not installed');
-    const ep = await start(ctx, { handshakeFragment: 512, maxTlsVersion: 'TLSv1.2' });
+    const ep = await start(ctx, { handshakeFragment: 512 });
     // Padding makes the chain larger than one 512-byte record.
     const relay = await recordCountingRelay(ep.listenPort);
     try {
@@ -206,7 +206,7 @@ describe.each(MQTT_ENGINES)('%s endpoint', (engine) => {
 
   it('records a fragmented twin: without fragmentation the certificate fits one record', async (ctx) => {
     if (!hasOpenssl) ctx.skip('openssl is not installed');
-    const ep = await start(ctx, { maxTlsVersion: 'TLSv1.2' });
+    const ep = await start(ctx);
     await sClient(ep.listenPort, ['-tls1_2', '-CAfile', files.root as string]);
     const o = await only(ep);
     expect(o.wire.certificateRecords).toBe(1);

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { parseClientHello } from './client-hello.ts';
 import { closeServer, type ListenSpec, listenOn } from './listen.ts';
 import { type ConnectionObservation, type EngineName, newObservation } from './observation.ts';
-import { encodeRecord, refragmentHandshake, WireTap } from './wire-tap.ts';
+import { encodeRecord, RecordSplitter, refragmentHandshake, WireTap } from './wire-tap.ts';
 
 /** A ClientHello larger than this is not waited for further. */
 const MAX_HELLO_BYTES = 64 * 1024;
@@ -84,18 +84,22 @@ export async function startObservingFront(options: FrontOptions): Promise<Observ
     });
 
     const fragment = options.refragmentHandshake ?? null;
+    // When re-cutting, the tap reads the re-cut bytes: the record describes what the client received.
+    const recut = fragment ? new RecordSplitter() : null;
     upstream.on('data', (chunk: Buffer) => {
-      const records = tap.fromServer(chunk);
-      if (!fragment) {
+      if (!recut || !fragment) {
+        tap.fromServer(chunk);
         client.write(chunk);
         return;
       }
-      // Re-emit whole records only (a partial one waits in the tap); cut only plaintext handshake.
-      for (const { record, plaintext } of records) {
-        const pieces = plaintext
-          ? refragmentHandshake(record, fragment)
-          : [encodeRecord(record.type, record.version, record.payload)];
-        for (const piece of pieces) client.write(piece);
+      for (const record of recut.push(chunk)) {
+        const pieces = tap.serverEncrypting
+          ? [encodeRecord(record.type, record.version, record.payload)]
+          : refragmentHandshake(record, fragment);
+        for (const piece of pieces) {
+          tap.fromServer(piece);
+          client.write(piece);
+        }
       }
     });
 

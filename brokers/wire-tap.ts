@@ -180,17 +180,9 @@ export class WireTap {
     for (const record of this.client.records.push(chunk)) this.clientRecord(record);
   }
 
-  /**
-   * Returns the records it parsed, each marked plaintext or not, so a caller may re-emit them
-   * (refragmentation must never cut an encrypted record).
-   */
-  fromServer(chunk: Buffer): { record: TlsRecord; plaintext: boolean }[] {
+  fromServer(chunk: Buffer): void {
     this.obs.wire.fromServer.bytes += chunk.length;
-    return this.server.records.push(chunk).map((record) => {
-      const plaintext = !this.serverEncrypting;
-      this.serverRecord(record);
-      return { record, plaintext };
-    });
+    for (const record of this.server.records.push(chunk)) this.serverRecord(record);
   }
 
   /** Whether the server has started encrypting (its handshake records are no longer readable). */
