@@ -1,0 +1,307 @@
+import type { AtEngine } from '../../at/engine.ts';
+import { AtUnexpectedUrcError, isLinkFault } from '../../at/errors.ts';
+import { CaseLog } from '../case-log.ts';
+import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
+import { RestoreStack, registerForAbort } from '../restore-stack.ts';
+import { CMNG_TYPE, CredentialStore, type SecTagRange } from './cmng.ts';
+import { NRF91_SLM_TIMEOUTS, type Nrf91SlmTimeouts } from './timeouts.ts';
+
+/** What the harness may touch on an nRF91 running the Serial LTE Modem application. */
+export interface Nrf91Ownership {
+  /** sec_tags the harness writes and deletes; each case uses the first. */
+  readonly secTags: SecTagRange;
+}
+
+/** 0x54524C00 ("TRL\0"): far from nRF Cloud's 16842753 and from the small numbers samples use. */
+export const DEFAULT_NRF91_OWNERSHIP: Nrf91Ownership = { secTags: { first: 0x54524c00, count: 16 } };
+
+/** #XMQTTEVT event types (MQTT_AT_commands.rst). */
+const EVT = { connack: 0, disconnect: 1, puback: 3 } as const;
+
+/** A TLS socket case: #XSSOCKET with an explicit peer_verify and hostname. */
+export interface TlsSocketCaseInput {
+  readonly caseId: string;
+  readonly anchorsPem: string | null;
+  readonly host: string;
+  readonly port: number;
+  /** 0 none, 1 optional, 2 required. */
+  readonly peerVerify: 0 | 1 | 2;
+  /** TLS_HOSTNAME (hostname check and SNI); null sends "NULL", which turns both off. */
+  readonly hostname: string | null;
+}
+
+/** The #XMQTTCON form this SLM takes, from `AT#XMQTTCON=?`: newer ones take the client id in #XMQTTCFG. */
+type ConnectForm = 'cfg-client-id' | 'con-client-id';
+
+const quote = (s: string) => `"${s.replaceAll('"', '')}"`;
+
+/**
+ * nRF9160 with the Serial LTE Modem application: credentials through AT%CMNG (modem offline,
+ * CFUN=4, restored afterwards), MQTT through #XMQTTCFG/#XMQTTCON/#XMQTTPUB with #XMQTTEVT events,
+ * and TLS sockets through #XSSOCKET/#XSSOCKETOPT/#XCONNECT. Raw codes only.
+ *
+ * With a sec_tag, SLM MQTT always verifies the peer and checks the hostname against the broker URL
+ * (slm_at_mqtt.c client_init): there is no AT knob, so MQTT cases whose settings ask for anything
+ * else are refused as not expressible, and the TLS socket case is the place for those knobs.
+ */
+export class Nrf91SlmDriver implements ModemDriver {
+  readonly family = 'nrf91-slm';
+  readonly #at: AtEngine;
+  readonly #own: Nrf91Ownership;
+  readonly #t: Nrf91SlmTimeouts;
+  readonly #store: CredentialStore;
+  #connectForm: ConnectForm | null = null;
+  #current: RestoreStack | null = null;
+
+  constructor(
+    at: AtEngine,
+    ownership = DEFAULT_NRF91_OWNERSHIP,
+    timeouts: Nrf91SlmTimeouts = NRF91_SLM_TIMEOUTS,
+  ) {
+    this.#at = at;
+    this.#own = ownership;
+    this.#t = timeouts;
+    this.#store = new CredentialStore(at, ownership.secTags, timeouts.cmng);
+  }
+
+  get credentials(): CredentialStore {
+    return this.#store;
+  }
+
+  async identify(): Promise<DeviceIdentity> {
+    const basic = { timeoutMs: this.#t.basic };
+    const first = async (command: string) => {
+      const r = await this.#at.command(command, basic);
+      return r.ok ? (r.lines[0] ?? null) : null;
+    };
+    await this.#at.commandOk('AT', basic);
+    const manufacturer = await first('AT+CGMI');
+    const model = await first('AT+CGMM');
+    const firmware = await first('AT+CGMR');
+    const imei = await first('AT+CGSN');
+    const clock = await first('AT+CCLK?');
+    const capabilities: Record<string, readonly string[]> = {};
+    for (const probe of ['AT#XSLMVER', 'AT#XMQTTCON=?', 'AT#XSSOCKET=?']) {
+      const r = await this.#at.command(probe, basic);
+      capabilities[probe] = r.ok ? r.lines : [`(refused: ${r.final})`];
+    }
+    this.#connectForm = connectFormOf(capabilities['AT#XMQTTCON=?'] ?? []);
+    return {
+      manufacturer: manufacturer ?? 'unknown',
+      model: model ?? 'unknown',
+      firmware: firmware ?? 'unknown',
+      imei: imei !== null && /^\d{15}$/.test(imei) ? imei : null,
+      clock,
+      capabilities,
+    };
+  }
+
+  async abort(): Promise<string[]> {
+    return (await this.#current?.unwind()) ?? [];
+  }
+
+  async runMqttCase(input: MqttCaseInput): Promise<DeviceOutcome> {
+    return this.#runCase(async (stack, log) => {
+      const { seclevel, sni, sslversion } = input.settings;
+      if (seclevel !== 1 || sni !== 1 || (sslversion !== 3 && sslversion !== 4)) {
+        throw new Error(
+          `not expressible through SLM MQTT: with a sec_tag it always verifies the peer and the hostname (= SNI) and speaks TLS 1.2; asked seclevel ${seclevel}, sni ${sni}, sslversion ${sslversion}`,
+        );
+      }
+      const secTag = await this.#provision(input.anchorsPem, stack);
+      await this.#mqtt(input, secTag, stack, log);
+    });
+  }
+
+  /** Opens a TLS socket with the given peer_verify and hostname, and closes it; the TLS stage is #XCONNECT: 1. */
+  async runTlsSocketCase(input: TlsSocketCaseInput): Promise<DeviceOutcome> {
+    return this.#runCase(async (stack, log) => {
+      const secTag = await this.#provision(input.anchorsPem, stack);
+      const open = await this.#at.command(`AT#XSSOCKET=1,1,0,${secTag},${input.peerVerify}`, {
+        timeoutMs: this.#t.basic,
+      });
+      log.code('socket', open.lines.find((l) => l.startsWith('#XSSOCKET:')) ?? open.final);
+      if (!open.ok) return;
+      stack.push('close the TLS socket', async () => {
+        const r = await this.#at.command('AT#XSOCKET=0', { timeoutMs: this.#t.basic });
+        log.code('close', r.lines.find((l) => l.startsWith('#XSOCKET:')) ?? r.final);
+      });
+      const hostname = input.hostname === null ? '"NULL"' : quote(input.hostname);
+      await this.#at.commandOk(`AT#XSSOCKETOPT=1,2,${hostname}`, { timeoutMs: this.#t.basic });
+      const conn = await this.#at.command(`AT#XCONNECT=${quote(input.host)},${input.port}`, {
+        timeoutMs: this.#t.connect,
+      });
+      const line = conn.lines.find((l) => l.startsWith('#XCONNECT:'));
+      log.code('connect', line ?? conn.final);
+      if (conn.ok && line === '#XCONNECT: 1') {
+        log.reach('tls');
+      }
+    });
+  }
+
+  /** Common frame of a case: restore stack (abort-visible), URC log, fault classification, liveness. */
+  async #runCase(body: (stack: RestoreStack, log: CaseLog) => Promise<void>): Promise<DeviceOutcome> {
+    const log = new CaseLog();
+    const stack = new RestoreStack();
+    const unregister = registerForAbort(stack);
+    this.#current = stack;
+    const stopListening = log.listen(this.#at);
+    this.#at.clearBacklog();
+    let error: string | null = null;
+    let healthy = true;
+    let restoreFailures: string[] = [];
+    try {
+      await body(stack, log);
+    } catch (err) {
+      error = (err as Error).message;
+      healthy = !isLinkFault(err);
+    } finally {
+      restoreFailures = await stack.unwind();
+      unregister();
+      this.#current = null;
+      stopListening();
+    }
+    if (restoreFailures.length > 0) {
+      error ??= `restore failed: ${restoreFailures.join('; ')}`;
+      healthy = false;
+    }
+    if (healthy && !(await this.#alive())) {
+      healthy = false;
+      error ??= 'device stopped answering AT after the case';
+    }
+    return log.outcome(error, healthy, restoreFailures);
+  }
+
+  async #alive(): Promise<boolean> {
+    try {
+      return (await this.#at.command('AT', { timeoutMs: this.#t.basic })).ok;
+    } catch {
+      return false;
+    }
+  }
+
+  async #cfun(): Promise<number> {
+    const r = await this.#at.commandOk('AT+CFUN?', { timeoutMs: this.#t.basic });
+    const m = /^\+CFUN: (\d+)/.exec(r.lines.find((l) => l.startsWith('+CFUN:')) ?? '');
+    if (!m) throw new Error(`AT+CFUN? answered ${r.lines.join(' | ') || 'nothing'}`);
+    return Number(m[1]);
+  }
+
+  async #setCfun(mode: number): Promise<void> {
+    await this.#at.commandOk(`AT+CFUN=${mode}`, { timeoutMs: this.#t.cfun });
+  }
+
+  /**
+   * Puts the anchors under the first owned sec_tag with the modem offline (CFUN=4), then brings the
+   * radio up. Restores: the credential is deleted (offline again) and the original CFUN put back.
+   */
+  async #provision(pem: string | null, stack: RestoreStack): Promise<number> {
+    const secTag = this.#own.secTags.first;
+    const before = await this.#cfun();
+    stack.push(`CFUN back to ${before}`, async () => {
+      if ((await this.#cfun()) !== before) await this.#setCfun(before);
+    });
+    const offline = async () => {
+      const now = await this.#cfun();
+      if (now === 1 || now === 2 || now === 21) await this.#setCfun(4);
+    };
+    await offline();
+    // Leftovers under our own tag (an interrupted run) are ours to remove; nothing else is looked at.
+    for (const c of await this.#store.list(secTag)) {
+      if (c.secTag === secTag) await this.#store.delete(secTag, c.type as 0);
+    }
+    if (pem !== null) {
+      stack.push(`delete sec_tag ${secTag} type 0`, async () => {
+        await offline();
+        await this.#store.delete(secTag, CMNG_TYPE.rootCa);
+      });
+      await this.#store.write(secTag, CMNG_TYPE.rootCa, pem);
+      const listed = await this.#store.list(secTag);
+      if (!listed.some((c) => c.secTag === secTag && c.type === CMNG_TYPE.rootCa)) {
+        throw new Error(`sec_tag ${secTag}: root CA not listed after AT%CMNG=0`);
+      }
+    }
+    await this.#setCfun(1);
+    await this.#awaitRegistration();
+    return secTag;
+  }
+
+  /** Polls +CEREG until home (1) or roaming (5); a modem that does not answer CEREG? is not waited on. */
+  async #awaitRegistration(): Promise<void> {
+    const deadline = Date.now() + this.#t.registration;
+    for (;;) {
+      const r = await this.#at.command('AT+CEREG?', { timeoutMs: this.#t.basic });
+      if (!r.ok) return;
+      const stat = /^\+CEREG: \d+,(\d+)/.exec(r.lines.find((l) => l.startsWith('+CEREG:')) ?? '')?.[1];
+      if (stat === '1' || stat === '5') return;
+      if (Date.now() > deadline)
+        throw new Error(`not registered within ${this.#t.registration} ms: ${r.lines.join(' | ')}`);
+      await new Promise((resolve) => setTimeout(resolve, this.#t.registrationPollMs));
+    }
+  }
+
+  async #event(
+    type: number,
+    failOn: RegExp | undefined,
+    timeoutMs: number,
+  ): Promise<{ line: string; expected: boolean }> {
+    try {
+      const line = await this.#at.waitForUrc(new RegExp(`^#XMQTTEVT: ${type},`), {
+        timeoutMs,
+        ...(failOn ? { failOn } : {}),
+      });
+      return { line, expected: true };
+    } catch (err) {
+      if (err instanceof AtUnexpectedUrcError) return { line: err.urc, expected: false };
+      throw err;
+    }
+  }
+
+  async #mqtt(input: MqttCaseInput, secTag: number, stack: RestoreStack, log: CaseLog): Promise<void> {
+    const form = this.#connectForm ?? 'cfg-client-id';
+    const disconnected = new RegExp(`^#XMQTTEVT: ${EVT.disconnect},`);
+    if (form === 'cfg-client-id') {
+      await this.#at.commandOk(`AT#XMQTTCFG=${quote(input.clientId)},60,1`, { timeoutMs: this.#t.basic });
+    }
+    const clientId = form === 'con-client-id' ? `${quote(input.clientId)},` : '';
+    // SLM runs DNS, TCP, the TLS handshake and sends CONNECT inside the command: OK means TLS is up.
+    const con = await this.#at.command(
+      `AT#XMQTTCON=1,${clientId}"","",${quote(input.host)},${input.port},${secTag}`,
+      { timeoutMs: this.#t.connect },
+    );
+    if (!con.ok) {
+      log.code('connect', con.final);
+      return;
+    }
+    log.reach('tls');
+    const link = { up: true };
+    stack.push('MQTT disconnect', async () => {
+      if (!link.up) return;
+      link.up = false;
+      await this.#at.command('AT#XMQTTCON=0', { timeoutMs: this.#t.basic });
+      log.code('disconnect', (await this.#event(EVT.disconnect, undefined, this.#t.mqttPacket)).line);
+    });
+    const connack = await this.#event(EVT.connack, disconnected, this.#t.mqttPacket);
+    log.code('connect', connack.line);
+    if (!connack.expected) link.up = false;
+    if (connack.line !== `#XMQTTEVT: ${EVT.connack},0`) return;
+    log.reach('mqttConnack');
+
+    const pub = await this.#at.command(`AT#XMQTTPUB=${quote(input.topic)},${quote(input.payload)},1,0`, {
+      timeoutMs: this.#t.mqttPacket,
+    });
+    if (!pub.ok) {
+      log.code('publish', pub.final);
+      return;
+    }
+    const ack = await this.#event(EVT.puback, disconnected, this.#t.mqttPacket);
+    log.code('publish', ack.line);
+    if (!ack.expected) link.up = false;
+    if (ack.line === `#XMQTTEVT: ${EVT.puback},0`) log.reach('publishAck');
+  }
+}
+
+/** Older SLM releases list `<client_id>` among the #XMQTTCON parameters; newer ones take it in #XMQTTCFG. */
+export function connectFormOf(testAnswer: readonly string[]): ConnectForm {
+  return testAnswer.some((l) => /client_id|clientid/i.test(l)) ? 'con-client-id' : 'cfg-client-id';
+}
