@@ -8,7 +8,7 @@ import { diffBehaviour, hasChanges, renderDiffMarkdown } from './diff.ts';
 import type { CaseRecord } from './record.ts';
 import { appendRecord } from './results-log.ts';
 import { writeRunManifest } from './run-manifest.ts';
-import { selectShard, shardOf } from './shard.ts';
+import { selectShard } from './shard.ts';
 
 const record = (id: string, over: Partial<CaseRecord> = {}, port = 40000): CaseRecord => ({
   case: id,
