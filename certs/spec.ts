@@ -1,5 +1,5 @@
 /** Key algorithms the factory can issue with. */
-export type KeyType = 'rsa2048' | 'p256';
+export type KeyType = 'rsa1024' | 'rsa2048' | 'rsa3072' | 'rsa4096' | 'p256' | 'p384';
 
 /**
  * What a scenario asks of the PKI. Safe defaults: the server chain is root → leaf with the

@@ -12,6 +12,7 @@ export { x509 };
 export const subtle = webcrypto.subtle;
 
 /** PEM with the trailing newline that concatenated bundles need (PemConverter omits it). */
-export function toPem(der: ArrayBuffer, label: 'CERTIFICATE' | 'PRIVATE KEY'): string {
-  return `${x509.PemConverter.encode(der, label)}\n`;
+export function toPem(der: ArrayBuffer | Uint8Array, label: 'CERTIFICATE' | 'PRIVATE KEY'): string {
+  const bytes = der instanceof Uint8Array ? der.slice().buffer : der;
+  return `${x509.PemConverter.encode(bytes, label)}\n`;
 }

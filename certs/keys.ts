@@ -1,0 +1,144 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  type KeyObject,
+  type webcrypto,
+} from 'node:crypto';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { KeyType } from './spec.ts';
+import { subtle } from './x509.ts';
+
+/** A key pair in both forms the factory needs: WebCrypto for @peculiar/x509, KeyObject for re-signing. */
+export interface KeyMaterial {
+  readonly keyType: KeyType;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  /** Public key as WebCrypto, for the certificate's SubjectPublicKeyInfo. */
+  readonly webPublicKey: webcrypto.CryptoKey;
+  /** Private key as WebCrypto, bound to the key type's default hash (see defaultHash). */
+  readonly webPrivateKey: webcrypto.CryptoKey;
+  readonly pkcs8Der: Buffer;
+}
+
+/** Bump when the way keys are generated changes, so old cache entries are not reused. */
+const CACHE_VERSION = 'v1';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The on-disk key cache: TRUSTLAB_KEY_CACHE, else `.cache/keys/` in the repository (git-ignored). */
+export function defaultKeyCacheDir(): string {
+  return process.env.TRUSTLAB_KEY_CACHE ?? join(REPO_ROOT, '.cache', 'keys');
+}
+
+export function isRsa(keyType: KeyType): boolean {
+  return keyType.startsWith('rsa');
+}
+
+/** The hash a key type signs with unless a certificate asks for another. */
+export function defaultHash(keyType: KeyType): 'SHA-256' | 'SHA-384' {
+  return keyType === 'p384' ? 'SHA-384' : 'SHA-256';
+}
+
+function webAlgorithm(keyType: KeyType): webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams {
+  if (isRsa(keyType)) return { name: 'RSASSA-PKCS1-v1_5', hash: defaultHash(keyType) };
+  return { name: 'ECDSA', namedCurve: keyType === 'p384' ? 'P-384' : 'P-256' };
+}
+
+/** Native key generation (OpenSSL in the libuv pool): never pure-JS RSA. */
+function generatePkcs8(keyType: KeyType): Promise<Buffer> {
+  return new Promise((done, fail) => {
+    const encoding = {
+      publicKeyEncoding: { type: 'spki', format: 'der' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+    } as const;
+    const callback = (err: Error | null, _pub: Buffer, priv: Buffer) => (err ? fail(err) : done(priv));
+    if (isRsa(keyType)) {
+      const modulusLength = Number(keyType.slice(3));
+      generateKeyPair('rsa', { modulusLength, publicExponent: 0x10001, ...encoding }, callback);
+    } else {
+      const namedCurve = keyType === 'p384' ? 'P-384' : 'P-256';
+      generateKeyPair('ec', { namedCurve, ...encoding }, callback);
+    }
+  });
+}
+
+async function materialFrom(keyType: KeyType, pkcs8Der: Buffer): Promise<KeyMaterial> {
+  const privateKey = createPrivateKey({ key: pkcs8Der, format: 'der', type: 'pkcs8' });
+  const publicKey = createPublicKey(privateKey);
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const alg = webAlgorithm(keyType);
+  const [webPublicKey, webPrivateKey] = await Promise.all([
+    subtle.importKey('spki', spki, alg, true, ['verify']),
+    subtle.importKey('pkcs8', pkcs8Der, alg, true, ['sign']),
+  ]);
+  return { keyType, privateKey, publicKey, webPublicKey, webPrivateKey, pkcs8Der };
+}
+
+/** Reads a cached key, or generates one and publishes it atomically (first writer wins). */
+async function loadOrGenerate(dir: string | null, keyType: KeyType, slot: string): Promise<Buffer> {
+  if (dir === null) return generatePkcs8(keyType);
+  const id = createHash('sha256').update(`${CACHE_VERSION}\0${keyType}\0${slot}`).digest('hex');
+  const file = join(dir, `${keyType}-${id.slice(0, 24)}.pk8`);
+  try {
+    return await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const der = await generatePkcs8(keyType);
+  await mkdir(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(tmp, der);
+  try {
+    // link() fails if another process published first; then its key is the one everybody uses.
+    await link(tmp, file);
+    return der;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return readFile(file);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Keys by (key type, slot). A slot is a role in a hierarchy ('root', 'ica1', 'leaf', …), so all
+ * cases share a handful of keys: a key is never what a case tests (key-size defects use another
+ * key type, hence another entry), and sharing keeps a cold catalogue build to a few RSA keys.
+ */
+export class KeyCache {
+  readonly #dir: string | null;
+  readonly #memory = new Map<string, Promise<KeyMaterial>>();
+
+  /** `dir` null keeps keys in memory only. */
+  constructor(dir: string | null = defaultKeyCacheDir()) {
+    this.#dir = dir;
+  }
+
+  get dir(): string | null {
+    return this.#dir;
+  }
+
+  get(keyType: KeyType, slot: string): Promise<KeyMaterial> {
+    const key = `${keyType}\0${slot}`;
+    let entry = this.#memory.get(key);
+    if (!entry) {
+      entry = loadOrGenerate(this.#dir, keyType, slot).then((der) => materialFrom(keyType, der));
+      // A failed generation must not poison the cache for the next caller.
+      entry.catch(() => this.#memory.delete(key));
+      this.#memory.set(key, entry);
+    }
+    return entry;
+  }
+}
+
+let shared: KeyCache | undefined;
+
+/** The process-wide cache over the default directory. */
+export function sharedKeyCache(): KeyCache {
+  shared ??= new KeyCache();
+  return shared;
+}
