@@ -1,53 +1,51 @@
-import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { type DeviceAddress, describeAddress } from './address.ts';
+import { ReconnectingStream, type ReconnectOptions } from './reconnecting.ts';
+import { openSerial, type SerialOpenOptions } from './serial.ts';
+import { openTcp } from './tcp.ts';
 
-/** Where the AT port is: a serial device path or a ser2net-style `tcp://host:port`. */
-export type DeviceAddress =
-  | { readonly kind: 'serial'; readonly path: string; readonly baudRate: number }
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+export { type DeviceAddress, parseDeviceAddress } from './address.ts';
 
-export function parseDeviceAddress(text: string, baudRate = 115_200): DeviceAddress {
-  if (text.startsWith('tcp://')) {
-    const url = new URL(text);
-    const port = Number(url.port);
-    if (!url.hostname || !Number.isInteger(port) || port < 1) {
-      throw new Error(`--device ${text}: expected tcp://host:port`);
-    }
-    return { kind: 'tcp', host: url.hostname.replace(/^\[|\]$/g, ''), port };
-  }
-  if (text.startsWith('/') || /^COM\d+$/i.test(text)) return { kind: 'serial', path: text, baudRate };
-  throw new Error(`--device ${text}: expected a serial device path (/dev/...) or tcp://host:port`);
+export interface TransportOptions {
+  /** Bound on each open attempt. */
+  readonly timeoutMs?: number;
+  /** Reopen the port when it vanishes (module reset, USB re-enumeration, ser2net restart); off when null. */
+  readonly reconnect?: ReconnectOptions | null;
+  /** Serial port factory (tests pass SerialPortMock); defaults to serialport's SerialPort. */
+  readonly createSerialPort?: SerialOpenOptions['create'];
 }
 
-/** Opens the byte stream to the device; bounded so an unreachable port fails instead of hanging. */
-export async function openTransport(address: DeviceAddress, timeoutMs = 5_000): Promise<Duplex> {
-  if (address.kind === 'tcp') {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: address.host, port: address.port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`tcp://${address.host}:${address.port}: no connection within ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.setNoDelay(true);
-        resolve(socket);
-      });
-      socket.once('error', (err) => {
-        clearTimeout(timer);
-        reject(new Error(`tcp://${address.host}:${address.port}: ${err.message}`));
-      });
-    });
-  }
-  // Loaded on demand: the native binding is only needed when a real serial port is used.
-  const { SerialPort } = await import('serialport');
-  return new Promise((resolve, reject) => {
-    const port = new SerialPort({
+/** Opens one attempt at the port, without reconnection. */
+export function openPort(address: DeviceAddress, options: TransportOptions = {}): Promise<Duplex> {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  if (address.kind === 'tcp') return openTcp(address.host, address.port, timeoutMs);
+  return openSerial(
+    {
       path: address.path,
       baudRate: address.baudRate,
-      rtscts: true,
-      autoOpen: false,
-    });
-    port.open((err) => (err ? reject(new Error(`${address.path}: ${err.message}`)) : resolve(port)));
-  });
+      rtscts: address.rtscts ?? true,
+      ...(options.createSerialPort ? { create: options.createSerialPort } : {}),
+    },
+    timeoutMs,
+  );
 }
+
+/**
+ * Opens the byte stream to the device. With `reconnect`, the stream survives the port vanishing
+ * and coming back (see ReconnectingStream); the first open is never retried, so a wrong path or an
+ * unreachable host fails at once with a clear error.
+ */
+export async function openTransport(
+  address: DeviceAddress,
+  options: TransportOptions | number = {},
+): Promise<Duplex> {
+  // A bare number is the former `timeoutMs` argument.
+  const opts: TransportOptions = typeof options === 'number' ? { timeoutMs: options } : options;
+  if (!opts.reconnect) return openPort(address, opts);
+  const stream = await ReconnectingStream.open(() => openPort(address, opts), opts.reconnect);
+  // The AT engine listens for errors itself; this keeps a give-up without other listeners from crashing the process.
+  stream.on('error', () => {});
+  return stream;
+}
+
+export { describeAddress };
