@@ -20,14 +20,7 @@ export interface SerialOpenOptions {
 
 /** Opens a local serial port; bounded so a port that never opens fails instead of hanging. */
 export async function openSerial(options: SerialOpenOptions, timeoutMs: number): Promise<SerialPortLike> {
-  const create =
-    options.create ??
-    // Loaded on demand: the native binding is only needed when a real serial port is used.
-    (await import('serialport').then(
-      ({ SerialPort }) =>
-        (o: ConstructorParameters<typeof SerialPort>[0]) =>
-          new SerialPort(o),
-    ));
+  const create = options.create ?? (await loadSerialPort());
   const port = create({
     path: options.path,
     baudRate: options.baudRate,
@@ -45,4 +38,10 @@ export async function openSerial(options: SerialOpenOptions, timeoutMs: number):
       else resolve(port);
     });
   });
+}
+
+/** serialport's SerialPort, loaded on demand: the native binding is only needed when a real serial port is used. */
+async function loadSerialPort(): Promise<NonNullable<SerialOpenOptions['create']>> {
+  const { SerialPort } = await import('serialport');
+  return (o) => new SerialPort(o);
 }
