@@ -2,6 +2,7 @@ import tls from 'node:tls';
 import mqtt from 'mqtt';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toolAvailable } from '../harness/tools/find-tool.ts';
+import { mbedtlsEngine } from '../harness/virtual-modem/tls/mbedtls-engine.ts';
 import { type EndpointConfig, type EndpointHandle, EndpointUnsupportedError } from './endpoint.ts';
 import type { ConnectionObservation, EngineName } from './observation.ts';
 import { engineUnavailable, startEndpoint } from './start-endpoint.ts';
@@ -211,6 +212,51 @@ describe.each(MQTT_ENGINES)('%s endpoint', (engine) => {
     const o = await only(ep);
     expect(o.wire.certificateRecords).toBe(1);
     expect(o.wire.fromServer.maxRecordLength).toBeGreaterThan(512);
+  });
+
+  describe("mbedTLS 2.28 (the modems' stack) against fragmented handshake records", () => {
+    async function mbedtls(port: number) {
+      const result = await mbedtlsEngine.handshake({
+        address: '127.0.0.1',
+        port,
+        anchorsPem: pki.rootPem,
+        verify: true,
+        sni: 'broker.test',
+        checkName: 'broker.test',
+        versions: { min: 'TLSv1.2', max: 'TLSv1.2' },
+        cipherSuites: null,
+        deviceTime: null,
+        ignoreValidity: false,
+        ignoreChainAboveLeaf: false,
+        ignoreSignatureProfile: false,
+        timeoutMs: 10_000,
+      });
+      if (result.ok) result.stream.destroy();
+      return result;
+    }
+
+    // leaf + intermediate + root: a Certificate message of about 1.4 kB, so 512 and 1024 both cut it.
+    it.for([
+      [512, false],
+      [1024, false],
+      [4096, true],
+      [null, true],
+    ] as const)('fragment %s: handshake ok=%s', async ([fragment, expectOk], ctx) => {
+      const available = await mbedtlsEngine.available();
+      if (!available.ok) ctx.skip(available.reason);
+      const chainPem = fullChain() + pki.rootPem;
+      const ep = await start(ctx, fragment ? { chainPem, handshakeFragment: fragment } : { chainPem });
+      const result = await mbedtls(ep.listenPort);
+      expect(result.ok).toBe(expectOk);
+      if (!result.ok) expect(result.reason).toMatch(/-0x7080/);
+      const o = await only(ep);
+      // The twin: the same chain in one record completes, so the record size is the reason.
+      if (expectOk) expect(o.wire.certificateRecords).toBe(1);
+      else {
+        expect(o.wire.certificateRecords).toBeGreaterThan(1);
+        expect(o.wire.fromServer.maxRecordLength).toBeLessThanOrEqual(fragment ?? 0);
+      }
+    });
   });
 
   describe('mutual TLS', () => {
