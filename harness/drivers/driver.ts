@@ -32,6 +32,12 @@ export interface MqttCaseInput {
   readonly payload: string;
   /** Device clock for the case (validity scenarios), put back afterwards; absent leaves the clock alone. */
   readonly clock?: Date;
+  /**
+   * Vendor TLS keys set verbatim for this case (Quectel: AT+QSSLCFG key → value, e.g.
+   * `{ ignoreinvalidcertsign: '1' }`), read back and restored like the rest. A driver or module that
+   * does not have a key refuses the case instead of running it without.
+   */
+  readonly vendorTlsKeys?: Readonly<Record<string, string>>;
 }
 
 /** A raw code as the device said it, and the step that produced it. */

@@ -3,6 +3,7 @@ import { AtEngine } from '../at/engine.ts';
 import { Transcript } from '../at/transcript.ts';
 import type { DeviceIdentity, ModemDriver } from '../drivers/driver.ts';
 import { QuectelDriver } from '../drivers/quectel/driver.ts';
+import { installAbortRestore } from '../drivers/restore-stack.ts';
 import { createMemoryPair } from '../transport/memory-pair.ts';
 import { openTransport, parseDeviceAddress } from '../transport/open.ts';
 import { LOOPBACK_NETWORK, type VirtualNetwork } from '../virtual-modem/network.ts';
@@ -39,14 +40,29 @@ function makeDriver(family: DriverFamily, stream: Duplex, transcript: Transcript
   }
 }
 
+/** How long a real port may stay away (module reboot, USB re-enumeration, ser2net restart) before the link counts as lost. */
+const REAL_DEVICE_RECONNECT = { initialDelayMs: 200, maxDelayMs: 2_000, giveUpAfterMs: 60_000 } as const;
+
+/** Opens a real device's AT port so that it survives the port vanishing, noting each loss in the transcript. */
+async function openRealDevice(device: string, transcript: Transcript): Promise<Duplex> {
+  const stream = await openTransport(parseDeviceAddress(device), { reconnect: REAL_DEVICE_RECONNECT });
+  stream.on('disconnected', (why: string) => transcript.record('note', `port lost (${why}); reopening`));
+  stream.on('reconnected', (attempts: number) =>
+    transcript.record('note', `port reopened after ${attempts} attempt(s)`),
+  );
+  return stream;
+}
+
 export async function openDevice(request: DeviceRequest): Promise<OpenDevice> {
   const transcript = new Transcript();
   let stream: Duplex;
   let label: string;
   let stopModem = () => {};
   if (request.device) {
-    stream = await openTransport(parseDeviceAddress(request.device));
+    stream = await openRealDevice(request.device, transcript);
     label = request.device;
+    // Ctrl-C during a lab run puts back what the running case changed on the module before exiting.
+    installAbortRestore();
   } else {
     const [host, modemSide] = createMemoryPair();
     const personality = PERSONALITIES[request.personality ?? 'strict'];

@@ -103,6 +103,11 @@ export class Nrf91SlmDriver implements ModemDriver {
   async runMqttCase(input: MqttCaseInput): Promise<DeviceOutcome> {
     return this.#runCase(async (stack, log) => {
       const { seclevel, sni, sslversion } = input.settings;
+      if (Object.keys(input.vendorTlsKeys ?? {}).length > 0) {
+        throw new Error(
+          `vendor TLS keys are not expressible through SLM MQTT: ${Object.keys(input.vendorTlsKeys ?? {}).join(', ')}`,
+        );
+      }
       if (seclevel !== 1 || sni !== 1 || (sslversion !== 3 && sslversion !== 4)) {
         throw new Error(
           `not expressible through SLM MQTT: with a sec_tag it always verifies the peer and the hostname (= SNI) and speaks TLS 1.2; asked seclevel ${seclevel}, sni ${sni}, sslversion ${sslversion}`,

@@ -277,24 +277,42 @@ export class QuectelDriver implements ModemDriver {
     stack: RestoreStack,
     log: CaseLog,
   ): Promise<void> {
-    const keys = listedKeys(caps, 'AT+QSSLCFG=?') ?? [...DOCUMENTED_SSL_KEYS];
+    // The listed keys, plus the ones every case needs even when the list spells them differently
+    // (the EC200x/EC800x note prints "secllevel" in the test answer).
+    const keys = new Set([
+      ...(listedKeys(caps, 'AT+QSSLCFG=?') ?? DOCUMENTED_SSL_KEYS),
+      ...REQUIRED_SSL_KEYS,
+    ]);
     const current = new Map<string, string>();
     for (const key of keys) {
       const r = await this.#readSsl(key);
       if (r) current.set(key, r.value);
     }
+    if (!current.has('seclevel') && !keys.has('secllevel')) {
+      const r = await this.#readSsl('secllevel');
+      if (r) current.set('secllevel', r.value);
+    }
+    const seclevelKey = current.has('seclevel') ? 'seclevel' : 'secllevel';
     const desired: Record<string, string> = {
       ...BASELINE_SSL_VALUES,
       sslversion: String(input.settings.sslversion),
-      seclevel: String(input.settings.seclevel),
+      [seclevelKey]: String(input.settings.seclevel),
       sni: String(input.settings.sni),
       cacert: caPath,
       // Validity checks need a clock the harness set; otherwise the module's documented default applies.
       ignorelocaltime: input.clock ? '0' : '1',
+      ...input.vendorTlsKeys,
     };
-    for (const key of REQUIRED_SSL_KEYS) {
-      if (!current.has(key))
+    for (const key of [
+      'cacert',
+      seclevelKey,
+      'sslversion',
+      'sni',
+      ...Object.keys(input.vendorTlsKeys ?? {}),
+    ]) {
+      if (!current.has(key)) {
         throw new Error(`module does not answer AT+QSSLCFG="${key}",${this.#own.sslContext}`);
+      }
     }
     for (const [key, value] of Object.entries(desired)) {
       const previous = current.get(key);
