@@ -46,6 +46,18 @@ export interface QuectelDriverOptions {
   readonly resetBudget?: ResetBudget;
 }
 
+/** What every Quectel case configures before it opens anything. */
+type CaseBase = Pick<MqttCaseInput, 'anchorsPem' | 'settings' | 'clock' | 'vendorTlsKeys'>;
+
+/** A raw TLS socket case (AT+QSSLOPEN): the same TLS settings as an MQTT case, no MQTT. */
+export interface TlsSocketCaseInput extends CaseBase {
+  readonly caseId: string;
+  readonly host: string;
+  readonly port: number;
+  /** Bytes sent after the handshake (AT+QSSLSEND); what comes back is read with AT+QSSLRECV. */
+  readonly payload?: Buffer;
+}
+
 /** Keys every case sets from its settings; a device that does not answer them cannot run the case. */
 const REQUIRED_SSL_KEYS = ['cacert', 'seclevel', 'sslversion', 'sni'] as const;
 
@@ -131,6 +143,92 @@ export class QuectelDriver implements ModemDriver {
   }
 
   async runMqttCase(input: MqttCaseInput): Promise<DeviceOutcome> {
+    return this.#runCase(async (stack, log) => {
+      const caps = await this.#prepare(input, stack, log);
+      await this.#configureMqtt(caps, stack, log);
+      await this.#mqttSession(input, choosePublishForm(caps), stack, log);
+    });
+  }
+
+  /**
+   * Raw TLS through AT+QSSLOPEN (buffer access mode) on the owned SSL context and socket index:
+   * open, state, optionally send a payload and read what comes back, close. The TLS stage is
+   * `+QSSLOPEN: <id>,0`; any other code is recorded raw with AT+QIGETERROR.
+   */
+  async runTlsSocketCase(input: TlsSocketCaseInput): Promise<DeviceOutcome> {
+    return this.#runCase(async (stack, log) => {
+      await this.#prepare(input, stack, log);
+      const id = this.#own.sslClient ?? 1;
+      const pdp = this.#options.pdp?.contextId ?? 1;
+      const opened = await this.#at.command(
+        `AT+QSSLOPEN=${pdp},${this.#own.sslContext},${id},${quote(input.host)},${input.port},0`,
+        { timeoutMs: this.#t.basic },
+      );
+      if (!opened.ok) {
+        log.code('open', opened.final);
+        await this.#queryError(log, 'after QSSLOPEN');
+        return;
+      }
+      // The socket exists once the command was accepted: close it whatever the URC says.
+      stack.push(`close SSL socket ${id}`, async () => {
+        const r = await this.#at.command(`AT+QSSLCLOSE=${id}`, { timeoutMs: this.#t.sslClose });
+        log.code('close', r.final);
+      });
+      const open = await this.#urc(
+        new RegExp(`^\\+QSSLOPEN: ${id},`),
+        undefined,
+        this.#t.network + this.#t.mqttOpen,
+      );
+      log.code('open', open.line);
+      if (open.line !== `+QSSLOPEN: ${id},0`) {
+        await this.#queryError(log, 'after QSSLOPEN');
+        return;
+      }
+      log.reach('tcp');
+      log.reach('tls');
+      const state = await this.#at.command(`AT+QSSLSTATE=${id}`, { timeoutMs: this.#t.basic });
+      log.code('state', state.lines.find((l) => l.startsWith('+QSSLSTATE:')) ?? state.final);
+      if (!input.payload) return;
+      const sent = await this.#at.commandWithData(
+        `AT+QSSLSEND=${id},${input.payload.length}`,
+        input.payload,
+        {
+          prompt: '>',
+          timeoutMs: this.#t.mqttPacket,
+          extraFinals: { 'SEND OK': true, 'SEND FAIL': false },
+        },
+      );
+      log.code('send', sent.final);
+      if (!sent.ok) return;
+      const closed = new RegExp(`^\\+QSSLURC: "closed",${id}$`);
+      const recv = await this.#urc(
+        new RegExp(`^\\+QSSLURC: "recv",${id}$`),
+        closed,
+        this.#t.mqttPacket,
+      ).catch(() => null);
+      if (!recv) return log.code('recv', 'nothing within the wait');
+      log.code('recv', recv.line);
+      if (!recv.expected) return;
+      const data = await this.#at.command(`AT+QSSLRECV=${id},1500`, {
+        timeoutMs: this.#t.basic,
+        rawDataAfter: /^\+QSSLRECV: (\d+)$/,
+      });
+      log.code('recv', data.lines.find((l) => l.startsWith('+QSSLRECV:')) ?? data.final);
+    });
+  }
+
+  /** Capabilities, PDP, the anchors file, the SSL context and the clock: what every case needs first. */
+  async #prepare(input: CaseBase, stack: RestoreStack, log: CaseLog): Promise<CapabilityDump> {
+    const caps = await this.capabilities();
+    if (this.#options.pdp) await this.#ensurePdp(this.#options.pdp, stack);
+    const caPath = await this.#uploadAnchors(input.anchorsPem, stack);
+    await this.#configureSsl(input, caPath, caps, stack, log);
+    if (input.clock) await this.#setClock(input.clock, stack);
+    return caps;
+  }
+
+  /** Common frame of a case: restore stack (abort-visible), URC log, fault classification, liveness. */
+  async #runCase(body: (stack: RestoreStack, log: CaseLog) => Promise<void>): Promise<DeviceOutcome> {
     const log = new CaseLog();
     const stack = new RestoreStack();
     const unregister = registerForAbort(stack);
@@ -141,13 +239,7 @@ export class QuectelDriver implements ModemDriver {
     let healthy = true;
     let restoreFailures: string[] = [];
     try {
-      const caps = await this.capabilities();
-      if (this.#options.pdp) await this.#ensurePdp(this.#options.pdp, stack);
-      const caPath = await this.#uploadAnchors(input.anchorsPem, stack);
-      await this.#configureSsl(input, caPath, caps, stack, log);
-      await this.#configureMqtt(caps, stack, log);
-      if (input.clock) await this.#setClock(input.clock, stack);
-      await this.#mqttSession(input, choosePublishForm(caps), stack, log);
+      await body(stack, log);
     } catch (err) {
       error = (err as Error).message;
       // A refused command or a wrong read-back is an answer; silence or a lost link is not.
@@ -271,7 +363,7 @@ export class QuectelDriver implements ModemDriver {
    * context: the case's settings, then the baseline; each write read back and undone at the end.
    */
   async #configureSsl(
-    input: MqttCaseInput,
+    input: CaseBase,
     caPath: string,
     caps: CapabilityDump,
     stack: RestoreStack,
