@@ -21,6 +21,11 @@ export interface TlsHandshakeRequest {
   readonly sni: string | null;
   /** Name checked against the certificate; null checks no name. */
   readonly checkName: string | null;
+  /**
+   * `stack`: names are matched the way the engine's library does (mbedTLS 2.28 cannot match an IP
+   * literal: it reads dNSName SANs only). `rfc6125`: an IP literal matches an iPAddress SAN.
+   */
+  readonly nameRules: 'stack' | 'rfc6125';
   readonly versions: { readonly min: TlsVersion; readonly max: TlsVersion };
   /** IANA cipher suite ids to offer; null offers the engine's defaults. */
   readonly cipherSuites: readonly number[] | null;

@@ -46,6 +46,7 @@ function request(name: string, overrides: Partial<TlsHandshakeRequest> = {}): Tl
     verify: true,
     sni: HOST,
     checkName: HOST,
+    nameRules: 'stack',
     versions: { min: 'TLSv1.2', max: 'TLSv1.3' },
     cipherSuites: null,
     deviceTime: null,

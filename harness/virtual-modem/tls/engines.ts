@@ -35,3 +35,27 @@ export async function selectEngine(choice: EngineChoice): Promise<EngineSelectio
   if (m.ok) return { engine: mbedtlsEngine, note: 'mbedtls (auto)' };
   return { engine: nodeEngine, note: `node (auto; mbedtls unavailable: ${m.reason})` };
 }
+
+/**
+ * An engine chosen on first use, for callers that cannot wait (the built-in modem is created
+ * synchronously): the choice and its note are the same as `selectEngine` gives.
+ */
+export function lazyEngine(choice: EngineChoice): { readonly engine: TlsEngine; note(): string } {
+  let selection: Promise<EngineSelection> | null = null;
+  let note = `${choice} (not chosen yet)`;
+  const select = () => {
+    selection ??= selectEngine(choice).then((s) => {
+      note = s.note;
+      return s;
+    });
+    return selection;
+  };
+  return {
+    note: () => note,
+    engine: {
+      id: choice === 'auto' ? 'mbedtls' : choice,
+      available: async () => (await select()).engine.available(),
+      handshake: async (req) => (await select()).engine.handshake(req),
+    },
+  };
+}

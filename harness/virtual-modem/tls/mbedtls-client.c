@@ -7,6 +7,7 @@
  *
  * Build: cc -O1 -o client mbedtls-client.c -lmbedtls -lmbedx509 -lmbedcrypto
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@ struct options {
     int ignore_time;
     uint32_t clear_flags;
     int leaf_only;
+    int ip_san;
     int relay;
 };
 
@@ -49,6 +51,24 @@ static long long epoch_of(const mbedtls_x509_time *t) {
 }
 
 /*
+ * mbedTLS 2.28 matches names against dNSName SANs only; with --ip-san an IP literal is matched
+ * against iPAddress SANs (RFC 6125 section 6.2.1), as the harness's strict reference expects.
+ */
+static int ip_san_matches(const mbedtls_x509_crt *crt, const char *name) {
+    unsigned char ip[16];
+    size_t len = 0;
+    if (!name) return 0;
+    if (inet_pton(AF_INET, name, ip) == 1) len = 4;
+    else if (inet_pton(AF_INET6, name, ip) == 1) len = 16;
+    else return 0;
+    for (const mbedtls_x509_sequence *cur = &crt->subject_alt_names; cur != NULL; cur = cur->next) {
+        if (cur->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) && cur->buf.len == len && memcmp(cur->buf.p, ip, len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/*
  * Runs once per certificate of the chain. Re-judges validity against the device clock (the modem's
  * RTC, not the host's), drops the time flags when the modem ignores local time, and clears the
  * flags the modem's "ignore" knobs name.
@@ -62,6 +82,8 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
     }
     *flags &= ~o->clear_flags;
     if (o->leaf_only && depth > 0) *flags = 0;
+    if (o->ip_san && depth == 0 && (*flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) && ip_san_matches(crt, o->check_name))
+        *flags &= ~MBEDTLS_X509_BADCERT_CN_MISMATCH;
     return 0;
 }
 
@@ -108,6 +130,7 @@ static void parse_args(int argc, char **argv, struct options *o) {
         else if (!strcmp(a, "--clear-flags")) { if (!v) goto missing; o->clear_flags = (uint32_t)strtoul(v, NULL, 16); i++; }
         else if (!strcmp(a, "--ignore-time")) o->ignore_time = 1;
         else if (!strcmp(a, "--leaf-only")) o->leaf_only = 1;
+        else if (!strcmp(a, "--ip-san")) o->ip_san = 1;
         else if (!strcmp(a, "--relay")) o->relay = 1;
         else { fprintf(stderr, "usage: unknown option %s\n", a); exit(2); }
 #undef TAKE

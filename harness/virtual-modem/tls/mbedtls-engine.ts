@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -106,6 +107,7 @@ export const mbedtlsEngine: TlsEngine = {
     if (anchors.path) args.push('--ca', anchors.path);
     if (req.sni !== null) args.push('--sni', req.sni);
     if (req.checkName !== null) args.push('--check-name', req.checkName);
+    if (req.checkName !== null && req.nameRules === 'rfc6125' && isIP(req.checkName)) args.push('--ip-san');
     if (req.cipherSuites) args.push('--ciphers', req.cipherSuites.map((id) => id.toString(16)).join(','));
     if (req.deviceTime) args.push('--now', String(Math.floor(req.deviceTime.getTime() / 1000)));
     if (req.ignoreValidity) args.push('--ignore-time');

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { toolAvailable } from '../../tools/find-tool.ts';
 import { writeAnchorsFile } from './anchors-file.ts';
 import { opensslCipherList } from './cipher-names.ts';
@@ -19,7 +20,9 @@ export const opensslEngine: TlsEngine = {
     args.push('-no-CApath', '-no-CAstore', ...(anchors.path ? ['-CAfile', anchors.path] : ['-no-CAfile']));
     if (req.verify) args.push('-verify_return_error');
     args.push(...(req.sni !== null ? ['-servername', req.sni] : ['-noservername']));
-    if (req.verify && req.checkName !== null) args.push('-verify_hostname', req.checkName);
+    if (req.verify && req.checkName !== null) {
+      args.push(isIP(req.checkName) ? '-verify_ip' : '-verify_hostname', req.checkName);
+    }
     if (req.deviceTime) args.push('-attime', String(Math.floor(req.deviceTime.getTime() / 1000)));
     if (req.ignoreValidity) args.push('-no_check_time');
     const ciphers = req.cipherSuites ? opensslCipherList(req.cipherSuites) : null;

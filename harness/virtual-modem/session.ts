@@ -1,0 +1,85 @@
+import { connect as tcpConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { FaultPlan } from './faults.ts';
+import { type LatencyClock, sleep } from './latency.ts';
+import { resolveHost, type VirtualNetwork } from './network.ts';
+import type { TrustPersonality } from './personality.ts';
+import type { TlsEngine, TlsEngineId, TlsHandshakeRequest } from './tls/engine.ts';
+
+/** One TLS handshake the modem made, for the record: which engine answered and what it said. */
+export interface TlsAttempt {
+  readonly at: string;
+  readonly host: string;
+  readonly port: number;
+  readonly engine: TlsEngineId;
+  /** Why this engine (e.g. "node (auto; mbedtls unavailable: …)"). */
+  readonly engineNote: string;
+  readonly accepted: boolean;
+  readonly version: string | null;
+  readonly cipher: string | null;
+  readonly reason: string | null;
+  readonly verifyFlags: number | null;
+  readonly sni: string | null;
+  readonly checkName: string | null;
+  readonly verify: boolean;
+  /** Request fields the engine could not honour. */
+  readonly unsupported: readonly string[];
+}
+
+/** What every virtual modem shares: its network, clock of costs, faults, trust and TLS stack. */
+export interface ModemEnvironment {
+  readonly network: VirtualNetwork;
+  readonly latency: LatencyClock;
+  readonly faults: FaultPlan;
+  readonly personality: TrustPersonality;
+  readonly engine: TlsEngine;
+  /** Which engine answers and why; known once the engine was chosen. */
+  engineNote(): string;
+  readonly tlsLog: TlsAttempt[];
+}
+
+export type DialResult =
+  | { readonly ok: true; readonly stream: Duplex }
+  | { readonly ok: false; readonly stage: 'dns' | 'tcp' | 'tls' | 'refused'; readonly reason: string };
+
+/** Resolves through the hosts map, then opens TCP (plain) or TLS (through the engine). */
+export async function dial(
+  env: ModemEnvironment,
+  host: string,
+  port: number,
+  /** The TLS request for the resolved address; null dials plain TCP. */
+  tlsFor: (address: string) => TlsHandshakeRequest | { readonly refused: string } | null,
+): Promise<DialResult> {
+  const resolved = resolveHost(env.network, host);
+  if (!resolved.ok) return { ok: false, stage: 'dns', reason: resolved.reason };
+  const request = tlsFor(resolved.address);
+  await sleep(env.latency.roundTrips(1)); // TCP connect
+  if (request === null) {
+    const socket = await new Promise<Duplex | null>((resolve) => {
+      const s = tcpConnect({ host: resolved.address, port }, () => resolve(s));
+      s.once('error', () => resolve(null));
+    });
+    return socket ? { ok: true, stream: socket } : { ok: false, stage: 'tcp', reason: 'connection failed' };
+  }
+  if ('refused' in request) return { ok: false, stage: 'refused', reason: request.refused };
+  const r = await env.engine.handshake(request);
+  await sleep(env.latency.tlsHandshake());
+  env.tlsLog.push({
+    at: new Date().toISOString(),
+    host,
+    port,
+    engine: r.engine,
+    engineNote: env.engineNote(),
+    accepted: r.ok,
+    version: r.ok ? r.version : null,
+    cipher: r.ok ? r.cipher : null,
+    reason: r.ok ? null : r.reason,
+    verifyFlags: !r.ok && r.verifyFlags !== undefined ? r.verifyFlags : null,
+    sni: request.sni,
+    checkName: request.checkName,
+    verify: request.verify,
+    unsupported: r.unsupported,
+  });
+  if (r.ok) return { ok: true, stream: r.stream };
+  return { ok: false, stage: r.stage === 'connect' ? 'tcp' : 'tls', reason: r.reason };
+}
