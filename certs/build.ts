@@ -129,10 +129,10 @@ export async function buildPki(spec: PkiSpec, options: BuildOptions = {}): Promi
     const ownKey = ownKeys[i];
     if (!ownKey) throw new Error(`no key for "${cert.ref}"`);
     const issuer = cert.issuer === cert.ref ? undefined : issued.get(cert.issuer);
-    issued.set(cert.ref, await issueCertificate({ spec, cert, ownKey, issuer, clock }));
+    issued.set(cert.ref, issueCertificate({ spec, cert, ownKey, issuer, clock }));
   }
   const certs = new Map<string, BuiltCert>();
-  for (const [ref, c] of issued) certs.set(ref, { ref, pem: c.pem, der: c.der, summary: summarize(c.pem) });
+  for (const [ref, c] of issued) certs.set(ref, { ref, pem: c.pem, der: c.der, summary: c.summary });
   const get = (ref: string): IssuedCert => {
     const c = issued.get(ref);
     if (!c) throw new Error(`ref "${ref}" was not issued`);

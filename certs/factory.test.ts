@@ -1,6 +1,12 @@
 import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildHierarchy } from './factory.ts';
+import { buildPki, KeyCache } from './build.ts';
+import { buildHierarchy, summarize } from './factory.ts';
+import { writeCaseFiles } from './files.ts';
+import { standardSpec } from './pki-spec.ts';
 
 describe('buildHierarchy', () => {
   it('issues a leaf that verifies against the issuing root and names the dialled host', async () => {
@@ -30,5 +36,83 @@ describe('buildHierarchy', () => {
     expect(leaf.verify(new X509Certificate(h.issuingRootPem).publicKey)).toBe(true);
     expect(leaf.checkHost('broker.test')).toBe('broker.test');
     expect(h.manifest.anchors[0]?.subject).toContain('Unrelated');
+  });
+});
+
+describe('declarative PKI specs', () => {
+  const clock = new Date('2026-03-01T12:34:56Z');
+
+  it('is deterministic: same spec → same subjects, serials, keys; RSA bytes identical, ECDSA signatures randomized', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'trustlab-keys-'));
+    try {
+      const rsa = standardSpec({
+        name: 'det-rsa',
+        keyType: 'rsa2048',
+        dialledHost: 'broker.test',
+        intermediates: 1,
+      });
+      const a = await buildPki(rsa, { clock, keys: new KeyCache(dir) });
+      // A fresh cache over the same directory: keys come back from disk, not from memory.
+      const b = await buildPki(rsa, { clock, keys: new KeyCache(dir) });
+      expect(b.servedChainPem).toBe(a.servedChainPem);
+      expect(b.serverKeyPem).toBe(a.serverKeyPem);
+      const ec = standardSpec({
+        name: 'det-ec',
+        keyType: 'p256',
+        dialledHost: 'broker.test',
+        intermediates: 1,
+      });
+      const c = await buildPki(ec, { clock, keys: new KeyCache(dir) });
+      const d = await buildPki(ec, { clock, keys: new KeyCache(dir) });
+      expect(d.manifest.served.map((s) => [s.subject, s.serial])).toEqual(
+        c.manifest.served.map((s) => [s.subject, s.serial]),
+      );
+      expect(d.serverKeyPem).toBe(c.serverKeyPem);
+      expect(d.servedChainPem).not.toBe(c.servedChainPem);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('places validity against the device clock (00:00 UTC of its day) and summarizes as Node parses it', async () => {
+    const spec = standardSpec({ name: 'clock', keyType: 'p384', dialledHost: '127.0.0.1', intermediates: 2 });
+    const h = await buildPki(spec, { clock, keys: new KeyCache(null) });
+    expect(h.clock.toISOString()).toBe('2026-03-01T00:00:00.000Z');
+    for (const built of h.certs.values()) expect(built.summary).toEqual(summarize(built.pem));
+    const leaf = new X509Certificate(h.certs.get('leaf')?.pem ?? '');
+    expect(new Date(leaf.validFrom).toISOString()).toBe('2026-01-30T00:00:00.000Z');
+    expect(leaf.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(leaf.verify(new X509Certificate(h.certs.get('ica2')?.pem ?? '').publicKey)).toBe(true);
+  });
+
+  it('writes PEM, DER, bundle and a one-line manifest; anchors absent when no CA is uploaded', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'trustlab-files-'));
+    try {
+      const spec = {
+        ...standardSpec({ name: 'files', keyType: 'p256', dialledHost: 'b.test', intermediates: 1 }),
+        anchors: [],
+      };
+      const h = await buildPki(spec, { clock, keys: new KeyCache(null) });
+      expect(h.anchorsPem).toBeNull();
+      const files = await writeCaseFiles(dir, h);
+      expect(files.anchors).toBeNull();
+      const der = await readFile(files.certs.get('leaf')?.der ?? '');
+      expect(new X509Certificate(der).fingerprint256).toBe(h.manifest.served[0]?.sha256);
+      const manifest = await readFile(files.manifest, 'utf8');
+      expect(manifest.trimEnd().split('\n')).toHaveLength(1);
+      expect(JSON.parse(manifest).served[1].subject).toContain('ica1');
+      expect(await readFile(files.bundle, 'utf8')).toContain('PRIVATE KEY');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a spec naming an unknown issuer, with the reason', async () => {
+    const spec = standardSpec({ name: 'bad', keyType: 'p256', dialledHost: 'b.test', intermediates: 0 });
+    const broken = {
+      ...spec,
+      certs: spec.certs.map((c) => (c.ref === 'leaf' ? { ...c, issuer: 'nope' } : c)),
+    };
+    await expect(buildPki(broken, { keys: new KeyCache(null) })).rejects.toThrow(/unknown ref "nope"/);
   });
 });

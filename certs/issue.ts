@@ -1,11 +1,11 @@
 import { createHash, sign } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as asn1X509 from '@peculiar/asn1-x509';
 import { defaultHash, isRsa, type KeyMaterial } from './keys.ts';
 import type { CertRole, CertSpec, HashName, KeyUsageName, PkiSpec } from './pki-spec.ts';
 import { DEFAULT_VALIDITY, sanFor } from './pki-spec.ts';
-import type { KeyType } from './spec.ts';
-import { x509 } from './x509.ts';
+import type { CertSummary, KeyType } from './spec.ts';
+import { toPem, type x509 } from './x509.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -20,21 +20,35 @@ export interface IssuedCert {
   readonly key: KeyMaterial;
   /** The subject as data, reused verbatim as the issuer of what this certificate signs. */
   readonly subjectName: x509.JsonName;
+  /** Manifest line for this certificate, from what was issued (no re-parse). */
+  readonly summary: CertSummary;
 }
 
-const KEY_USAGE_FLAGS: Record<KeyUsageName, x509.KeyUsageFlags> = {
-  digitalSignature: x509.KeyUsageFlags.digitalSignature,
-  nonRepudiation: x509.KeyUsageFlags.nonRepudiation,
-  keyEncipherment: x509.KeyUsageFlags.keyEncipherment,
-  dataEncipherment: x509.KeyUsageFlags.dataEncipherment,
-  keyAgreement: x509.KeyUsageFlags.keyAgreement,
-  keyCertSign: x509.KeyUsageFlags.keyCertSign,
-  cRLSign: x509.KeyUsageFlags.cRLSign,
+/** `O=TrustLab, OU=…, CN=…`, the form Node's X509Certificate.subject gives with ', ' joins. */
+function nameText(name: x509.JsonName): string {
+  return name
+    .flatMap((rdn) => Object.entries(rdn).map(([type, values]) => `${type}=${values.join('+')}`))
+    .join(', ');
+}
+
+function fingerprint256(der: Uint8Array): string {
+  const hex = createHash('sha256').update(der).digest('hex').toUpperCase();
+  return hex.replace(/(..)(?!$)/g, '$1:');
+}
+
+const KEY_USAGE_FLAGS: Record<KeyUsageName, asn1X509.KeyUsageFlags> = {
+  digitalSignature: asn1X509.KeyUsageFlags.digitalSignature,
+  nonRepudiation: asn1X509.KeyUsageFlags.nonRepudiation,
+  keyEncipherment: asn1X509.KeyUsageFlags.keyEncipherment,
+  dataEncipherment: asn1X509.KeyUsageFlags.dataEncipherment,
+  keyAgreement: asn1X509.KeyUsageFlags.keyAgreement,
+  keyCertSign: asn1X509.KeyUsageFlags.keyCertSign,
+  cRLSign: asn1X509.KeyUsageFlags.cRLSign,
 };
 
 const EKU_OIDS = {
-  serverAuth: x509.ExtendedKeyUsage.serverAuth,
-  clientAuth: x509.ExtendedKeyUsage.clientAuth,
+  serverAuth: asn1X509.id_kp_serverAuth,
+  clientAuth: asn1X509.id_kp_clientAuth,
 } as const;
 
 const RSA_SIGNATURE_OIDS: Record<HashName, string> = {
@@ -75,7 +89,15 @@ function defaultKeyUsage(role: CertRole, keyType: KeyType): KeyUsageName[] {
   return isRsa(keyType) ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature'];
 }
 
-function nameConstraintsExtension(nc: NonNullable<CertSpec['nameConstraints']>): x509.Extension {
+function extension(extnID: string, critical: boolean, value: unknown): asn1X509.Extension {
+  return new asn1X509.Extension({
+    extnID,
+    critical,
+    extnValue: new OctetString(value instanceof ArrayBuffer ? value : AsnConvert.serialize(value)),
+  });
+}
+
+function nameConstraintsExtension(nc: NonNullable<CertSpec['nameConstraints']>): asn1X509.Extension {
   const subtrees = (names: readonly string[] | undefined) =>
     names && names.length > 0
       ? new asn1X509.GeneralSubtrees(
@@ -89,65 +111,72 @@ function nameConstraintsExtension(nc: NonNullable<CertSpec['nameConstraints']>):
     excludedSubtrees: subtrees(nc.excludedDns),
   });
   // RFC 5280 §4.2.1.10: conforming CAs MUST mark name constraints critical.
-  return new x509.Extension(asn1X509.id_ce_nameConstraints, true, AsnConvert.serialize(value));
+  return extension(asn1X509.id_ce_nameConstraints, true, value);
 }
 
-async function extensionsFor(
+function extensionsFor(
   cert: CertSpec,
   ownKey: KeyMaterial,
   issuerKey: KeyMaterial,
   dialledHost: string,
-): Promise<x509.Extension[]> {
+): asn1X509.Extension[] {
   const ca = cert.role === 'root' || cert.role === 'intermediate';
   const selfSigned = cert.issuer === cert.ref;
-  const ext: x509.Extension[] = [];
+  const ext: asn1X509.Extension[] = [];
   const bc = cert.basicConstraints === undefined ? { ca, critical: true } : cert.basicConstraints;
-  if (bc)
-    ext.push(
-      new x509.BasicConstraintsExtension(bc.ca, 'pathLength' in bc ? bc.pathLength : undefined, bc.critical),
-    );
+  if (bc) {
+    const value = new asn1X509.BasicConstraints({ cA: bc.ca });
+    if ('pathLength' in bc && bc.pathLength !== undefined) value.pathLenConstraint = bc.pathLength;
+    ext.push(extension(asn1X509.id_ce_basicConstraints, bc.critical, value));
+  }
   const ku =
     cert.keyUsage === undefined
       ? { usages: defaultKeyUsage(cert.role, ownKey.keyType), critical: true }
       : cert.keyUsage;
   if (ku) {
     const flags = ku.usages.reduce((all, name) => all | KEY_USAGE_FLAGS[name], 0);
-    ext.push(new x509.KeyUsagesExtension(flags, ku.critical));
+    ext.push(extension(asn1X509.id_ce_keyUsage, ku.critical, new asn1X509.KeyUsage(flags)));
   }
   const eku =
     cert.extendedKeyUsage === undefined
       ? { leaf: ['serverAuth'] as const, client: ['clientAuth'] as const }[cert.role as 'leaf' | 'client']
       : cert.extendedKeyUsage;
-  if (eku)
-    ext.push(
-      new x509.ExtendedKeyUsageExtension(
-        eku.map((u) => EKU_OIDS[u]),
-        false,
-      ),
-    );
+  if (eku) {
+    const value = new asn1X509.ExtendedKeyUsage(eku.map((u) => EKU_OIDS[u]));
+    ext.push(extension(asn1X509.id_ce_extKeyUsage, false, value));
+  }
   const san =
     cert.subjectAltNames === undefined
       ? cert.role === 'leaf'
         ? [sanFor(dialledHost)]
         : null
       : cert.subjectAltNames;
-  if (san)
+  if (san) {
+    const names = san.map((n) =>
+      n.type === 'dns'
+        ? new asn1X509.GeneralName({ dNSName: n.value })
+        : new asn1X509.GeneralName({ iPAddress: n.value }),
+    );
+    ext.push(extension(asn1X509.id_ce_subjectAltName, false, new asn1X509.SubjectAlternativeName(names)));
+  }
+  if (cert.subjectKeyIdentifier ?? true) {
     ext.push(
-      new x509.SubjectAlternativeNameExtension(
-        san.map((n) => ({ type: n.type, value: n.value })),
+      extension(
+        asn1X509.id_ce_subjectKeyIdentifier,
         false,
+        new asn1X509.SubjectKeyIdentifier(Buffer.from(ownKey.keyId, 'hex')),
       ),
     );
-  if (cert.subjectKeyIdentifier ?? true)
-    ext.push(await x509.SubjectKeyIdentifierExtension.create(ownKey.webPublicKey));
-  // The key identifier is the SHA-1 of the issuer's key, the same value its SKI carries.
+  }
+  // The key identifier of the issuer's key, the same value its SKI carries.
   if (cert.authorityKeyIdentifier ?? !selfSigned) {
-    ext.push(await x509.AuthorityKeyIdentifierExtension.create(issuerKey.webPublicKey));
+    const value = new asn1X509.AuthorityKeyIdentifier({
+      keyIdentifier: new asn1X509.KeyIdentifier(Buffer.from(issuerKey.keyId, 'hex')),
+    });
+    ext.push(extension(asn1X509.id_ce_authorityKeyIdentifier, false, value));
   }
   if (cert.nameConstraints) ext.push(nameConstraintsExtension(cert.nameConstraints));
-  if (cert.unknownCriticalExtension) {
-    ext.push(new x509.Extension(UNKNOWN_CRITICAL_OID, true, DER_NULL));
-  }
+  if (cert.unknownCriticalExtension) ext.push(extension(UNKNOWN_CRITICAL_OID, true, DER_NULL));
   return ext;
 }
 
@@ -167,27 +196,6 @@ function signatureAlgorithm(issuerKeyType: KeyType, hash: HashName): asn1X509.Al
   return new asn1X509.AlgorithmIdentifier({ algorithm: ECDSA_SIGNATURE_OIDS[hash] });
 }
 
-/**
- * Re-encodes a generated certificate and signs its TBS again with Node's crypto, for what the
- * generator cannot write: version 1, and hashes outside WebCrypto (MD5) or not bound to the key.
- */
-function resign(der: ArrayBuffer, version: 1 | 3, hash: HashName, issuerKey: KeyMaterial): Uint8Array {
-  const asn = AsnConvert.parse(der, asn1X509.Certificate);
-  const tbs = asn.tbsCertificate;
-  if (version === 1) {
-    tbs.version = asn1X509.Version.v1;
-    // A v1 certificate has no extensions field at all (not an empty one).
-    tbs.extensions = undefined;
-  }
-  const algorithm = signatureAlgorithm(issuerKey.keyType, hash);
-  tbs.signature = algorithm;
-  asn.signatureAlgorithm = algorithm;
-  const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
-  const signature = sign(NODE_HASH[hash], tbsDer, { key: issuerKey.privateKey, dsaEncoding: 'der' });
-  asn.signatureValue = new Uint8Array(signature).buffer;
-  return new Uint8Array(AsnConvert.serialize(asn));
-}
-
 export interface IssueInput {
   readonly spec: PkiSpec;
   readonly cert: CertSpec;
@@ -197,8 +205,50 @@ export interface IssueInput {
   readonly clock: Date;
 }
 
-/** Issues one certificate exactly as its spec says, defaults filled in per role. */
-export async function issueCertificate(input: IssueInput): Promise<IssuedCert> {
+/** One DER TLV with a definite length. */
+function derTlv(tag: number, content: Buffer): Buffer {
+  const n = content.length;
+  const length =
+    n < 0x80
+      ? Buffer.of(n)
+      : n < 0x100
+        ? Buffer.of(0x81, n)
+        : n < 0x10000
+          ? Buffer.of(0x82, n >> 8, n & 0xff)
+          : Buffer.of(0x83, n >> 16, (n >> 8) & 0xff, n & 0xff);
+  return Buffer.concat([Buffer.of(tag), length, content]);
+}
+
+function rdnSequence(name: x509.JsonName): asn1X509.Name {
+  // UTF8String throughout (RFC 5280 §4.1.2.4); issuer and subject come from the same data, so
+  // an issuer name is byte-identical to its CA's subject.
+  return new asn1X509.Name(
+    name.flatMap((rdn) =>
+      Object.entries(rdn).map(
+        ([type, values]) =>
+          new asn1X509.RelativeDistinguishedName(
+            values.map(
+              (value) =>
+                new asn1X509.AttributeTypeAndValue({
+                  type: ATTRIBUTE_OIDS[type as keyof typeof ATTRIBUTE_OIDS],
+                  value: new asn1X509.AttributeValue({ utf8String: value }),
+                }),
+            ),
+          ),
+      ),
+    ),
+  );
+}
+
+const ATTRIBUTE_OIDS = { O: '2.5.4.10', OU: '2.5.4.11', CN: '2.5.4.3' } as const;
+
+/**
+ * Issues one certificate exactly as its spec says, defaults filled in per role. The TBS is
+ * written with @peculiar/asn1-x509 (the schema layer under @peculiar/x509) and signed with
+ * Node's crypto: every hash including MD5 and SHA-1, v1 and v3 alike, without the generator's
+ * re-parse of each certificate.
+ */
+export function issueCertificate(input: IssueInput): IssuedCert {
   const { spec, cert, ownKey, issuer, clock } = input;
   const issuerKey = issuer?.key ?? ownKey;
   const validity = cert.validity ?? DEFAULT_VALIDITY[cert.role];
@@ -209,29 +259,44 @@ export async function issueCertificate(input: IssueInput): Promise<IssuedCert> {
   ];
   const issuerName = issuer?.subjectName ?? subjectName;
   const hash = cert.hash ?? defaultHash(issuerKey.keyType);
-  const generated = await x509.X509CertificateGenerator.create({
-    serialNumber: serialFor([spec.name, cert.ref, JSON.stringify(subjectName), JSON.stringify(issuerName)]),
-    subject: subjectName,
-    issuer: issuerName,
-    notBefore: new Date(clock.getTime() + validity.notBeforeDays * DAY_MS),
-    notAfter: new Date(clock.getTime() + validity.notAfterDays * DAY_MS),
-    publicKey: ownKey.webPublicKey,
-    signingKey: issuerKey.webPrivateKey,
-    signingAlgorithm: isRsa(issuerKey.keyType)
-      ? { name: 'RSASSA-PKCS1-v1_5' }
-      : { name: 'ECDSA', hash: defaultHash(issuerKey.keyType) },
-    extensions: await extensionsFor(cert, ownKey, issuerKey, spec.dialledHost),
-  });
+  const serial = serialFor([spec.name, cert.ref, JSON.stringify(subjectName), JSON.stringify(issuerName)]);
+  const notBefore = new Date(clock.getTime() + validity.notBeforeDays * DAY_MS);
+  const notAfter = new Date(clock.getTime() + validity.notAfterDays * DAY_MS);
   const version = cert.version ?? 3;
-  let der =
-    version === 1 || hash !== defaultHash(issuerKey.keyType)
-      ? resign(generated.rawData, version, hash, issuerKey)
-      : new Uint8Array(generated.rawData);
+  const algorithm = signatureAlgorithm(issuerKey.keyType, hash);
+  const tbs = new asn1X509.TBSCertificate({
+    version: version === 1 ? asn1X509.Version.v1 : asn1X509.Version.v3,
+    serialNumber: new Uint8Array(Buffer.from(serial, 'hex')).buffer,
+    signature: algorithm,
+    issuer: rdnSequence(issuerName),
+    validity: new asn1X509.Validity({ notBefore, notAfter }),
+    subject: rdnSequence(subjectName),
+    subjectPublicKeyInfo: ownKey.spki,
+  });
+  // A v1 certificate has no extensions field at all (not an empty one).
+  if (version === 3)
+    tbs.extensions = new asn1X509.Extensions(extensionsFor(cert, ownKey, issuerKey, spec.dialledHost));
+  const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
+  const signature = sign(NODE_HASH[hash], tbsDer, { key: issuerKey.privateKey, dsaEncoding: 'der' });
+  // Certificate ::= SEQUENCE { tbs, algorithm, BIT STRING signature }, wrapped by hand: letting
+  // the schema serialize the whole certificate would encode the TBS a second time.
+  const bitString = derTlv(0x03, Buffer.concat([Buffer.of(0), signature]));
+  let der = new Uint8Array(
+    derTlv(0x30, Buffer.concat([tbsDer, Buffer.from(AsnConvert.serialize(algorithm)), bitString])),
+  );
   if (cert.corruptSignature) {
-    der = der.slice();
     // The last octet lies inside the signature BIT STRING for both RSA and ECDSA (the s INTEGER).
     der[der.length - 1] = (der[der.length - 1] ?? 0) ^ 0x01;
   }
-  const pem = `${x509.PemConverter.encode(der.slice().buffer, 'CERTIFICATE')}\n`;
-  return { spec: cert, der, pem, key: ownKey, subjectName };
+  const pem = toPem(der, 'CERTIFICATE');
+  const summary: CertSummary = {
+    subject: nameText(subjectName),
+    issuer: nameText(issuerName),
+    serial: serial.toUpperCase(),
+    notBefore: notBefore.toISOString(),
+    notAfter: notAfter.toISOString(),
+    sha256: fingerprint256(der),
+  };
+  der = der.slice();
+  return { spec: cert, der, pem, key: ownKey, subjectName, summary };
 }

@@ -1,27 +1,20 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPair,
-  type KeyObject,
-  type webcrypto,
-} from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { KeyType } from './spec.ts';
-import { subtle } from './x509.ts';
 
-/** A key pair in both forms the factory needs: WebCrypto for @peculiar/x509, KeyObject for re-signing. */
+/** A key pair as Node KeyObjects (signing) plus its parsed SubjectPublicKeyInfo (issuing). */
 export interface KeyMaterial {
   readonly keyType: KeyType;
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
-  /** Public key as WebCrypto, for the certificate's SubjectPublicKeyInfo. */
-  readonly webPublicKey: webcrypto.CryptoKey;
-  /** Private key as WebCrypto, bound to the key type's default hash (see defaultHash). */
-  readonly webPrivateKey: webcrypto.CryptoKey;
+  readonly spki: SubjectPublicKeyInfo;
   readonly pkcs8Der: Buffer;
+  /** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits, hex; SKI and AKI both use it. */
+  readonly keyId: string;
 }
 
 /** Bump when the way keys are generated changes, so old cache entries are not reused. */
@@ -43,11 +36,6 @@ export function defaultHash(keyType: KeyType): 'SHA-256' | 'SHA-384' {
   return keyType === 'p384' ? 'SHA-384' : 'SHA-256';
 }
 
-function webAlgorithm(keyType: KeyType): webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams {
-  if (isRsa(keyType)) return { name: 'RSASSA-PKCS1-v1_5', hash: defaultHash(keyType) };
-  return { name: 'ECDSA', namedCurve: keyType === 'p384' ? 'P-384' : 'P-256' };
-}
-
 /** Native key generation (OpenSSL in the libuv pool): never pure-JS RSA. */
 function generatePkcs8(keyType: KeyType): Promise<Buffer> {
   return new Promise((done, fail) => {
@@ -66,16 +54,12 @@ function generatePkcs8(keyType: KeyType): Promise<Buffer> {
   });
 }
 
-async function materialFrom(keyType: KeyType, pkcs8Der: Buffer): Promise<KeyMaterial> {
+function materialFrom(keyType: KeyType, pkcs8Der: Buffer): KeyMaterial {
   const privateKey = createPrivateKey({ key: pkcs8Der, format: 'der', type: 'pkcs8' });
   const publicKey = createPublicKey(privateKey);
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
-  const alg = webAlgorithm(keyType);
-  const [webPublicKey, webPrivateKey] = await Promise.all([
-    subtle.importKey('spki', spki, alg, true, ['verify']),
-    subtle.importKey('pkcs8', pkcs8Der, alg, true, ['sign']),
-  ]);
-  return { keyType, privateKey, publicKey, webPublicKey, webPrivateKey, pkcs8Der };
+  const spki = AsnConvert.parse(publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo);
+  const keyId = createHash('sha1').update(new Uint8Array(spki.subjectPublicKey)).digest('hex');
+  return { keyType, privateKey, publicKey, spki, pkcs8Der, keyId };
 }
 
 /** Reads a cached key, or generates one and publishes it atomically (first writer wins). */
