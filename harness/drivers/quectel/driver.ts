@@ -255,6 +255,12 @@ export class QuectelDriver implements ModemDriver {
       error ??= `restore failed: ${restoreFailures.join('; ')}`;
       healthy = false;
     }
+    const boot = log.urcs.find((u) => /^(RDY|APP RDY|POWERED DOWN)$/.test(u.line));
+    if (boot) {
+      // A restart mid-case loses volatile state: whatever the case saw after it is not the scenario.
+      error = `module restarted during the case (${boot.line} at ${boot.at})${error ? `; ${error}` : ''}`;
+      healthy = false;
+    }
     if (healthy && !(await this.#alive())) {
       healthy = false;
       error ??= 'device stopped answering AT after the case';
@@ -343,7 +349,7 @@ export class QuectelDriver implements ModemDriver {
       this.#at.commandOk(`AT+QSSLCFG="${key}",${ctx},${formatSslValue(key, v)}`, {
         timeoutMs: this.#t.basic,
       });
-    await set(value);
+    // Pushed before the write: a write that times out may still have happened (a late OK).
     stack.push(`QSSLCFG "${key}" ctx ${ctx} back to ${previous}`, async () => {
       await set(previous);
       const back = await this.#readSsl(key);
@@ -351,6 +357,7 @@ export class QuectelDriver implements ModemDriver {
         throw new Error(`read back ${back?.value ?? 'nothing'} after restoring ${previous}`);
       }
     });
+    await set(value);
     const after = await this.#readSsl(key);
     if (!after || !sameSslValue(key, after.value, value)) {
       throw new Error(`QSSLCFG "${key}" read back ${after?.value ?? 'nothing'} after setting ${value}`);
@@ -439,9 +446,10 @@ export class QuectelDriver implements ModemDriver {
       if (before?.value === value) continue;
       const set = (v: string) =>
         this.#at.commandOk(`AT+QMTCFG="${key}",${idx},${v}`, { timeoutMs: this.#t.basic });
-      await set(value);
-      if (before)
+      if (before) {
         stack.push(`QMTCFG "${key}" client ${idx} back to ${before.value}`, () => set(before.value));
+      }
+      await set(value);
       const after = await read();
       if (after?.value !== value) {
         throw new Error(`QMTCFG "${key}" read back ${after?.value ?? 'nothing'} after setting ${value}`);
@@ -457,12 +465,12 @@ export class QuectelDriver implements ModemDriver {
     if (!original)
       throw new Error(`cannot read the module clock: ${before.lines.join(' | ') || before.final}`);
     const takenAt = Date.now();
-    await this.#at.commandOk(`AT+CCLK=${formatCclk(date)}`, { timeoutMs: this.#t.basic });
     stack.push('CCLK back to the original clock', () =>
       this.#at.commandOk(`AT+CCLK=${formatCclk(new Date(original.getTime() + Date.now() - takenAt))}`, {
         timeoutMs: this.#t.basic,
       }),
     );
+    await this.#at.commandOk(`AT+CCLK=${formatCclk(date)}`, { timeoutMs: this.#t.basic });
     const after = await this.#at.commandOk('AT+CCLK?', { timeoutMs: this.#t.basic });
     const readBack = parseCclk(after.lines.find((l) => l.startsWith('+CCLK:')) ?? '');
     if (!readBack || Math.abs(readBack.getTime() - date.getTime()) > 5_000) {
@@ -491,8 +499,14 @@ export class QuectelDriver implements ModemDriver {
   ): Promise<void> {
     const idx = this.#own.mqttClient;
     const stat = new RegExp(`^\\+QMTSTAT: ${idx},`);
+    // 'unknown' from the moment QMTOPEN is accepted until its URC says otherwise: a lost URC must
+    // still end in QMTCLOSE, or the next case finds the index occupied.
     const link = { open: false };
+    stack.push(`close MQTT client ${idx}`, async () => {
+      if (link.open) await this.#closeMqtt(idx, log);
+    });
     const open = async () => {
+      link.open = true;
       await this.#at.commandOk(`AT+QMTOPEN=${idx},${quote(input.host)},${input.port}`, {
         timeoutMs: this.#t.basic,
       });
@@ -507,14 +521,11 @@ export class QuectelDriver implements ModemDriver {
       log.code('open', opened);
     }
     if (opened !== `+QMTOPEN: ${idx},0`) {
+      link.open = false; // a failed open leaves the client idle
       await this.#queryError(log, 'after QMTOPEN');
       return;
     }
-    link.open = true;
     log.reach('tls');
-    stack.push(`close MQTT client ${idx}`, async () => {
-      if (link.open) await this.#closeMqtt(idx, log);
-    });
 
     await this.#at.commandOk(`AT+QMTCONN=${idx},${quote(input.clientId)}`, { timeoutMs: this.#t.basic });
     const conn = await this.#urc(new RegExp(`^\\+QMTCONN: ${idx},`), stat, this.#t.mqttPacket);
