@@ -1,0 +1,111 @@
+import type { Duplex } from 'node:stream';
+import type { Fault } from './faults.ts';
+import type { DeviceTimeReport, LatencyModel } from './latency.ts';
+import { LOOPBACK_NETWORK, type VirtualNetwork } from './network.ts';
+import {
+  isPersonalityName,
+  PERSONALITIES,
+  type PersonalityName,
+  type TrustPersonality,
+} from './personality.ts';
+import { VirtualQuectelModem } from './quectel/modem.ts';
+import type { TlsAttempt } from './session.ts';
+import type { TlsEngineId } from './tls/engine.ts';
+import { type EngineChoice, selectEngine } from './tls/engines.ts';
+
+export const VIRTUAL_MODEM_FAMILIES = ['quectel'] as const;
+export type VirtualModemFamily = (typeof VIRTUAL_MODEM_FAMILIES)[number];
+
+/** Everything a virtual modem can be told, as data (the CLI and the runner pass it through). */
+export interface VirtualModemConfig {
+  readonly family: VirtualModemFamily;
+  readonly personality?: PersonalityName | TrustPersonality;
+  /** PEM bundle for the personality's built-in store (a lab-made "public" root). */
+  readonly builtinAnchorsPem?: string;
+  /** Overrides the personality's engine (e.g. to compare stacks on one scenario). */
+  readonly engine?: EngineChoice;
+  readonly model?: string;
+  readonly firmware?: string;
+  readonly network?: VirtualNetwork;
+  readonly files?: Readonly<Record<string, Buffer | string>>;
+  /** Module clock at start (host time when absent). */
+  readonly clock?: Date;
+  readonly latency?: LatencyModel;
+  readonly faults?: readonly Fault[];
+}
+
+/** A running virtual modem: what it is, which TLS engine answers, and what it did. */
+export interface RunningVirtualModem {
+  readonly family: VirtualModemFamily;
+  readonly model: string;
+  readonly firmware: string;
+  readonly personality: string;
+  /** The engine that answers this modem's handshakes, and why (for the record). */
+  readonly engine: TlsEngineId;
+  readonly engineNote: string;
+  tlsAttempts(): readonly TlsAttempt[];
+  /** Modelled device time of the session so far (zero without a latency model). */
+  deviceTime(): DeviceTimeReport;
+  faultsFired(): readonly { kind: string; at: string; detail: string }[];
+  files(): ReadonlyMap<string, Buffer>;
+  stop(): void;
+}
+
+export function resolvePersonality(
+  config: Pick<VirtualModemConfig, 'personality' | 'builtinAnchorsPem' | 'engine'>,
+) {
+  const given = config.personality ?? 'strict';
+  if (typeof given === 'string' && !isPersonalityName(given)) {
+    throw new Error(`unknown personality ${given}; known: ${Object.keys(PERSONALITIES).join(', ')}`);
+  }
+  const base: TrustPersonality = typeof given === 'string' ? PERSONALITIES[given] : given;
+  return {
+    ...base,
+    ...(config.builtinAnchorsPem !== undefined ? { builtinAnchorsPem: config.builtinAnchorsPem } : {}),
+    ...(config.engine !== undefined ? { engine: config.engine } : {}),
+  };
+}
+
+/**
+ * Starts a virtual modem on the modem side of a byte stream. The TLS engine is chosen here, up
+ * front: an engine the personality names but this machine lacks is an error now, not mid-case.
+ */
+export async function startVirtualModem(
+  config: VirtualModemConfig,
+  io: Duplex,
+): Promise<RunningVirtualModem> {
+  const personality = resolvePersonality(config);
+  const selection = await selectEngine(personality.engine);
+  const engine = { engine: selection.engine, note: selection.note };
+  switch (config.family) {
+    case 'quectel': {
+      const modem = new VirtualQuectelModem(io, {
+        personality,
+        network: config.network ?? LOOPBACK_NETWORK,
+        engine,
+        ...(config.model ? { model: config.model } : {}),
+        ...(config.firmware ? { firmware: config.firmware } : {}),
+        ...(config.files ? { files: config.files } : {}),
+        ...(config.clock ? { clock: config.clock } : {}),
+        ...(config.latency ? { latency: config.latency } : {}),
+        ...(config.faults ? { faults: config.faults } : {}),
+      });
+      return {
+        family: 'quectel',
+        model: modem.model,
+        firmware: modem.firmware,
+        personality: personality.name,
+        engine: selection.engine.id,
+        engineNote: selection.note,
+        tlsAttempts: () => modem.tlsAttempts(),
+        deviceTime: () => modem.deviceTime(),
+        faultsFired: () => modem.faultsFired(),
+        files: () => modem.files(),
+        stop: () => {
+          modem.shutdown();
+          io.destroy();
+        },
+      };
+    }
+  }
+}
