@@ -59,7 +59,9 @@ export async function startObservingFront(options: FrontOptions): Promise<Observ
     open.add(upstream);
     client.pause();
 
+    let connected = false;
     upstream.once('connect', () => {
+      connected = true;
       if (upstream.localPort !== undefined) byPort.set(upstream.localPort, obs);
       client.resume();
     });
@@ -117,7 +119,7 @@ export async function startObservingFront(options: FrontOptions): Promise<Observ
       upstream.destroy();
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
-      if (!upstream.localPort && obs.handshake === 'pending') {
+      if (!connected) {
         obs.handshake = 'server-error';
         obs.serverError = `engine unreachable at ${options.upstream.host}:${options.upstream.port}: ${err.code ?? err.message}`;
       }
