@@ -147,6 +147,8 @@ export class Nrf91SlmDriver implements ModemDriver {
   /** Common frame of a case: restore stack (abort-visible), URC log, fault classification, liveness. */
   async #runCase(body: (stack: RestoreStack, log: CaseLog) => Promise<void>): Promise<DeviceOutcome> {
     const log = new CaseLog();
+    // In step before the case: a boot banner or URC from before this point is not the case's.
+    if (!(await this.#alive())) return log.outcome('device did not answer AT before the case', false, []);
     const stack = new RestoreStack();
     const unregister = registerForAbort(stack);
     this.#current = stack;
