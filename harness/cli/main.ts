@@ -5,6 +5,7 @@ import { baselineUpdateCommand } from './baseline-command.ts';
 import { diffCommand } from './diff-command.ts';
 import { mergeCommand } from './merge-command.ts';
 import { runCommand } from './run-command.ts';
+import { registerSimCommand } from './sim-command.ts';
 
 const program = new Command()
   .name('trustlab')
@@ -64,5 +65,7 @@ program
   .action((run: string, options) => {
     process.exitCode = baselineUpdateCommand(run, options);
   });
+
+registerSimCommand(program);
 
 await program.parseAsync();
