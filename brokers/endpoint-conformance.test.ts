@@ -223,6 +223,7 @@ describe.each(MQTT_ENGINES)('%s endpoint', (engine) => {
         verify: true,
         sni: 'broker.test',
         checkName: 'broker.test',
+        nameRules: 'stack',
         versions: { min: 'TLSv1.2', max: 'TLSv1.2' },
         cipherSuites: null,
         deviceTime: null,
