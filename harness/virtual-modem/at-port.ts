@@ -38,6 +38,9 @@ export class AtPort {
   #outputFreeAt = 0;
   #truncateNext: number | null = null;
   echo = true;
+  /** CR and LF inside double quotes belong to the line (nRF91: PEM in AT%CMNG spans lines). */
+  quotedNewlines = false;
+  #inQuotes = false;
 
   constructor(io: Duplex, latency: LatencyClock, faults: FaultPlan) {
     this.#io = io;
@@ -84,6 +87,7 @@ export class AtPort {
   goOffline(ms: number): void {
     this.#offlineUntil = Date.now() + ms;
     this.#line = '';
+    this.#inQuotes = false;
     this.#queue = [];
     this.cancelCollect();
   }
@@ -134,6 +138,13 @@ export class AtPort {
       }
       const c = String.fromCharCode(chunk[offset] ?? 0);
       offset++;
+      if (this.quotedNewlines) {
+        if (c === '"') this.#inQuotes = !this.#inQuotes;
+        if (this.#inQuotes && (c === '\r' || c === '\n')) {
+          this.#line += c;
+          continue;
+        }
+      }
       if (c === '\n') continue;
       if (c !== '\r') {
         this.#line += c;

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { Fault } from './faults.ts';
 import type { DeviceTimeReport, LatencyModel } from './latency.ts';
 import { LOOPBACK_NETWORK, type VirtualNetwork } from './network.ts';
+import { VirtualNrf91Modem } from './nrf91/modem.ts';
 import {
   isPersonalityName,
   PERSONALITIES,
@@ -13,7 +14,7 @@ import type { TlsAttempt } from './session.ts';
 import type { TlsEngineId } from './tls/engine.ts';
 import { type EngineChoice, selectEngine } from './tls/engines.ts';
 
-export const VIRTUAL_MODEM_FAMILIES = ['quectel'] as const;
+export const VIRTUAL_MODEM_FAMILIES = ['quectel', 'nrf91-slm'] as const;
 export type VirtualModemFamily = (typeof VIRTUAL_MODEM_FAMILIES)[number];
 
 /** Everything a virtual modem can be told, as data (the CLI and the runner pass it through). */
@@ -28,6 +29,8 @@ export interface VirtualModemConfig {
   readonly firmware?: string;
   readonly network?: VirtualNetwork;
   readonly files?: Readonly<Record<string, Buffer | string>>;
+  /** nRF91: credentials in the modem before the harness arrives. */
+  readonly credentials?: readonly { tag: number; type: number; content: string }[];
   /** Module clock at start (host time when absent). */
   readonly clock?: Date;
   readonly latency?: LatencyModel;
@@ -47,6 +50,7 @@ export interface RunningVirtualModem {
   /** Modelled device time of the session so far (zero without a latency model). */
   deviceTime(): DeviceTimeReport;
   faultsFired(): readonly { kind: string; at: string; detail: string }[];
+  /** Quectel: UFS files. nRF91: credentials as `<sec_tag>/<type>`. */
   files(): ReadonlyMap<string, Buffer>;
   stop(): void;
 }
@@ -101,6 +105,35 @@ export async function startVirtualModem(
         deviceTime: () => modem.deviceTime(),
         faultsFired: () => modem.faultsFired(),
         files: () => modem.files(),
+        stop: () => {
+          modem.shutdown();
+          io.destroy();
+        },
+      };
+    }
+    case 'nrf91-slm': {
+      const modem = new VirtualNrf91Modem(io, {
+        personality,
+        network: config.network ?? LOOPBACK_NETWORK,
+        engine,
+        ...(config.model ? { model: config.model } : {}),
+        ...(config.firmware ? { firmware: config.firmware } : {}),
+        ...(config.credentials ? { credentials: config.credentials } : {}),
+        ...(config.clock ? { clock: config.clock } : {}),
+        ...(config.latency ? { latency: config.latency } : {}),
+        ...(config.faults ? { faults: config.faults } : {}),
+      });
+      return {
+        family: 'nrf91-slm',
+        model: modem.model,
+        firmware: modem.firmware,
+        personality: personality.name,
+        engine: selection.engine.id,
+        engineNote: selection.note,
+        tlsAttempts: () => modem.tlsAttempts(),
+        deviceTime: () => modem.deviceTime(),
+        faultsFired: () => modem.faultsFired(),
+        files: () => new Map(modem.credentials().map((c) => [`${c.tag}/${c.type}`, Buffer.from(c.content)])),
         stop: () => {
           modem.shutdown();
           io.destroy();
