@@ -1,5 +1,5 @@
 import type { AtEngine } from '../../at/engine.ts';
-import { AtUnexpectedUrcError, isLinkFault } from '../../at/errors.ts';
+import { AtTimeoutError, AtUnexpectedUrcError, isLinkFault } from '../../at/errors.ts';
 import { CaseLog } from '../case-log.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
 import { RestoreStack, registerForAbort } from '../restore-stack.ts';
@@ -275,8 +275,21 @@ export class QuectelDriver implements ModemDriver {
     const device = this.#identity?.imei ?? this.#identity?.model ?? 'unknown-device';
     (this.#options.resetBudget ?? DEFAULT_BUDGET).consume(device);
     this.#at.clearBacklog();
-    await this.#at.commandOk('AT+CFUN=1,1', { timeoutMs: this.#t.reboot });
-    await this.#at.waitForUrc(/^RDY$/, { timeoutMs: this.#t.reboot });
+    try {
+      await this.#at.commandOk('AT+CFUN=1,1', { timeoutMs: this.#t.basic });
+    } catch (err) {
+      // The module may restart before its OK leaves the UART; RDY below is what counts.
+      if (!(err instanceof AtTimeoutError)) throw err;
+    }
+    try {
+      await this.#at.waitForUrc(/^RDY$/, { timeoutMs: this.#t.reboot });
+    } catch (err) {
+      if (!(err instanceof AtTimeoutError)) throw err;
+      // A USB port that re-enumerates can come back after RDY was printed: accept a module that answers.
+      const alive = await this.#alive();
+      if (!alive) throw err;
+      this.#at.transcript.record('note', 'RDY not seen after AT+CFUN=1,1, but the module answers AT');
+    }
   }
 
   async #alive(): Promise<boolean> {
