@@ -3,15 +3,35 @@ import { join } from 'node:path';
 import type { ConnectionObservation } from '../brokers/observation.ts';
 import { formatTranscript } from '../harness/at/transcript.ts';
 import type { OpenDevice } from '../harness/runner/device.ts';
-import { type CaseRun, type LabNetwork, runCase } from '../harness/runner/run-case.ts';
+import {
+  type CaseRun,
+  type LabNetwork,
+  runDeviceAgainst,
+  startCaseEndpoint,
+} from '../harness/runner/run-case.ts';
 import type { CaseRecord, ServerSummary } from '../reports/record.ts';
 import { appendRecord, RESULTS_FILE } from '../reports/results-log.ts';
 import { atCommandName, writeStage } from '../reports/stage-file.ts';
+import { type CaseControls, runCaseControls } from './case-controls.ts';
+import { expectationUnder } from './matrix.ts';
+import { caseSpecFor, labNames, pkiFor } from './plan-case.ts';
 import { PROFILE_NAMES } from './profiles.ts';
-import type { Scenario } from './scenarios.ts';
+import type { DeviceSettings, MatrixCase, Scenario } from './scenario-model.ts';
 import { judge } from './verdict.ts';
 
 export { RESULTS_FILE };
+
+/** How many times a case that failed before TLS (PDP, DNS, TCP) is tried before it is reported. */
+export const INCONCLUSIVE_ATTEMPTS = 3;
+
+/** The record of one case: results.jsonl's contract plus what the suite adds. */
+export type SuiteRecord = CaseRecord & {
+  readonly scenario: string;
+  readonly settings: DeviceSettings;
+  readonly expected: Readonly<Record<string, string>>;
+  readonly controlCheck?: { readonly ok: boolean; readonly why: string };
+  readonly attempts?: number;
+};
 
 function summarizeServer(connections: readonly ConnectionObservation[]): ServerSummary {
   // The device makes one connection per case; if it made more, the last one decided.
@@ -35,26 +55,48 @@ function summarizeServer(connections: readonly ConnectionObservation[]): ServerS
 
 const fileSlug = (caseId: string) => caseId.replace(/[^a-z0-9]+/gi, '_');
 
-function toRecord(
-  scenario: Scenario,
-  run: CaseRun,
-  device: OpenDevice,
-  lab: LabNetwork,
-  files: { transcriptFile: string; pemFile: string },
-): CaseRecord {
+function baseRecord(c: MatrixCase, device: OpenDevice, lab: LabNetwork) {
   return {
-    case: scenario.id,
-    title: scenario.title,
-    params: { ...scenario.settings, dialHost: lab.dialHost, keyType: scenario.certs.keyType },
-    outcome: run.outcome,
-    reason: run.reason,
-    verdicts: Object.fromEntries(PROFILE_NAMES.map((p) => [p, judge(run.outcome, scenario.expected[p])])),
-    codes: run.device.codes.map((c) => c.raw),
-    server: summarizeServer(run.server),
+    case: c.id,
+    scenario: c.scenario.id,
+    title: c.scenario.title,
+    settings: c.settings,
+    params: { ...c.settings, dialHost: lab.dialHost },
+    expected: Object.fromEntries(PROFILE_NAMES.map((p) => [p, c.expected[p].result])),
     device: {
       label: device.label,
       model: device.identity.model,
       firmware: device.identity.firmware,
+      reached: { tlsOpened: false, mqttConnected: false, publishAcked: false },
+      error: null,
+      healthy: true,
+    },
+  };
+}
+
+function toRecord(
+  c: MatrixCase,
+  run: CaseRun,
+  device: OpenDevice,
+  lab: LabNetwork,
+  controls: CaseControls,
+  attempts: number,
+  files: { transcriptFile: string; pemFile: string },
+): SuiteRecord {
+  const base = baseRecord(c, device, lab);
+  const trusted = controls.check.ok;
+  return {
+    ...base,
+    params: { ...base.params, dialledHost: run.hierarchy.dialledHost },
+    outcome: run.outcome,
+    reason: trusted ? run.reason : `${run.reason}; no verdict: ${controls.check.why}`,
+    verdicts: Object.fromEntries(
+      PROFILE_NAMES.map((p) => [p, trusted ? judge(run.outcome, c.expected[p].result) : 'control-failed']),
+    ),
+    codes: run.device.codes.map((code) => code.raw),
+    server: summarizeServer(run.server),
+    device: {
+      ...base.device,
       reached: run.device.reached,
       error: run.device.error,
       healthy: run.device.healthy,
@@ -63,6 +105,9 @@ function toRecord(
     transcriptFile: files.transcriptFile,
     pemFile: files.pemFile,
     mqtt: run.mqtt,
+    controls: controls.results.map((r) => ({ ...r })),
+    controlCheck: controls.check,
+    attempts,
     startedAt: run.startedAt,
     endedAt: run.endedAt,
   };
@@ -87,62 +132,101 @@ function publishStages(device: OpenDevice, outDir: string, caseId: string): () =
   return () => clearInterval(timer);
 }
 
-/** Runs a scenario on the device, writes its transcript and PEM bundle, appends its record. */
-export async function executeScenario(
+export interface ExecuteOptions {
+  readonly publishStage?: boolean;
+  /** Attempts for a case that fails before TLS; default INCONCLUSIVE_ATTEMPTS. */
+  readonly attempts?: number;
+}
+
+/**
+ * Runs one matrix case: the device once (again, up to `attempts`, while it fails before TLS), then
+ * the reference controls against the same endpoint and against the twin's. Writes the transcript
+ * and PEM bundle, appends the record. A case whose controls do not confirm it gets no verdict.
+ */
+export async function executeCase(
   device: OpenDevice,
-  scenario: Scenario,
+  c: MatrixCase,
   outDir: string,
   lab: LabNetwork,
-  options: { publishStage?: boolean } = {},
-): Promise<{ record: CaseRecord; run: CaseRun }> {
-  const stopStages = options.publishStage ? publishStages(device, outDir, scenario.id) : () => {};
-  let run: CaseRun;
+  options: ExecuteOptions = {},
+): Promise<{ record: SuiteRecord; run: CaseRun | null }> {
+  const names = labNames(lab, device.virtual);
+  const placed = pkiFor(c.scenario, c.settings, names);
+  if ('skip' in placed) return { record: recordSkipped(device, c, outDir, lab, placed.skip), run: null };
+  const spec = caseSpecFor(c, placed.pki);
+  const stopStages = options.publishStage ? publishStages(device, outDir, c.id) : () => {};
+  const maxAttempts = Math.max(1, options.attempts ?? INCONCLUSIVE_ATTEMPTS);
+  let run: CaseRun | undefined;
+  let controls: CaseControls | undefined;
+  let attempts = 0;
   try {
-    run = await runCase(device, scenario, lab);
+    while (attempts < maxAttempts) {
+      attempts++;
+      const started = await startCaseEndpoint(spec, lab);
+      try {
+        run = await runDeviceAgainst(device, spec, started);
+        const retry = run.outcome === 'inconclusive' && run.device.healthy && attempts < maxAttempts;
+        if (retry) continue;
+        controls = await runCaseControls(c, started, names, lab);
+      } finally {
+        await started.endpoint.stop();
+      }
+      break;
+    }
   } finally {
     stopStages();
   }
-  const transcriptFile = join('transcripts', `${fileSlug(scenario.id)}.txt`);
-  const pemFile = join('certs', `${fileSlug(scenario.id)}.pem`);
+  if (!run || !controls) throw new Error(`case ${c.id} did not run`);
+  const transcriptFile = join('transcripts', `${fileSlug(c.id)}.txt`);
+  const pemFile = join('certs', `${fileSlug(c.id)}.pem`);
   mkdirSync(join(outDir, 'transcripts'), { recursive: true });
   mkdirSync(join(outDir, 'certs'), { recursive: true });
   writeFileSync(join(outDir, transcriptFile), `${formatTranscript(run.transcript)}\n`);
   // Public material only: what the device was given, then what the server sent. Never the key.
   writeFileSync(
     join(outDir, pemFile),
-    `# trust anchors uploaded to the device\n${run.hierarchy.anchorsPem.trim()}\n# chain served, leaf first\n${run.hierarchy.servedChainPem.trim()}\n`,
+    `# trust anchors uploaded to the device\n${(run.hierarchy.anchorsPem ?? '# (none)\n').trim()}\n# chain served, leaf first\n${run.hierarchy.servedChainPem.trim()}\n`,
   );
-  const record = toRecord(scenario, run, device, lab, { transcriptFile, pemFile });
+  const record = toRecord(c, run, device, lab, controls, attempts, { transcriptFile, pemFile });
   appendRecord(join(outDir, RESULTS_FILE), record);
   return { record, run };
 }
 
-/** Records a case that could not run because the device or lab is already broken. */
-export function recordBlocked(
+/** A scenario under its own settings (the original entry point, kept for callers and tests). */
+export async function executeScenario(
   device: OpenDevice,
   scenario: Scenario,
   outDir: string,
   lab: LabNetwork,
+  options: ExecuteOptions = {},
+): Promise<{ record: SuiteRecord; run: CaseRun | null }> {
+  const c: MatrixCase = {
+    id: scenario.id,
+    scenario,
+    settings: scenario.settings,
+    expected: expectationUnder(scenario, scenario.settings),
+  };
+  return executeCase(device, c, outDir, lab, options);
+}
+
+function recordWithout(
+  device: OpenDevice,
+  c: MatrixCase,
+  outDir: string,
+  lab: LabNetwork,
+  outcome: 'blocked' | 'skipped',
   why: string,
-): CaseRecord {
+): SuiteRecord {
   const at = new Date().toISOString();
-  const record: CaseRecord = {
-    case: scenario.id,
-    title: scenario.title,
-    params: { ...scenario.settings, dialHost: lab.dialHost, keyType: scenario.certs.keyType },
-    outcome: 'blocked',
+  const base = baseRecord(c, device, lab);
+  const record: SuiteRecord = {
+    ...base,
+    device: { ...base.device, healthy: outcome !== 'blocked' },
+    outcome,
     reason: why,
-    verdicts: Object.fromEntries(PROFILE_NAMES.map((p) => [p, 'blocked'])),
+    verdicts: Object.fromEntries(PROFILE_NAMES.map((p) => [p, outcome])),
     codes: [],
     server: summarizeServer([]),
-    device: {
-      label: device.label,
-      model: device.identity.model,
-      firmware: device.identity.firmware,
-      reached: { tlsOpened: false, mqttConnected: false, publishAcked: false },
-      error: null,
-      healthy: false,
-    },
     certs: { anchors: [], served: [] },
     transcriptFile: null,
     startedAt: at,
@@ -150,4 +234,26 @@ export function recordBlocked(
   };
   appendRecord(join(outDir, RESULTS_FILE), record);
   return record;
+}
+
+/** Records a case that could not run because the device or lab is already broken. */
+export function recordBlocked(
+  device: OpenDevice,
+  c: MatrixCase,
+  outDir: string,
+  lab: LabNetwork,
+  why: string,
+): SuiteRecord {
+  return recordWithout(device, c, outDir, lab, 'blocked', why);
+}
+
+/** Records a case skipped because it needs something the device or lab has not shown. */
+export function recordSkipped(
+  device: OpenDevice,
+  c: MatrixCase,
+  outDir: string,
+  lab: LabNetwork,
+  why: string,
+): SuiteRecord {
+  return recordWithout(device, c, outDir, lab, 'skipped', why);
 }

@@ -21,6 +21,14 @@ export interface RunConfig {
   readonly allure?: boolean;
   /** Publish the current AT stage for the progress display (set by the CLI). */
   readonly progress?: boolean;
+  /** Run the full matrix instead of the default one (`--full`). */
+  readonly full?: boolean;
+  /** Only these cases: exact case ids, scenario ids, or `family::` prefixes (`--cases`). */
+  readonly cases?: readonly string[];
+  /** Probe well-known public TLS brokers with a wrong CA uploaded (`--public-probe`, real modems only). */
+  readonly publicProbe?: boolean;
+  /** Attempts for a case that fails before TLS (`--attempts`, default 3). */
+  readonly attempts?: number;
 }
 
 export const RUN_CONFIG_VARIABLE = 'TRUSTLAB_RUN';

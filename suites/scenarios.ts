@@ -1,30 +1,204 @@
-import type { CaseSpec } from '../harness/runner/run-case.ts';
-import type { Expectation, ProfileName } from './profiles.ts';
+import { CATALOGUE, type CatalogueEntry } from '../certs/catalogue/index.ts';
+import type { PkiSpec } from '../certs/pki-spec.ts';
+import { expectationFor, unanimous } from './expectations.ts';
+import type { ProfileName } from './profiles.ts';
+import {
+  DEFAULT_SETTINGS,
+  type DeviceSettings,
+  type Feature,
+  type Phase,
+  type ProfileExpectation,
+  type Scenario,
+  type ServerBehaviour,
+} from './scenario-model.ts';
 
-/** One conformance scenario: a case to run and what each profile expects of it. */
-export interface Scenario extends CaseSpec {
-  readonly title: string;
-  /** The scenario that differs from this one by exactly the defect; every defect names its twin. */
-  readonly twin?: string;
-  readonly expected: Readonly<Record<ProfileName, Expectation>>;
+export type { Scenario } from './scenario-model.ts';
+
+/** Valid chain, right CA: if this fails the device or the lab is broken and the rest is blocked. */
+export const SANITY = 'anchors::right-ca';
+
+/** Probes, in order, and the feature each one shows when the device refuses it. */
+export const PROBES: Readonly<Record<string, Feature>> = {
+  'anchors::wrong-ca': 'chain-verification',
+  'names::san-mismatch': 'hostname-verification',
+  'validity::leaf-expired': 'validity-check',
+};
+
+/** Catalogue entries the suite names differently (the two foundation ids stay meaningful). */
+const RENAMED: Readonly<Record<string, string>> = { 'anchors::unrelated-root': 'anchors::wrong-ca' };
+/** Catalogue controls already covered by another scenario with the same hierarchy. */
+const COVERED = new Set(['chains::intermediates-1']);
+
+/** A spec's shape without its name: two specs with the same shape make the same chain. */
+const shapeOf = (spec: PkiSpec) => JSON.stringify({ ...spec, name: '' });
+
+function dialOf(spec: PkiSpec): DeviceSettings['dial'] {
+  return /^[\d.]+$|:/.test(spec.dialledHost) ? 'ip' : 'hostname';
 }
 
-const SERVER_AUTH_TLS12 = { seclevel: 1, sslversion: 3, sni: 1 } as const;
+function featuresFor(entry: CatalogueEntry, id: string): Feature[] {
+  const needs: Feature[] = [];
+  if (entry.family === 'client') return ['client-certificate'];
+  if (!(id in PROBES) && entry.kind === 'defect') needs.push('chain-verification');
+  if (entry.family === 'names' && entry.kind === 'defect' && !(id in PROBES))
+    needs.push('hostname-verification');
+  if (entry.family === 'validity' && !(id in PROBES)) needs.push('validity-check');
+  return needs;
+}
 
-export const SCENARIOS: readonly Scenario[] = [
-  {
-    id: 'anchors::right-ca',
-    title: 'valid chain, the issuing root uploaded',
-    certs: { keyType: 'p256', anchor: 'issuing-root' },
-    settings: SERVER_AUTH_TLS12,
-    expected: { rfc5280: 'accept', webpki: 'accept', 'mbedtls-2.28': 'accept' },
-  },
-  {
-    id: 'anchors::wrong-ca',
-    title: 'valid chain, an unrelated root uploaded',
-    twin: 'anchors::right-ca',
-    certs: { keyType: 'p256', anchor: 'unrelated-root' },
-    settings: SERVER_AUTH_TLS12,
-    expected: { rfc5280: 'reject', webpki: 'reject', 'mbedtls-2.28': 'reject' },
-  },
+function serverFor(entry: CatalogueEntry): ServerBehaviour {
+  return entry.family === 'client' ? { clientAuth: 'required' } : {};
+}
+
+function settingsFor(entry: CatalogueEntry, spec: PkiSpec): DeviceSettings {
+  return {
+    ...DEFAULT_SETTINGS,
+    ...(entry.family === 'client' ? { seclevel: 2 as const } : {}),
+    dial: dialOf(spec),
+  };
+}
+
+function phaseOf(id: string): Phase {
+  if (id === SANITY) return 'sanity';
+  return id in PROBES ? 'probe' : 'catalogue';
+}
+
+/**
+ * Every scenario the catalogue yields: each entry's spec (its defect or control), and a twin
+ * scenario for each defect whose twin no other scenario already serves.
+ */
+function catalogueScenarios(catalogue: readonly CatalogueEntry[]): Scenario[] {
+  const standard = catalogue.find((e) => e.id === 'anchors::unrelated-root');
+  if (!standard) throw new Error('the catalogue has no anchors::unrelated-root entry');
+  const sanity: Scenario = {
+    id: SANITY,
+    title: 'valid chain (root → intermediate → leaf), the issuing root uploaded',
+    phase: 'sanity',
+    kind: 'control',
+    certs: { entry: standard.id, variant: 'twin' },
+    twin: null,
+    settings: settingsFor(standard, standard.twin),
+    server: {},
+    expected: unanimous('accept'),
+    requires: [],
+  };
+  const byShape = new Map<string, string>([[shapeOf(standard.twin), SANITY]]);
+  const scenarios: Scenario[] = [sanity];
+  for (const entry of catalogue) {
+    if (COVERED.has(entry.id)) continue;
+    const id = RENAMED[entry.id] ?? entry.id;
+    scenarios.push({
+      id,
+      title: entry.title,
+      phase: phaseOf(id),
+      kind: entry.kind,
+      certs: { entry: entry.id, variant: 'spec' },
+      twin: null,
+      settings: settingsFor(entry, entry.spec),
+      server: serverFor(entry),
+      expected: expectationFor(entry.id, entry.kind),
+      requires: featuresFor(entry, id),
+    });
+    if (entry.kind === 'control' && !byShape.has(shapeOf(entry.spec))) byShape.set(shapeOf(entry.spec), id);
+  }
+  // Twins after the controls, so a control with the same hierarchy serves as the twin.
+  return scenarios.flatMap((s) => {
+    if (s.kind !== 'defect') return [s];
+    const entry = catalogue.find((e) => e.id === s.certs.entry) as CatalogueEntry;
+    const shape = shapeOf(entry.twin);
+    const known = byShape.get(shape);
+    if (known) return [{ ...s, twin: known }];
+    const twinId = `${entry.id}~twin`;
+    byShape.set(shape, twinId);
+    const twin: Scenario = {
+      id: twinId,
+      title: `twin of ${entry.id}: the same hierarchy without the defect`,
+      phase: 'catalogue',
+      kind: 'control',
+      certs: { entry: entry.id, variant: 'twin' },
+      twin: null,
+      settings: settingsFor(entry, entry.twin),
+      server: serverFor(entry),
+      expected: expectationFor(twinId, 'control'),
+      requires: entry.family === 'client' ? ['client-certificate'] : [],
+    };
+    return [twin, { ...s, twin: twinId }];
+  });
+}
+
+const tlsOnly = (
+  id: string,
+  title: string,
+  server: ServerBehaviour,
+  expected: Readonly<Record<ProfileName, ProfileExpectation>>,
+): Scenario => ({
+  id,
+  title,
+  phase: 'catalogue',
+  kind: 'control',
+  certs: { entry: 'anchors::unrelated-root', variant: 'twin' },
+  twin: SANITY,
+  settings: DEFAULT_SETTINGS,
+  server,
+  expected,
+  requires: [],
+});
+
+/** The valid chain served differently: what the device's TLS stack can speak, not what it trusts. */
+const SERVER_SCENARIOS: readonly Scenario[] = [
+  tlsOnly(
+    'tls::server-tls12-only',
+    'the broker offers TLS 1.2 only',
+    { minTlsVersion: 'TLSv1.2', maxTlsVersion: 'TLSv1.2' },
+    unanimous('accept'),
+  ),
+  tlsOnly(
+    'tls::server-tls13-only',
+    'the broker offers TLS 1.3 only',
+    { minTlsVersion: 'TLSv1.3', maxTlsVersion: 'TLSv1.3' },
+    {
+      rfc5280: { result: 'accept', because: 'TLS 1.3 (RFC 8446) is the current version' },
+      webpki: { result: 'accept', because: 'browsers speak TLS 1.3' },
+      'mbedtls-2.28': { result: 'reject', because: 'mbedTLS 2.28 speaks TLS 1.2 at most' },
+    },
+  ),
+  tlsOnly(
+    'tls::handshake-fragmented-512',
+    'the broker sends its handshake in records of at most 512 bytes',
+    { maxTlsVersion: 'TLSv1.2', handshakeFragment: 512 },
+    {
+      rfc5280: { result: 'accept', because: 'RFC 5246 §6.2.1: handshake messages may span records' },
+      webpki: { result: 'accept', because: 'browsers reassemble fragmented handshake messages' },
+      'mbedtls-2.28': {
+        result: 'reject',
+        because: 'mbedTLS before 3.6.3 cannot reassemble a fragmented handshake message (-0x7080)',
+      },
+    },
+  ),
 ];
+
+export function buildScenarios(catalogue: readonly CatalogueEntry[] = CATALOGUE): Scenario[] {
+  const all = [...catalogueScenarios(catalogue), ...SERVER_SCENARIOS];
+  const phaseRank: Record<Phase, number> = { sanity: 0, probe: 1, catalogue: 2 };
+  const probeRank = (s: Scenario) => Object.keys(PROBES).indexOf(s.id);
+  return all
+    .map((s, i) => ({ s, i }))
+    .sort(
+      (a, b) => phaseRank[a.s.phase] - phaseRank[b.s.phase] || probeRank(a.s) - probeRank(b.s) || a.i - b.i,
+    )
+    .map(({ s }) => s);
+}
+
+/** Every scenario in execution order: the sanity case, the probes, then the catalogue. */
+export const SCENARIOS: readonly Scenario[] = buildScenarios();
+
+/** The two foundation scenarios, for tests that need a real case and not the whole matrix. */
+export const FOUNDATION_SCENARIOS: readonly Scenario[] = SCENARIOS.filter(
+  (s) => s.id === SANITY || s.id === 'anchors::wrong-ca',
+);
+
+export function scenarioById(id: string): Scenario {
+  const s = SCENARIOS.find((x) => x.id === id);
+  if (!s) throw new Error(`no scenario ${id}`);
+  return s;
+}

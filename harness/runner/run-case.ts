@@ -1,39 +1,81 @@
 import { randomBytes } from 'node:crypto';
 import { startAedesTlsEndpoint } from '../../brokers/aedes-tls.ts';
+import type { EndpointConfig, EndpointHandle } from '../../brokers/endpoint.ts';
 import type { ConnectionObservation } from '../../brokers/observation.ts';
+import type { PkiHierarchy } from '../../certs/build.ts';
 import { buildHierarchy } from '../../certs/factory.ts';
-import type { Hierarchy, HierarchySpec } from '../../certs/spec.ts';
+import type { PkiSpec } from '../../certs/pki-spec.ts';
+import type { CertSummary, HierarchySpec } from '../../certs/spec.ts';
 import type { TranscriptEntry } from '../at/transcript.ts';
-import type { DeviceOutcome, DeviceTlsSettings } from '../drivers/driver.ts';
+import type { DeviceOutcome, DeviceTlsSettings, MqttCaseInput } from '../drivers/driver.ts';
 import type { OpenDevice } from './device.ts';
 
 /** What the device did, judged only from observations on both sides. */
 export type CaseOutcome = 'accepted' | 'rejected' | 'inconclusive' | 'blocked' | 'skipped';
 
-/** One case to run: the PKI, the device settings, and where the device dials. */
+/** What the broker does beyond serving the chain (a subset of the endpoint config, as data). */
+export interface CaseServer {
+  readonly minTlsVersion?: EndpointConfig['minTlsVersion'];
+  readonly maxTlsVersion?: EndpointConfig['maxTlsVersion'];
+  readonly ciphers?: string;
+  /** Ask for a client certificate issued by the PKI's client anchors; `required` refuses without one. */
+  readonly clientAuth?: 'requested' | 'required';
+  readonly handshakeFragment?: EndpointConfig['handshakeFragment'];
+}
+
+/**
+ * One case to run: the PKI, the device settings, and what the server does. `certs` is the original
+ * two-shape form (root → leaf, right or wrong root, dialled at the lab's host); `pki` is the full
+ * declarative form, whose `dialledHost` is what the device dials.
+ */
 export interface CaseSpec {
   readonly id: string;
-  readonly certs: Omit<HierarchySpec, 'name' | 'dialledHost'>;
+  readonly certs?: Omit<HierarchySpec, 'name' | 'dialledHost'>;
+  readonly pki?: PkiSpec;
   readonly settings: DeviceTlsSettings;
+  /** Vendor keys set verbatim for the case (Quectel QSSLCFG key → value). */
+  readonly vendorTlsKeys?: Readonly<Record<string, string>>;
+  /** Set the device clock to the build clock's "now" so validity is judged against a known time. */
+  readonly setClock?: boolean;
+  readonly server?: CaseServer;
+  /** Give the device the PKI's client certificate (seclevel 2). */
+  readonly clientCertificate?: boolean;
 }
 
 export interface LabNetwork {
   /** The host the device dials (an IP literal or a name the device can resolve). */
   readonly dialHost: string;
+  /** A DNS name (three labels or more) the device resolves to the lab, for hostname cases. */
+  readonly dialName?: string;
   /** Where the endpoint listens; loopback unless a lab says otherwise. */
   readonly listenHost: string;
 }
 
 export const LOOPBACK_LAB: LabNetwork = { dialHost: '127.0.0.1', listenHost: '127.0.0.1' };
 
+/** The built PKI of a case, in the form every consumer reads (anchors null = none uploaded). */
+export interface CaseHierarchy {
+  readonly anchorsPem: string | null;
+  readonly servedChainPem: string;
+  readonly serverKeyPem: string;
+  readonly issuingRootPem: string;
+  /** The clock validity windows were placed against. */
+  readonly clock: Date;
+  readonly dialledHost: string;
+  readonly client: PkiHierarchy['client'];
+  /** The full build, for offline verifiers (null for the original two-shape form). */
+  readonly built: PkiHierarchy | null;
+  readonly manifest: { readonly anchors: CertSummary[]; readonly served: CertSummary[] };
+}
+
 export interface CaseRun {
   readonly outcome: CaseOutcome;
   /** Why the outcome is what it is, in one sentence built from the observations. */
   readonly reason: string;
   readonly device: DeviceOutcome;
-  /** The connections the endpoint saw during this case (normally one). */
+  /** The connections the endpoint saw from the device during this case (normally one). */
   readonly server: readonly ConnectionObservation[];
-  readonly hierarchy: Hierarchy;
+  readonly hierarchy: CaseHierarchy;
   readonly transcript: readonly TranscriptEntry[];
   readonly mqtt: { readonly clientId: string; readonly topic: string; readonly payload: string };
   readonly startedAt: string;
@@ -48,7 +90,13 @@ function classify(
   server: readonly ConnectionObservation[],
 ): { outcome: CaseOutcome; reason: string } {
   const reachedTls = server.some((o) => o.clientHello !== null);
+  const last = server.at(-1);
   if (device.reached.tlsOpened) {
+    // A server that ended the connection on purpose (client certificate refused) is a rejection
+    // by the server, even when the device thought the TLS link was up.
+    if (last?.serverClosedReason && !device.reached.mqttConnected) {
+      return { outcome: 'rejected', reason: `the server closed the connection: ${last.serverClosedReason}` };
+    }
     return { outcome: 'accepted', reason: 'the device reported the TLS connection open' };
   }
   if (device.error && !device.healthy) {
@@ -61,12 +109,120 @@ function classify(
       reason: `failed before TLS: the endpoint saw no ClientHello (${code})`,
     };
   }
-  const last = server.at(-1);
-  const how =
-    last?.clientAlert != null
-      ? `client sent alert ${last.clientAlert.number} ${last.clientAlert.name}`
-      : `handshake ${last?.handshake ?? 'unknown'}`;
+  let how: string;
+  if (last?.clientAlert != null)
+    how = `client sent alert ${last.clientAlert.number} ${last.clientAlert.name}`;
+  else if (last?.serverClosedReason) how = `server closed: ${last.serverClosedReason}`;
+  else if (last?.serverError) how = `server error: ${last.serverError}`;
+  else how = `handshake ${last?.handshake ?? 'unknown'}`;
   return { outcome: 'rejected', reason: `the device refused the connection; server saw: ${how}` };
+}
+
+async function buildCaseHierarchy(spec: CaseSpec, lab: LabNetwork): Promise<CaseHierarchy> {
+  if (spec.pki) {
+    const built = await buildHierarchy(spec.pki);
+    return {
+      anchorsPem: built.anchorsPem,
+      servedChainPem: built.servedChainPem,
+      serverKeyPem: built.serverKeyPem,
+      issuingRootPem: built.issuingRootPem,
+      clock: built.clock,
+      dialledHost: spec.pki.dialledHost,
+      client: built.client,
+      built,
+      manifest: { anchors: built.manifest.anchors, served: built.manifest.served },
+    };
+  }
+  if (!spec.certs) throw new Error(`case ${spec.id} names neither certs nor pki`);
+  const built = await buildHierarchy({ ...spec.certs, name: spec.id, dialledHost: lab.dialHost });
+  return { ...built, clock: new Date(), dialledHost: lab.dialHost, client: null, built: null };
+}
+
+/** The endpoint for a case: the chain exactly as built, and the server behaviour asked for. */
+export function endpointConfigFor(
+  hierarchy: CaseHierarchy,
+  server: CaseServer,
+  lab: LabNetwork,
+): EndpointConfig {
+  const { clientAuth, ...rest } = server;
+  if (clientAuth && !hierarchy.client)
+    throw new Error('clientAuth asked for, but the PKI has no client side');
+  return {
+    chainPem: hierarchy.servedChainPem,
+    keyPem: hierarchy.serverKeyPem,
+    listenHost: lab.listenHost,
+    ...rest,
+    ...(clientAuth && hierarchy.client
+      ? { clientAuth: { caPem: hierarchy.client.anchorsPem, required: clientAuth === 'required' } }
+      : {}),
+  };
+}
+
+/** A started endpoint with its built PKI, for the device and then the reference controls. */
+export interface CaseEndpoint {
+  readonly hierarchy: CaseHierarchy;
+  readonly endpoint: EndpointHandle;
+}
+
+export async function startCaseEndpoint(
+  spec: CaseSpec,
+  lab: LabNetwork = LOOPBACK_LAB,
+): Promise<CaseEndpoint> {
+  const hierarchy = await buildCaseHierarchy(spec, lab);
+  const endpoint = await startAedesTlsEndpoint(endpointConfigFor(hierarchy, spec.server ?? {}, lab));
+  return { hierarchy, endpoint };
+}
+
+/**
+ * Has the device connect and publish against a started endpoint, and collects what both sides
+ * observed. The endpoint stays up (the caller runs the reference controls against it, then stops it).
+ */
+export async function runDeviceAgainst(
+  device: OpenDevice,
+  spec: CaseSpec,
+  { hierarchy, endpoint }: CaseEndpoint,
+): Promise<CaseRun> {
+  const startedAt = new Date().toISOString();
+  const mark = device.transcript.mark();
+  const seenBefore = endpoint.observations().length;
+  const slug = spec.id.replace(/[^a-z0-9]+/gi, '-');
+  const mqtt = {
+    clientId: `trustlab-${slug}`.slice(0, 23),
+    topic: `trustlab/${slug}`,
+    payload: `case=${spec.id} nonce=${randomBytes(6).toString('hex')}`,
+  };
+  const input: MqttCaseInput & { clientCertificate?: { certPem: string; keyPem: string } } = {
+    caseId: spec.id,
+    anchorsPem: hierarchy.anchorsPem,
+    host: hierarchy.dialledHost,
+    port: endpoint.advertisedPort ?? endpoint.listenPort,
+    settings: spec.settings,
+    ...mqtt,
+    ...(spec.setClock ? { clock: new Date() } : {}),
+    ...(spec.vendorTlsKeys && Object.keys(spec.vendorTlsKeys).length > 0
+      ? { vendorTlsKeys: spec.vendorTlsKeys }
+      : {}),
+    // Not in MqttCaseInput yet: drivers that can upload a client certificate read it from here.
+    ...(spec.clientCertificate && hierarchy.client
+      ? { clientCertificate: { certPem: hierarchy.client.chainPem, keyPem: hierarchy.client.keyPem } }
+      : {}),
+  };
+  const outcome = await device.driver.runMqttCase(input);
+  await endpoint.settle(SERVER_SETTLE_MS);
+  const server = endpoint
+    .observations()
+    .slice(seenBefore)
+    .map((o) => structuredClone(o));
+  return {
+    ...classify(outcome, server),
+    device: outcome,
+    server,
+    hierarchy,
+    transcript: device.transcript.since(mark),
+    mqtt,
+    startedAt,
+    endedAt: new Date().toISOString(),
+  };
 }
 
 /**
@@ -78,42 +234,10 @@ export async function runCase(
   spec: CaseSpec,
   lab: LabNetwork = LOOPBACK_LAB,
 ): Promise<CaseRun> {
-  const startedAt = new Date().toISOString();
-  const hierarchy = await buildHierarchy({ ...spec.certs, name: spec.id, dialledHost: lab.dialHost });
-  const endpoint = await startAedesTlsEndpoint({
-    chainPem: hierarchy.servedChainPem,
-    keyPem: hierarchy.serverKeyPem,
-    listenHost: lab.listenHost,
-  });
-  const mark = device.transcript.mark();
-  const slug = spec.id.replace(/[^a-z0-9]+/gi, '-');
-  const mqtt = {
-    clientId: `trustlab-${slug}`.slice(0, 23),
-    topic: `trustlab/${slug}`,
-    payload: `case=${spec.id} nonce=${randomBytes(6).toString('hex')}`,
-  };
+  const started = await startCaseEndpoint(spec, lab);
   try {
-    const outcome = await device.driver.runMqttCase({
-      caseId: spec.id,
-      anchorsPem: hierarchy.anchorsPem,
-      host: lab.dialHost,
-      port: endpoint.listenPort,
-      settings: spec.settings,
-      ...mqtt,
-    });
-    await endpoint.settle(SERVER_SETTLE_MS);
-    const server = endpoint.observations().map((o) => structuredClone(o));
-    return {
-      ...classify(outcome, server),
-      device: outcome,
-      server,
-      hierarchy,
-      transcript: device.transcript.since(mark),
-      mqtt,
-      startedAt,
-      endedAt: new Date().toISOString(),
-    };
+    return await runDeviceAgainst(device, spec, started);
   } finally {
-    await endpoint.stop();
+    await started.endpoint.stop();
   }
 }

@@ -11,6 +11,11 @@ export interface ControlRequest {
   /** The device clock when it differs from now (validity cases); clients that cannot set it say so. */
   readonly atTime?: Date;
   readonly clientCert?: { readonly certPem: string; readonly keyPem: string };
+  /**
+   * OpenSSL verify options for s_client (-x509_strict, -purpose sslserver, -auth_level 2,
+   * -partial_chain …): the catalogue entry's flags, so its reason can be compared with the entry's.
+   */
+  readonly opensslVerifyFlags?: readonly string[];
   readonly timeoutMs?: number;
 }
 

@@ -41,6 +41,7 @@ export async function opensslControl(req: ControlRequest): Promise<ControlResult
     if (req.anchorsPem !== null) args.push('-CAfile', paths['anchors.pem'] as string);
     else args.push('-no-CAfile');
     args.push(...(req.sni && !isIP(req.dialledHost) ? ['-servername', req.dialledHost] : ['-noservername']));
+    args.push(...(req.opensslVerifyFlags ?? []));
     if (req.atTime) args.push('-attime', String(Math.floor(req.atTime.getTime() / 1000)));
     if (req.clientCert)
       args.push('-cert', paths['client.pem'] as string, '-key', paths['client.key'] as string);

@@ -1,0 +1,81 @@
+import type { CaseEndpoint, LabNetwork } from '../harness/runner/run-case.ts';
+import { startCaseEndpoint } from '../harness/runner/run-case.ts';
+import type { ControlRequest, ControlResult } from './controls/control.ts';
+import { type ControlJudgement, judgeControls } from './controls/judge-controls.ts';
+import { runControls } from './controls/run-controls.ts';
+import { entryOf, type LabNames, pkiFor } from './plan-case.ts';
+import type { MatrixCase } from './scenario-model.ts';
+
+export interface CaseControls {
+  /** Every reference client's result, on the case's endpoint and (for a defect) on its twin's. */
+  readonly results: readonly (ControlResult & { readonly against: 'case' | 'twin' })[];
+  readonly check: ControlJudgement;
+}
+
+/** Reference clients connect where the endpoint listens (a wildcard listen address means loopback). */
+const connectHostOf = (lab: LabNetwork) =>
+  lab.listenHost === '0.0.0.0' || lab.listenHost === '::' ? '127.0.0.1' : lab.listenHost;
+
+function requestFor(c: MatrixCase, started: CaseEndpoint, lab: LabNetwork): ControlRequest {
+  const entry = entryOf(c.scenario);
+  const h = started.hierarchy;
+  const serverTarget = entry.expect.openssl.target === 'server';
+  return {
+    connectHost: connectHostOf(lab),
+    port: started.endpoint.listenPort,
+    dialledHost: h.dialledHost,
+    sni: c.settings.sni === 1,
+    anchorsPem: h.anchorsPem,
+    ...(h.client ? { clientCert: { certPem: h.client.chainPem, keyPem: h.client.keyPem } } : {}),
+    ...(serverTarget ? { opensslVerifyFlags: entry.expect.openssl.flags } : {}),
+  };
+}
+
+/**
+ * The reference controls of one case, without the device: against the case's own endpoint, and for
+ * a defect also against a fresh endpoint serving its twin. The twin must pass and the defect must
+ * fail for its own reason, else the case is control-failed.
+ */
+export async function runCaseControls(
+  c: MatrixCase,
+  started: CaseEndpoint,
+  names: LabNames,
+  lab: LabNetwork,
+): Promise<CaseControls> {
+  const entry = entryOf(c.scenario);
+  const onCase = (await runControls(requestFor(c, started, lab))).map((r) => ({
+    ...r,
+    against: 'case' as const,
+  }));
+  const isDefect = c.scenario.certs.variant === 'spec' && entry.kind === 'defect';
+  if (!isDefect) return { results: onCase, check: judgeControls(onCase, 'must-accept', null) };
+
+  const expectation = entry.expect.openssl.target === 'server' ? entry.expect.openssl : null;
+  const defect = judgeControls(onCase, 'defect', expectation);
+  const twinPki = pkiFor(c.scenario, c.settings, names, 'twin');
+  if ('skip' in twinPki)
+    return { results: onCase, check: { ok: false, why: `twin not placed: ${twinPki.skip}` } };
+  const twinStarted = await startCaseEndpoint(
+    {
+      id: `${c.id}~twin`,
+      pki: twinPki.pki,
+      settings: { seclevel: 1, sslversion: 4, sni: 1 },
+      server: c.scenario.server,
+    },
+    lab,
+  );
+  let onTwin: (ControlResult & { against: 'twin' })[];
+  try {
+    onTwin = (await runControls(requestFor(c, twinStarted, lab))).map((r) => ({
+      ...r,
+      against: 'twin' as const,
+    }));
+  } finally {
+    await twinStarted.endpoint.stop();
+  }
+  const twin = judgeControls(onTwin, 'must-accept', null);
+  const results = [...onCase, ...onTwin];
+  if (!twin.ok) return { results, check: { ok: false, why: `twin: ${twin.why}` } };
+  if (!defect.ok) return { results, check: { ok: false, why: `defect: ${defect.why}` } };
+  return { results, check: { ok: true, why: `defect: ${defect.why}; twin ${twin.why}` } };
+}

@@ -1,0 +1,97 @@
+import { isIP } from 'node:net';
+import { buildCatalogue, CATALOGUE_HOST, type CatalogueEntry } from '../certs/catalogue/index.ts';
+import { IP_LITERAL } from '../certs/catalogue/names.ts';
+import type { CertSpec, PkiSpec } from '../certs/pki-spec.ts';
+import type { CaseSpec, LabNetwork } from '../harness/runner/run-case.ts';
+import type { DeviceSettings, MatrixCase, Scenario } from './scenario-model.ts';
+
+/** Where a lab's device dials: an IP literal always, a DNS name (≥ 3 labels) when the lab has one. */
+export interface LabNames {
+  /** IP literal the device dials for `dial: 'ip'` cases. */
+  readonly ip: string;
+  /** DNS name the device resolves to the lab; null when the lab has none (hostname cases are skipped). */
+  readonly name: string | null;
+}
+
+/** The names the lab offers: the virtual modem resolves the catalogue's names itself. */
+export function labNames(lab: LabNetwork, virtual: boolean): LabNames {
+  const given = lab.dialName ?? (isIP(lab.dialHost) ? null : lab.dialHost);
+  return {
+    ip: isIP(lab.dialHost) ? lab.dialHost : IP_LITERAL,
+    name: given ?? (virtual ? CATALOGUE_HOST : null),
+  };
+}
+
+/** Every name a catalogue built for `host` makes the device dial (the apex and a child for wildcards). */
+export function dialledNames(host: string): string[] {
+  const parent = host.split('.').slice(1).join('.');
+  return [host, parent, `a.${host}`];
+}
+
+const catalogues = new Map<string, CatalogueEntry[]>();
+function catalogueFor(host: string): CatalogueEntry[] {
+  let c = catalogues.get(host);
+  if (!c) {
+    c = buildCatalogue({ dialledHost: host });
+    catalogues.set(host, c);
+  }
+  return c;
+}
+
+export function entryOf(scenario: Scenario, host = CATALOGUE_HOST): CatalogueEntry {
+  const entry = catalogueFor(host).find((e) => e.id === scenario.certs.entry);
+  if (!entry)
+    throw new Error(`scenario ${scenario.id} names unknown catalogue entry ${scenario.certs.entry}`);
+  return entry;
+}
+
+/** Moves a spec onto another dialled host: the host itself and every SAN or CN that named it. */
+export function retarget(spec: PkiSpec, to: string): PkiSpec {
+  const from = spec.dialledHost;
+  if (from === to) return spec;
+  const type = isIP(to) ? ('ip' as const) : ('dns' as const);
+  const certs = spec.certs.map((c): CertSpec => {
+    const sans = c.subjectAltNames?.map((n) => (n.value === from ? { type, value: to } : n));
+    return {
+      ...c,
+      ...(c.commonName === from ? { commonName: to } : {}),
+      ...(sans ? { subjectAltNames: sans } : {}),
+    };
+  });
+  return { ...spec, dialledHost: to, certs };
+}
+
+/** The PKI a case uses, placed on the lab's names; null with the reason when the lab cannot dial it. */
+export function pkiFor(
+  scenario: Scenario,
+  settings: DeviceSettings,
+  names: LabNames,
+  variant: 'spec' | 'twin' = scenario.certs.variant,
+): { pki: PkiSpec } | { skip: string } {
+  if (settings.dial === 'hostname' && names.name === null) {
+    return { skip: 'the lab has no DNS name the device resolves (trustlab run --dial-name)' };
+  }
+  const entry = entryOf(scenario, settings.dial === 'hostname' ? (names.name as string) : CATALOGUE_HOST);
+  const spec = variant === 'spec' ? entry.spec : entry.twin;
+  if (settings.dial === 'ip') return { pki: retarget(spec, names.ip) };
+  return { pki: spec };
+}
+
+/** Device-side form of a matrix case: the settings the driver takes and the vendor keys beyond them. */
+export function caseSpecFor(c: MatrixCase, pki: PkiSpec): CaseSpec {
+  const s = c.settings;
+  const vendorTlsKeys: Record<string, string> = {};
+  if (s.ciphersuite.toUpperCase() !== '0XFFFF') vendorTlsKeys.ciphersuite = s.ciphersuite;
+  if (s.ignoreinvalidcertsign) vendorTlsKeys.ignoreinvalidcertsign = '1';
+  if (s.ignoremulticertchainverify) vendorTlsKeys.ignoremulticertchainverify = '1';
+  return {
+    id: c.id,
+    pki,
+    settings: { seclevel: s.seclevel, sslversion: s.sslversion, sni: s.sni },
+    vendorTlsKeys,
+    // ignorelocaltime 0 is expressed by setting the clock: the driver then pins ignorelocaltime 0.
+    setClock: s.ignorelocaltime === 0,
+    server: c.scenario.server,
+    clientCertificate: s.seclevel === 2,
+  };
+}

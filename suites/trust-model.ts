@@ -1,0 +1,381 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TRUST_MODEL_FILE, type TrustModelAnswer } from '../reports/evidence/trust-model.ts';
+import type { CaseRecord } from '../reports/record.ts';
+import { SCENARIOS } from './scenarios.ts';
+
+export type { TrustModelAnswer };
+
+type Answer = TrustModelAnswer['answer'];
+
+/** The scenario a record ran (records from before issue 7 carry only the case id). */
+const scenarioOf = (r: CaseRecord) => (r as { scenario?: string }).scenario ?? r.case.replace(/\[.*\]$/, '');
+const controlFailed = (r: CaseRecord) => Object.values(r.verdicts).includes('control-failed');
+
+/** Observations only: the outcome of each case that ran and whose controls confirmed it. */
+class Evidence {
+  readonly #byCase = new Map<string, CaseRecord>();
+
+  constructor(records: readonly CaseRecord[]) {
+    for (const r of records) this.#byCase.set(r.case, r);
+  }
+
+  /** 'accepted' | 'rejected' when the case ran and its controls confirmed it; null otherwise. */
+  outcome(id: string): 'accepted' | 'rejected' | null {
+    const r = this.#byCase.get(id);
+    if (!r || controlFailed(r)) return null;
+    return r.outcome === 'accepted' || r.outcome === 'rejected' ? r.outcome : null;
+  }
+
+  record(id: string): CaseRecord | undefined {
+    return this.#byCase.get(id);
+  }
+
+  /** The twin of a case under the same settings when it ran, else the twin under its own settings. */
+  twinOf(id: string): string | null {
+    const r = this.#byCase.get(id);
+    const scenario = r ? scenarioOf(r) : id.replace(/\[.*\]$/, '');
+    const twin = (r as { twin?: string } | undefined)?.twin ?? SCENARIOS.find((s) => s.id === scenario)?.twin;
+    if (!twin) return null;
+    const suffix = /\[.*\]$/.exec(id)?.[0] ?? '';
+    return suffix && this.#byCase.has(`${twin}${suffix}`) ? `${twin}${suffix}` : twin;
+  }
+
+  /**
+   * Did the device accept this defect? 'no' only when its twin was accepted (so the refusal is the
+   * defect's doing, not a device that refuses everything of that shape).
+   */
+  accepts(id: string): { answer: Answer; cases: string[]; note: string } {
+    const got = this.outcome(id);
+    if (got === null)
+      return { answer: 'unknown', cases: this.#byCase.has(id) ? [id] : [], note: this.why(id) };
+    if (got === 'accepted') return { answer: 'yes', cases: [id], note: `${id} accepted` };
+    const twin = this.twinOf(id);
+    const twinGot = twin ? this.outcome(twin) : 'accepted';
+    if (twinGot === 'accepted')
+      return { answer: 'no', cases: twin ? [id, twin] : [id], note: `${id} refused, twin accepted` };
+    return {
+      answer: 'unknown',
+      cases: twin ? [id, twin] : [id],
+      note: `${id} refused, but so was (or did not run) its twin ${twin}: the refusal is not the defect's`,
+    };
+  }
+
+  why(id: string): string {
+    const r = this.#byCase.get(id);
+    if (!r) return `${id} did not run`;
+    if (controlFailed(r)) return `${id}: reference controls did not confirm the case`;
+    return `${id} was ${r.outcome}: ${r.reason}`;
+  }
+}
+
+const answer = (question: string, a: Answer, cases: readonly string[], detail: string): TrustModelAnswer => ({
+  question,
+  answer: a,
+  cases: [...new Set(cases)],
+  detail,
+});
+
+/** Combine several cases that each say yes/no to the same question: any yes wins, all no is no. */
+function anyYes(
+  question: string,
+  parts: ReturnType<Evidence['accepts']>[],
+  yesMeans = 'accepted',
+): TrustModelAnswer {
+  const cases = parts.flatMap((p) => p.cases);
+  const detail = parts.map((p) => p.note).join('; ');
+  if (parts.some((p) => p.answer === 'yes')) return answer(question, 'yes', cases, detail);
+  if (parts.length > 0 && parts.every((p) => p.answer === 'no')) return answer(question, 'no', cases, detail);
+  return answer(question, 'unknown', cases, detail || `nothing ${yesMeans}`);
+}
+
+/** The negation: "checks X?" is yes when the defect is refused (with its twin accepted). */
+function refuses(question: string, parts: ReturnType<Evidence['accepts']>[]): TrustModelAnswer {
+  const a = anyYes(question, parts);
+  const flipped: Answer = a.answer === 'yes' ? 'no' : a.answer === 'no' ? 'yes' : 'unknown';
+  return { ...a, answer: flipped };
+}
+
+/** Whether a knob changed outcomes: pairs of (without, with) the knob. */
+function knobChanges(question: string, e: Evidence, pairs: readonly [string, string][]): TrustModelAnswer {
+  const changed: string[] = [];
+  const same: string[] = [];
+  const cases: string[] = [];
+  for (const [off, on] of pairs) {
+    const a = e.outcome(off);
+    const b = e.outcome(on);
+    if (a === null || b === null) continue;
+    cases.push(off, on);
+    (a !== b ? changed : same).push(`${off}: ${a} → ${b}`);
+  }
+  if (cases.length === 0)
+    return answer(question, 'unknown', [], 'no pair of cases with and without the setting ran');
+  const detail = [
+    changed.length ? `changed: ${changed.join('; ')}` : '',
+    same.length ? `unchanged: ${same.join('; ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('. ');
+  return answer(question, changed.length > 0 ? 'yes' : 'no', cases, detail);
+}
+
+function sniAnswer(question: string, e: Evidence, id: string): TrustModelAnswer {
+  const r = e.record(id);
+  if (!r || !r.server.clientHello) {
+    return answer(
+      question,
+      'unknown',
+      r ? [id] : [],
+      r ? `${id}: no ClientHello was seen` : `${id} did not run`,
+    );
+  }
+  const dialled = String((r.params as Record<string, unknown>).dialledHost ?? r.params.dialHost ?? '');
+  return r.server.sni
+    ? answer(question, 'yes', [id], `sent "${r.server.sni}"${dialled ? ` (dialled ${dialled})` : ''}`)
+    : answer(question, 'no', [id], `the ClientHello of ${id} carried no server_name`);
+}
+
+const QUECTEL_VERSIONS: Readonly<Record<string, readonly string[]>> = {
+  '1': ['TLSv1'],
+  '2': ['TLSv1.1'],
+  '3': ['TLSv1.2'],
+};
+
+function versionsAnswer(e: Evidence): TrustModelAnswer {
+  const q = 'Offers only the TLS version it is configured for (sslversion)?';
+  const cases: string[] = [];
+  const notes: string[] = [];
+  let mismatch = false;
+  for (const [setting, wanted] of Object.entries(QUECTEL_VERSIONS)) {
+    const id = `anchors::right-ca[sslversion=${setting}]`;
+    const hello = e.record(id)?.server.clientHello;
+    if (!hello) continue;
+    cases.push(id);
+    const offered = hello.offeredVersions;
+    const only = offered.length === wanted.length && wanted.every((v) => offered.includes(v));
+    if (!only) mismatch = true;
+    notes.push(`sslversion ${setting}: offered ${offered.join(', ') || 'nothing'}`);
+  }
+  const all = e.record('anchors::right-ca')?.server.clientHello;
+  if (all) notes.push(`sslversion 4: offered ${all.offeredVersions.join(', ')}`);
+  if (cases.length === 0)
+    return answer(q, 'unknown', [], 'no case with a single configured version saw a ClientHello');
+  return answer(
+    q,
+    mismatch ? 'no' : 'yes',
+    [...cases, ...(all ? ['anchors::right-ca'] : [])],
+    notes.join('; '),
+  );
+}
+
+function suitesAnswer(e: Evidence): TrustModelAnswer {
+  const q = 'Offers only the cipher suite it is configured for (ciphersuite)?';
+  const id = 'anchors::right-ca[ciphersuite=0XC023]';
+  const hello = e.record(id)?.server.clientHello;
+  if (!hello) return answer(q, 'unknown', e.record(id) ? [id] : [], `${id}: no ClientHello seen`);
+  // The renegotiation SCSV (0x00ff) and TLS 1.3 suites (0x13xx) are not a configured choice.
+  const real = hello.cipherSuites.filter((s) => s !== 0x00ff && s >> 8 !== 0x13);
+  const hex = (n: number) => `0x${n.toString(16).padStart(4, '0')}`;
+  const only = real.length === 1 && real[0] === 0xc023;
+  return answer(q, only ? 'yes' : 'no', [id], `configured 0xc023, offered ${real.map(hex).join(', ')}`);
+}
+
+function depthAnswer(e: Evidence): TrustModelAnswer {
+  const q = 'Accepts the deepest chain tested (8 intermediates)?';
+  let deepest = 0;
+  let firstRefused: number | null = null;
+  const cases: string[] = [];
+  for (let n = 1; n <= 8; n++) {
+    const id = n === 1 ? 'anchors::right-ca' : `chains::intermediates-${n}`;
+    const got = e.outcome(id);
+    if (got === null) continue;
+    cases.push(id);
+    if (got === 'accepted' && firstRefused === null) deepest = n;
+    if (got === 'rejected' && firstRefused === null) firstRefused = n;
+  }
+  if (cases.length === 0) return answer(q, 'unknown', [], 'no chain-depth case ran');
+  const detail = `deepest accepted: ${deepest} intermediate(s)${firstRefused ? `; first refused: ${firstRefused}` : ''}`;
+  if (deepest === 8) return answer(q, 'yes', cases, detail);
+  return answer(q, firstRefused ? 'no' : 'unknown', cases, detail);
+}
+
+function storeAnswer(e: Evidence): TrustModelAnswer {
+  const q = 'Trusts a CA other than the uploaded one (a built-in store)?';
+  const probe = 'anchors::public-root-wrong-ca';
+  const got = e.outcome(probe);
+  const wrong = e.outcome('anchors::wrong-ca');
+  if (got === 'accepted') {
+    return answer(
+      q,
+      'yes',
+      [probe, 'anchors::wrong-ca'],
+      `with an unrelated CA uploaded, a chain from a public root was accepted (${e.why(probe)})`,
+    );
+  }
+  if (got === 'rejected' && e.outcome('anchors::public-root-right-ca') !== 'rejected') {
+    return answer(q, 'no', [probe], 'a chain from a public root was refused with an unrelated CA uploaded');
+  }
+  if (wrong === 'accepted') {
+    return answer(
+      q,
+      'unknown',
+      ['anchors::wrong-ca'],
+      'a wrong CA was accepted even for a lab-private root: the device does not verify, so a store cannot be told apart',
+    );
+  }
+  return answer(
+    q,
+    'unknown',
+    e.record(probe) ? [probe] : [],
+    `${e.why(probe)} (the public-root probe: --public-probe on hardware, a lab root in the built-in store on the virtual modem)`,
+  );
+}
+
+function uploadedAnswer(e: Evidence): TrustModelAnswer {
+  const q = 'Trusts the uploaded CA?';
+  const got = e.outcome('anchors::right-ca');
+  if (got === 'accepted')
+    return answer(q, 'yes', ['anchors::right-ca'], 'a valid chain from the uploaded root was accepted');
+  if (got === 'rejected')
+    return answer(
+      q,
+      'no',
+      ['anchors::right-ca'],
+      `a valid chain from the uploaded root was refused: ${e.why('anchors::right-ca')}`,
+    );
+  return answer(
+    q,
+    'unknown',
+    e.record('anchors::right-ca') ? ['anchors::right-ca'] : [],
+    e.why('anchors::right-ca'),
+  );
+}
+
+function clientCertAnswer(e: Evidence): TrustModelAnswer {
+  const q = 'Presents a client certificate at seclevel 2?';
+  const id = 'client::right-ca';
+  const got = e.outcome(id);
+  if (got === 'accepted')
+    return answer(
+      q,
+      'yes',
+      [id],
+      'the broker required a client certificate from the uploaded client CA and let the device in',
+    );
+  if (got === 'rejected') return answer(q, 'no', [id], e.why(id));
+  return answer(q, 'unknown', e.record(id) ? [id] : [], e.why(id));
+}
+
+/**
+ * The device's trust-anchor model, inferred from observations only: what it accepted and refused,
+ * and what the broker saw. Never from the device's name or a personality label. Pure: merging shard
+ * runs recomputes it from the merged records.
+ */
+export function inferTrustModel(records: readonly CaseRecord[]): TrustModelAnswer[] {
+  const e = new Evidence(records);
+  const acc = (id: string) => e.accepts(id);
+  const validity = (where: string) => [
+    acc(`validity::${where}-expired`),
+    acc(`validity::${where}-not-yet-valid`),
+  ];
+  const wildcardBeyond = ['names::wildcard-apex', 'names::wildcard-two-labels', 'names::wildcard-partial'];
+  return [
+    uploadedAnswer(e),
+    storeAnswer(e),
+    refuses('Verifies the server chain at seclevel 1 (refuses an unrelated root)?', [
+      acc('anchors::wrong-ca'),
+    ]),
+    anyYes('Connects with no CA uploaded at all?', [acc('anchors::no-ca-uploaded')]),
+    knobChanges('Does seclevel 0 switch verification off?', e, [
+      ['anchors::wrong-ca', 'anchors::wrong-ca[seclevel=0]'],
+      ['names::san-mismatch', 'names::san-mismatch[seclevel=0]'],
+    ]),
+    anyYes('Accepts a root without BasicConstraints?', [acc('anchors::root-without-basic-constraints')]),
+    anyYes('Accepts a root with BasicConstraints CA=FALSE?', [acc('anchors::root-ca-false')]),
+    anyYes('Accepts a root whose KeyUsage lacks keyCertSign?', [acc('anchors::root-ku-without-keycertsign')]),
+    anyYes('Accepts a root without KeyUsage?', [acc('anchors::root-without-key-usage')]),
+    anyYes('Accepts a root whose BasicConstraints is not critical?', [acc('anchors::root-bc-not-critical')]),
+    anyYes('Accepts a v1 root?', [acc('anchors::v1-root')]),
+    anyYes('Accepts an intermediate uploaded as the trust anchor?', [acc('anchors::intermediate-as-anchor')]),
+    refuses("Checks the leaf's validity period?", validity('leaf')),
+    refuses("Checks the intermediate's validity period?", validity('intermediate')),
+    refuses("Checks the root's validity period?", validity('root')),
+    knobChanges(
+      'Does ignorelocaltime 1 switch the validity checks off?',
+      e,
+      ['leaf', 'intermediate', 'root'].flatMap((w) =>
+        ['expired', 'not-yet-valid'].map(
+          (k) => [`validity::${w}-${k}`, `validity::${w}-${k}[ignorelocaltime=1]`] as [string, string],
+        ),
+      ),
+    ),
+    refuses('Checks the hostname with SNI on?', [acc('names::san-mismatch')]),
+    refuses('Checks the hostname with SNI off?', [acc('names::san-mismatch[sni=0]')]),
+    anyYes('Falls back to the subject CN when there is no SAN?', [acc('names::cn-only-no-san')]),
+    anyYes('Accepts a CN match when the SAN names another host?', [acc('names::cn-matches-san-does-not')]),
+    anyYes('Accepts a wildcard covering exactly one label?', [acc('names::wildcard-one-label')]),
+    anyYes('Accepts wildcards beyond one whole label (apex, two labels, partial)?', wildcardBeyond.map(acc)),
+    anyYes('Matches an IP literal against an iPAddress SAN?', [acc('names::ip-literal-ip-san')]),
+    anyYes('Matches an IP literal against a dNSName SAN?', [acc('names::ip-literal-dns-san')]),
+    sniAnswer('Sends SNI (sni 1)?', e, 'anchors::right-ca'),
+    sniAnswer('Sends SNI with sni 0?', e, 'anchors::right-ca[sni=0]'),
+    sniAnswer('Sends an IP literal as SNI (RFC 6066 forbids it)?', e, 'anchors::right-ca[dial=ip]'),
+    depthAnswer(e),
+    anyYes('Accepts intermediates sent in reverse order?', [acc('chains::reverse-order')]),
+    anyYes('Completes a chain whose intermediate was not sent?', [acc('chains::intermediate-not-sent')]),
+    anyYes('Accepts an unrelated certificate inside the served chain?', [
+      acc('chains::extra-unrelated-cert'),
+    ]),
+    refuses('Enforces pathLenConstraint?', [acc('chains::pathlen-exceeded')]),
+    anyYes('Accepts an intermediate that is not a CA (no BasicConstraints, or CA=FALSE)?', [
+      acc('chains::intermediate-without-basic-constraints'),
+      acc('chains::intermediate-ca-false'),
+    ]),
+    anyYes('Accepts RSA-1024 keys (leaf or root)?', [
+      acc('signatures::rsa1024-leaf'),
+      acc('signatures::rsa1024-root'),
+    ]),
+    anyYes('Accepts SHA-1 signatures?', [acc('signatures::sha1-leaf'), acc('signatures::sha1-intermediate')]),
+    anyYes('Accepts MD5 signatures?', [acc('signatures::md5-leaf')]),
+    refuses('Refuses corrupted signatures?', [
+      acc('signatures::corrupted-leaf-signature'),
+      acc('signatures::corrupted-intermediate-signature'),
+    ]),
+    knobChanges(
+      'Does ignoreinvalidcertsign 1 change the signature checks?',
+      e,
+      SCENARIOS.filter((s) => s.id.startsWith('signatures::') && s.kind === 'defect').map(
+        (s) => [s.id, `${s.id}[ignoreinvalidcertsign=1]`] as [string, string],
+      ),
+    ),
+    knobChanges('Does ignoremulticertchainverify 1 stop the checks above the leaf?', e, [
+      ['anchors::wrong-ca', 'anchors::wrong-ca[ignoremulticertchainverify=1]'],
+      ['chains::intermediate-not-sent', 'chains::intermediate-not-sent[ignoremulticertchainverify=1]'],
+      ['chains::intermediate-ca-false', 'chains::intermediate-ca-false[ignoremulticertchainverify=1]'],
+      ['validity::intermediate-expired', 'validity::intermediate-expired[ignoremulticertchainverify=1]'],
+    ]),
+    refuses('Refuses a leaf whose EKU lacks serverAuth?', [acc('extensions::eku-client-auth-only')]),
+    refuses('Refuses unknown critical extensions?', [
+      acc('extensions::unknown-critical-extension-leaf'),
+      acc('extensions::unknown-critical-extension-intermediate'),
+      acc('extensions::unknown-critical-extension-root'),
+    ]),
+    anyYes('Processes nameConstraints (accepts a chain whose constraints permit the name)?', [
+      acc('extensions::name-constraints-exclude-dialled-name~twin'),
+    ]),
+    versionsAnswer(e),
+    suitesAnswer(e),
+    anyYes('Speaks TLS 1.3 (connects to a TLS 1.3-only broker)?', [acc('tls::server-tls13-only')]),
+    anyYes('Reassembles a handshake fragmented into 512-byte records?', [
+      acc('tls::handshake-fragmented-512'),
+    ]),
+    clientCertAnswer(e),
+  ];
+}
+
+/** Writes trust-model.json into the run folder (what reports/ and `trustlab diff` read). */
+export function writeTrustModel(outDir: string, records: readonly CaseRecord[]): TrustModelAnswer[] {
+  const model = inferTrustModel(records);
+  writeFileSync(join(outDir, TRUST_MODEL_FILE), `${JSON.stringify(model, null, 2)}\n`);
+  return model;
+}
