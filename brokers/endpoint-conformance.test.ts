@@ -164,6 +164,32 @@ describe.each(MQTT_ENGINES)('%s endpoint', (engine) => {
     expect(o.serverAlertSource).toBe('wire');
   });
 
+  it.for(['TLSv1', 'TLSv1.1'] as const)(
+    'serves %s only, lowering the security level and saying so',
+    async (version, ctx) => {
+      if (!hasOpenssl) ctx.skip('openssl is not installed');
+      const ep = await start(ctx, { minTlsVersion: version, maxTlsVersion: version });
+      expect(ep.notes?.join(' ')).toMatch(/security level 0/);
+      const flag = version === 'TLSv1' ? '-tls1' : '-tls1_1';
+      const run = await sClient(ep.listenPort, [
+        flag,
+        '-cipher',
+        'DEFAULT@SECLEVEL=0',
+        '-CAfile',
+        files.root as string,
+      ]);
+      expect(run.stdout).toMatch(new RegExp(`Protocol\\s*: ${version.replace('.', '\\.')}\\b`));
+      await sClient(ep.listenPort, ['-tls1_2', '-CAfile', files.root as string]);
+      await ep.settle(5_000);
+      const [old, modern] = ep.observations();
+      expect(old?.negotiated?.version).toBe(version);
+      expect(old?.wire.serverHello?.version).toBe(version);
+      // Below the client's floor the server answers with its own version and the CLIENT refuses it.
+      expect(modern?.wire.serverHello?.version).toBe(version);
+      expect(modern?.clientAlert).toEqual({ number: 70, name: 'protocol_version' });
+    },
+  );
+
   it('restricts TLS ≤ 1.2 to one cipher suite', async (ctx) => {
     if (!hasOpenssl) ctx.skip('openssl is not installed');
     const ep = await start(ctx, { ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
