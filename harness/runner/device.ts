@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import { AtEngine } from '../at/engine.ts';
 import { Transcript } from '../at/transcript.ts';
 import type { DeviceIdentity, ModemDriver } from '../drivers/driver.ts';
+import { Nrf91SlmDriver } from '../drivers/nrf91-slm/driver.ts';
 import { QuectelDriver } from '../drivers/quectel/driver.ts';
 import { installAbortRestore } from '../drivers/restore-stack.ts';
 import { createMemoryPair } from '../transport/memory-pair.ts';
@@ -9,8 +10,9 @@ import { openTransport, parseDeviceAddress } from '../transport/open.ts';
 import { LOOPBACK_NETWORK, type VirtualNetwork } from '../virtual-modem/network.ts';
 import { PERSONALITIES, type PersonalityName } from '../virtual-modem/personality.ts';
 import { VirtualQuectelModem } from '../virtual-modem/quectel/modem.ts';
+import { startVirtualModem } from '../virtual-modem/start.ts';
 
-export const DRIVER_FAMILIES = ['quectel'] as const;
+export const DRIVER_FAMILIES = ['quectel', 'nrf91-slm'] as const;
 export type DriverFamily = (typeof DRIVER_FAMILIES)[number];
 
 export interface DeviceRequest {
@@ -37,6 +39,8 @@ function makeDriver(family: DriverFamily, stream: Duplex, transcript: Transcript
   switch (family) {
     case 'quectel':
       return new QuectelDriver(at);
+    case 'nrf91-slm':
+      return new Nrf91SlmDriver(at);
   }
 }
 
@@ -63,6 +67,20 @@ export async function openDevice(request: DeviceRequest): Promise<OpenDevice> {
     label = request.device;
     // Ctrl-C during a lab run puts back what the running case changed on the module before exiting.
     installAbortRestore();
+  } else if (request.driver === 'nrf91-slm') {
+    // The built-in nRF9160 + Serial LTE Modem (virtual-modem/nrf91), SNI-capable firmware by default.
+    const [host, modemSide] = createMemoryPair();
+    const modem = await startVirtualModem(
+      {
+        family: 'nrf91-slm',
+        personality: request.personality ?? 'mfw-1.2.3',
+        network: request.network ?? LOOPBACK_NETWORK,
+      },
+      modemSide,
+    );
+    stream = host;
+    label = `virtual-nrf91:${modem.personality}`;
+    stopModem = () => modem.stop();
   } else {
     const [host, modemSide] = createMemoryPair();
     const personality = PERSONALITIES[request.personality ?? 'strict'];

@@ -187,6 +187,17 @@ export class Nrf91SlmDriver implements ModemDriver {
     }
   }
 
+  /** AT+CMEE=1 for the case, so %CMNG failures carry their number (513–528); the previous mode is put back. */
+  async #numericErrors(stack: RestoreStack): Promise<void> {
+    const r = await this.#at.command('AT+CMEE?', { timeoutMs: this.#t.basic });
+    const before = /^\+CMEE: (\d)/.exec(r.lines.find((l) => l.startsWith('+CMEE:')) ?? '')?.[1];
+    if (!r.ok || before === undefined || before === '1') return;
+    stack.push(`CMEE back to ${before}`, () =>
+      this.#at.commandOk(`AT+CMEE=${before}`, { timeoutMs: this.#t.basic }),
+    );
+    await this.#at.commandOk('AT+CMEE=1', { timeoutMs: this.#t.basic });
+  }
+
   async #cfun(): Promise<number> {
     const r = await this.#at.commandOk('AT+CFUN?', { timeoutMs: this.#t.basic });
     const m = /^\+CFUN: (\d+)/.exec(r.lines.find((l) => l.startsWith('+CFUN:')) ?? '');
@@ -204,6 +215,7 @@ export class Nrf91SlmDriver implements ModemDriver {
    */
   async #provision(pem: string | null, stack: RestoreStack): Promise<number> {
     const secTag = this.#own.secTags.first;
+    await this.#numericErrors(stack);
     const before = await this.#cfun();
     stack.push(`CFUN back to ${before}`, async () => {
       if ((await this.#cfun()) !== before) await this.#setCfun(before);
@@ -220,7 +232,10 @@ export class Nrf91SlmDriver implements ModemDriver {
     if (pem !== null) {
       stack.push(`delete sec_tag ${secTag} type 0`, async () => {
         await offline();
-        await this.#store.delete(secTag, CMNG_TYPE.rootCa);
+        const stored = await this.#store.list(secTag);
+        if (stored.some((c) => c.secTag === secTag && c.type === CMNG_TYPE.rootCa)) {
+          await this.#store.delete(secTag, CMNG_TYPE.rootCa);
+        }
       });
       await this.#store.write(secTag, CMNG_TYPE.rootCa, pem);
       const listed = await this.#store.list(secTag);
@@ -271,7 +286,8 @@ export class Nrf91SlmDriver implements ModemDriver {
       await this.#at.commandOk(`AT#XMQTTCFG=${quote(input.clientId)},60,1`, { timeoutMs: this.#t.basic });
     }
     const clientId = form === 'con-client-id' ? `${quote(input.clientId)},` : '';
-    // SLM runs DNS, TCP, the TLS handshake and sends CONNECT inside the command: OK means TLS is up.
+    // Depending on the SLM release a failed handshake ends #XMQTTCON in ERROR or comes later as
+    // `#XMQTTEVT: 0,<negative errno>`; only a CONNACK event (result ≥ 0) proves TLS completed.
     const con = await this.#at.command(
       `AT#XMQTTCON=1,${clientId}"","",${quote(input.host)},${input.port},${secTag}`,
       { timeoutMs: this.#t.connect },
@@ -280,18 +296,26 @@ export class Nrf91SlmDriver implements ModemDriver {
       log.code('connect', con.final);
       return;
     }
-    log.reach('tls');
     const link = { up: true };
     stack.push('MQTT disconnect', async () => {
       if (!link.up) return;
       link.up = false;
-      await this.#at.command('AT#XMQTTCON=0', { timeoutMs: this.#t.basic });
+      const r = await this.#at.command('AT#XMQTTCON=0', { timeoutMs: this.#t.basic });
+      if (!r.ok) return log.code('disconnect', r.final);
       log.code('disconnect', (await this.#event(EVT.disconnect, undefined, this.#t.mqttPacket)).line);
     });
-    const connack = await this.#event(EVT.connack, disconnected, this.#t.mqttPacket);
+    const connack = await this.#event(EVT.connack, disconnected, this.#t.connect);
     log.code('connect', connack.line);
-    if (!connack.expected) link.up = false;
-    if (connack.line !== `#XMQTTEVT: ${EVT.connack},0`) return;
+    const result = Number(/^#XMQTTEVT: 0,(-?\d+)$/.exec(connack.line)?.[1] ?? Number.NaN);
+    if (!connack.expected || !(result >= 0)) {
+      link.up = false;
+      return;
+    }
+    log.reach('tls');
+    if (result !== 0) {
+      link.up = false; // the broker refused the CONNECT and closed
+      return;
+    }
     log.reach('mqttConnack');
 
     const pub = await this.#at.command(`AT#XMQTTPUB=${quote(input.topic)},${quote(input.payload)},1,0`, {
