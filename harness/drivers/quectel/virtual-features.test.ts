@@ -15,11 +15,14 @@ import { ResetBudget, ResetBudgetExceededError } from './reset-budget.ts';
 
 const SETTINGS: DeviceTlsSettings = { seclevel: 1, sslversion: 3, sni: 1 };
 
-function rig(budget?: ResetBudget) {
+function rig(budget?: ResetBudget, pdp?: { contextId: number }) {
   const [host, io] = createMemoryPair();
   const modem = new VirtualQuectelModem(io, { personality: PERSONALITIES.strict, network: LOOPBACK_NETWORK });
   const at = new AtEngine(host, { transcript: new Transcript() });
-  const driver = new QuectelDriver(at, undefined, undefined, budget ? { resetBudget: budget } : {});
+  const driver = new QuectelDriver(at, undefined, undefined, {
+    ...(budget ? { resetBudget: budget } : {}),
+    ...(pdp ? { pdp } : {}),
+  });
   return { modem, at, driver, close: () => host.destroy() };
 }
 
@@ -125,6 +128,31 @@ describe('Quectel driver on the virtual modem: raw TLS, clock, reset', () => {
     const sentBefore = at.transcript.since(0).filter((e) => e.dir === 'tx').length;
     await expect(driver.reset()).rejects.toBeInstanceOf(ResetBudgetExceededError);
     expect(at.transcript.since(0).filter((e) => e.dir === 'tx').length).toBe(sentBefore);
+    close();
+  });
+
+  it('activates an inactive PDP context for the case and deactivates it again afterwards', async () => {
+    const { driver, at, close } = rig(undefined, { contextId: 1 });
+    await at.commandOk('AT+QIDEACT=1');
+    expect((await at.commandOk('AT+QIACT?')).lines).toEqual([]);
+    const out = await driver.runTlsSocketCase({
+      caseId: 'pdp',
+      anchorsPem: right,
+      host: '127.0.0.1',
+      port: endpoint.listenPort,
+      settings: SETTINGS,
+    });
+    expect(out.error).toBeNull();
+    expect(out.stages.tls).not.toBeNull();
+    expect((await at.commandOk('AT+QIACT?')).lines).toEqual([]);
+    const sent = at.transcript
+      .since(0)
+      .filter((e) => e.dir === 'tx')
+      .map((e) => e.data.trim());
+    expect(sent.indexOf('AT+QIACT=1')).toBeLessThan(sent.findIndex((c) => c.startsWith('AT+QSSLOPEN=')));
+    expect(sent.lastIndexOf('AT+QIDEACT=1')).toBeGreaterThan(
+      sent.findIndex((c) => c.startsWith('AT+QSSLOPEN=')),
+    );
     close();
   });
 });
