@@ -13,7 +13,8 @@ import { selectShard } from '../reports/shard.ts';
 import { executeCase, recordBlocked, recordSkipped } from './execute.ts';
 import { type FeatureState, featureFromProbe, missingFeature } from './features.ts';
 import { defaultMatrix, fullMatrix } from './matrix.ts';
-import { dialledNames, labNames } from './plan-case.ts';
+import { dialledNames, labNames, labPublicRootPem } from './plan-case.ts';
+import { runPublicProbe } from './public-probe.ts';
 import { runConfigFromEnv } from './run-config.ts';
 import type { Feature, MatrixCase, Phase } from './scenario-model.ts';
 import { SANITY, SCENARIOS } from './scenarios.ts';
@@ -32,20 +33,24 @@ let broken: string | null = null;
 const features = new Map<Feature, FeatureState>();
 
 /** The virtual modem resolves the catalogue's names to the lab; a real modem uses its carrier's DNS. */
-function deviceRequest(): DeviceRequest {
+async function deviceRequest(): Promise<DeviceRequest> {
   if (config.device) return { device: config.device, driver: config.driver };
   const names = labNames(config.lab, true);
   const hosts = Object.fromEntries(dialledNames(names.name as string).map((n) => [n, config.lab.listenHost]));
-  return {
+  // The personality's built-in store holds the lab's stand-in for a public root (used only by
+  // personalities whose anchors include the store); the device's own API decides what it honours.
+  const request: DeviceRequest & { readonly builtinAnchorsPem?: string } = {
     driver: config.driver,
     personality: config.personality,
     network: { hosts: { localhost: '127.0.0.1', ...hosts } },
+    builtinAnchorsPem: await labPublicRootPem(),
   };
+  return request;
 }
 
 beforeAll(async () => {
   mkdirSync(config.outDir, { recursive: true });
-  device = await openDevice(deviceRequest());
+  device = await openDevice(await deviceRequest());
   recordDeviceIdentity(config.outDir, device, {
     lab: config.lab,
     catalogue: { revision: catalogueRevision(SCENARIOS), cases: SCENARIOS.length },
@@ -131,5 +136,13 @@ describe(`conformance on ${label}`, () => {
           expect(['conformant', 'lenient', 'strict']).toContain(v);
       },
     );
+  });
+});
+
+// Real modems only, on request: the built-in-store question asked of real public brokers.
+describe.runIf(config.publicProbe === true && config.device !== undefined)('public-broker probe', () => {
+  test('a wrong CA uploaded against well-known public TLS brokers', { timeout: 600_000 }, async () => {
+    const records = await runPublicProbe(device, config.outDir);
+    expect(records.length).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { buildCatalogue, CATALOGUE_HOST, type CatalogueEntry } from '../certs/catalogue/index.ts';
 import { IP_LITERAL } from '../certs/catalogue/names.ts';
+import { buildHierarchy } from '../certs/factory.ts';
 import type { CertSpec, PkiSpec } from '../certs/pki-spec.ts';
 import type { CaseSpec, LabNetwork } from '../harness/runner/run-case.ts';
 import type { DeviceSettings, MatrixCase, Scenario } from './scenario-model.ts';
@@ -72,7 +73,8 @@ export function pkiFor(
     return { skip: 'the lab has no DNS name the device resolves (trustlab run --dial-name)' };
   }
   const entry = entryOf(scenario, settings.dial === 'hostname' ? (names.name as string) : CATALOGUE_HOST);
-  const spec = variant === 'spec' ? entry.spec : entry.twin;
+  let spec = variant === 'spec' ? entry.spec : entry.twin;
+  if (scenario.certs.issuer === 'lab-public-root') spec = underLabPublicRoot(entry.twin, variant);
   if (settings.dial === 'ip') return { pki: retarget(spec, names.ip) };
   return { pki: spec };
 }
@@ -94,4 +96,32 @@ export function caseSpecFor(c: MatrixCase, pki: PkiSpec): CaseSpec {
     server: c.scenario.server,
     clientCertificate: s.seclevel === 2,
   };
+}
+
+/** Stable name of the lab's stand-in public hierarchy: its root's subject must not change. */
+const LAB_PUBLIC_NAME = 'trustlab lab-public';
+
+/**
+ * The standard chain re-issued under the lab's "public" root (its own key slot and name); the twin
+ * uploads that root, the spec an unrelated one, so only a built-in store can make the spec connect.
+ */
+export function underLabPublicRoot(twin: PkiSpec, variant: 'spec' | 'twin'): PkiSpec {
+  return {
+    ...twin,
+    name: LAB_PUBLIC_NAME,
+    certs: twin.certs.map((c) =>
+      c.ref === 'root' ? { ...c, commonName: 'TrustLab Lab Public Root', keySlot: 'lab-public-root' } : c,
+    ),
+    anchors: [variant === 'spec' ? 'unrelated-root' : 'root'],
+  };
+}
+
+/** PEM of the lab's "public" root, for the virtual modem's built-in store. */
+export async function labPublicRootPem(): Promise<string> {
+  const entry = buildCatalogue({ dialledHost: CATALOGUE_HOST }).find(
+    (e) => e.id === 'anchors::unrelated-root',
+  );
+  if (!entry) throw new Error('the catalogue has no anchors::unrelated-root entry');
+  const built = await buildHierarchy(underLabPublicRoot(entry.twin, 'twin'));
+  return built.anchorsPem as string;
 }

@@ -84,7 +84,15 @@ export interface Scenario {
   /** A defect must be refused by a conforming client; a control must be accepted (it probes a capability). */
   readonly kind: 'defect' | 'control';
   /** The certs catalogue entry and which side of it this scenario serves. */
-  readonly certs: { readonly entry: string; readonly variant: 'spec' | 'twin' };
+  readonly certs: {
+    readonly entry: string;
+    readonly variant: 'spec' | 'twin';
+    /**
+     * `lab-public-root`: the chain is issued under the lab's stand-in for a public root (the one the
+     * virtual modem's built-in store holds); the spec variant uploads an unrelated root instead.
+     */
+    readonly issuer?: 'lab-public-root';
+  };
   /** The scenario that differs from this one by exactly the defect; null for a control. */
   readonly twin: string | null;
   readonly settings: DeviceSettings;

@@ -177,8 +177,50 @@ const SERVER_SCENARIOS: readonly Scenario[] = [
   ),
 ];
 
+/**
+ * The built-in-store question, answered without leaving loopback: a chain under the lab's stand-in
+ * for a public root, with an unrelated root uploaded (on hardware, `--public-probe` asks it of real
+ * public brokers). The twin uploads the lab-public root itself.
+ */
+const STORE_SCENARIOS: readonly Scenario[] = [
+  {
+    id: 'anchors::public-root-right-ca',
+    title: 'a chain under the lab-public root, that root uploaded',
+    phase: 'catalogue',
+    kind: 'control',
+    certs: { entry: 'anchors::unrelated-root', variant: 'twin', issuer: 'lab-public-root' },
+    twin: null,
+    settings: DEFAULT_SETTINGS,
+    server: {},
+    expected: unanimous('accept'),
+    requires: [],
+  },
+  {
+    id: 'anchors::public-root-wrong-ca',
+    title: 'a chain under the lab-public root, an unrelated root uploaded (built-in store?)',
+    phase: 'catalogue',
+    kind: 'defect',
+    certs: { entry: 'anchors::unrelated-root', variant: 'spec', issuer: 'lab-public-root' },
+    twin: 'anchors::public-root-right-ca',
+    settings: DEFAULT_SETTINGS,
+    server: {},
+    expected: {
+      rfc5280: { result: 'reject', because: 'the trust anchors are the ones the application configured' },
+      webpki: {
+        result: 'accept',
+        because: 'a browser trusts its public root store whatever else was configured',
+      },
+      'mbedtls-2.28': {
+        result: 'reject',
+        because: 'mbedtls_ssl_conf_ca_chain is the only source of trust anchors',
+      },
+    },
+    requires: ['chain-verification'],
+  },
+];
+
 export function buildScenarios(catalogue: readonly CatalogueEntry[] = CATALOGUE): Scenario[] {
-  const all = [...catalogueScenarios(catalogue), ...SERVER_SCENARIOS];
+  const all = [...catalogueScenarios(catalogue), ...STORE_SCENARIOS, ...SERVER_SCENARIOS];
   const phaseRank: Record<Phase, number> = { sanity: 0, probe: 1, catalogue: 2 };
   const probeRank = (s: Scenario) => Object.keys(PROBES).indexOf(s.id);
   return all

@@ -27,6 +27,10 @@ class Evidence {
     return r.outcome === 'accepted' || r.outcome === 'rejected' ? r.outcome : null;
   }
 
+  ids(): string[] {
+    return [...this.#byCase.keys()];
+  }
+
   record(id: string): CaseRecord | undefined {
     return this.#byCase.get(id);
   }
@@ -202,7 +206,21 @@ function depthAnswer(e: Evidence): TrustModelAnswer {
 function storeAnswer(e: Evidence): TrustModelAnswer {
   const q = 'Trusts a CA other than the uploaded one (a built-in store)?';
   const probe = 'anchors::public-root-wrong-ca';
+  const publicBrokers = e.ids().filter((id) => id.startsWith('public::'));
+  const reached = publicBrokers.filter((id) => e.outcome(id) === 'accepted');
+  if (reached.length > 0) {
+    return answer(
+      q,
+      'yes',
+      reached,
+      `with an unrelated CA uploaded, the device opened TLS to ${reached.join(', ')}`,
+    );
+  }
+  const refusedAll = publicBrokers.length > 0 && publicBrokers.every((id) => e.outcome(id) === 'rejected');
   const got = e.outcome(probe);
+  if (refusedAll && got !== 'accepted') {
+    return answer(q, 'no', publicBrokers, 'every public broker was refused with an unrelated CA uploaded');
+  }
   const wrong = e.outcome('anchors::wrong-ca');
   if (got === 'accepted') {
     return answer(

@@ -34,6 +34,14 @@ program
   .option('--settle <ms>', 'wait before each case (lets a real modem release its sockets)')
   .option('--json', 'progress and result as JSON lines on stdout, no human text')
   .option('--no-allure-report', 'skip generating the Allure HTML report')
+  .option(
+    '--full',
+    'run the full matrix (every scenario under every setting combination) instead of the default',
+  )
+  .option('--cases <list>', 'only these cases: comma-separated case ids, scenario ids or family:: prefixes')
+  .option('--dial-name <name>', 'DNS name (3+ labels) the device resolves to the lab, for hostname cases')
+  .option('--public-probe', 'real modems only: a wrong CA uploaded against well-known public TLS brokers')
+  .option('--attempts <n>', 'tries for a case that fails before TLS (PDP, DNS, TCP), default 3')
   .action(async (options) => {
     process.exitCode = await runCommand(options);
   });

@@ -13,6 +13,7 @@ import { formatShard, parseShard } from '../../reports/shard.ts';
 import { renderSummary } from '../../reports/summary.ts';
 import { writeRunReports } from '../../reports/write-run-reports.ts';
 import { RESULTS_FILE } from '../../suites/execute.ts';
+import { publicProbeRefused } from '../../suites/public-probe.ts';
 import { RUN_CONFIG_VARIABLE, type RunConfig } from '../../suites/run-config.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,6 +35,16 @@ export interface RunOptions {
   readonly json?: boolean;
   /** Generate the Allure HTML report (default true; `--no-allure-report`). */
   readonly allureReport?: boolean;
+  /** Run the full matrix instead of the default one. */
+  readonly full?: boolean;
+  /** Only these cases (comma-separated case ids, scenario ids or `family::` prefixes). */
+  readonly cases?: string;
+  /** A DNS name (three labels or more) the device resolves to the lab, for hostname cases. */
+  readonly dialName?: string;
+  /** Probe well-known public brokers with a wrong CA uploaded (real modems only). */
+  readonly publicProbe?: boolean;
+  /** Attempts for a case that fails before TLS. */
+  readonly attempts?: string | number;
 }
 
 const runId = () => new Date().toISOString().replace(/[:.]/g, '-');
@@ -69,14 +80,32 @@ function planRun(options: RunOptions): { outDir: string; config: RunConfig; resu
   }
   const settleMs = Number(options.settle ?? 0);
   if (!Number.isFinite(settleMs) || settleMs < 0) throw new UsageError(`--settle expects milliseconds`);
+  const attempts = options.attempts === undefined ? undefined : Number(options.attempts);
+  if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1 && attempts <= 10)) {
+    throw new UsageError('--attempts expects a whole number from 1 to 10');
+  }
+  const publicProbeRefusal = options.publicProbe ? publicProbeRefused(options.device, process.env) : null;
+  if (publicProbeRefusal) throw new UsageError(publicProbeRefusal);
+  const cases = options.cases
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
   const config: RunConfig = {
     ...(options.device ? { device: options.device } : {}),
     driver: options.driver,
     personality: options.personality,
     outDir,
-    lab: { dialHost: options.dialHost, listenHost: options.listenHost },
+    lab: {
+      dialHost: options.dialHost,
+      listenHost: options.listenHost,
+      ...(options.dialName ? { dialName: options.dialName } : {}),
+    },
     ...(options.shard ? { shard: parseShard(options.shard) } : {}),
     ...(settleMs > 0 ? { settleMs } : {}),
+    ...(options.full ? { full: true } : {}),
+    ...(cases && cases.length > 0 ? { cases } : {}),
+    ...(options.publicProbe ? { publicProbe: true } : {}),
+    ...(attempts !== undefined ? { attempts } : {}),
   };
   return { outDir, config, resumed: false };
 }

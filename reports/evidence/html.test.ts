@@ -5,7 +5,7 @@ import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDevice } from '../../harness/runner/device.ts';
 import { executeScenario } from '../../suites/execute.ts';
-import { SCENARIOS } from '../../suites/scenarios.ts';
+import { FOUNDATION_SCENARIOS } from '../../suites/scenarios.ts';
 import type { CaseRecord } from '../record.ts';
 import { writeEvidence } from './write.ts';
 
@@ -30,7 +30,7 @@ beforeAll(async () => {
   const device = await openDevice({ driver: 'quectel', personality: 'strict' });
   try {
     records = [];
-    for (const s of SCENARIOS)
+    for (const s of FOUNDATION_SCENARIOS)
       records.push(
         (await executeScenario(device, s, outDir, { dialHost: '127.0.0.1', listenHost: '127.0.0.1' })).record,
       );
@@ -102,7 +102,7 @@ describe('evidence documents', () => {
       expect(colourOf('anchors::right-ca')).toBe('rgb(31, 136, 61)'); // conformant
       expect(colourOf('anchors::right-ca@sni0')).toBe('rgb(207, 34, 46)'); // lenient
       // The two settings of one scenario share its row.
-      expect(await page.$$eval('#matrix tr', (rows) => rows.length)).toBe(1 + SCENARIOS.length);
+      expect(await page.$$eval('#matrix tr', (rows) => rows.length)).toBe(1 + FOUNDATION_SCENARIOS.length);
       const pem = await page.$eval(
         'section#case-anchors-right-ca a.pem',
         (a) => a.getAttribute('href') ?? '',
