@@ -23,6 +23,9 @@ export function labNames(lab: LabNetwork, virtual: boolean): LabNames {
   };
 }
 
+/** Every name the default catalogue makes the device dial (a virtual network maps them to the lab). */
+export const CATALOGUE_HOST_NAMES: readonly string[] = dialledNames(CATALOGUE_HOST);
+
 /** Every name a catalogue built for `host` makes the device dial (the apex and a child for wildcards). */
 export function dialledNames(host: string): string[] {
   const parent = host.split('.').slice(1).join('.');

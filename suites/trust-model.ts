@@ -125,7 +125,7 @@ function knobChanges(question: string, e: Evidence, pairs: readonly [string, str
 
 function sniAnswer(question: string, e: Evidence, id: string): TrustModelAnswer {
   const r = e.record(id);
-  if (!r || !r.server.clientHello) {
+  if (!r?.server.clientHello) {
     return answer(
       question,
       'unknown',
@@ -221,7 +221,15 @@ function storeAnswer(e: Evidence): TrustModelAnswer {
   if (refusedAll && got !== 'accepted') {
     return answer(q, 'no', publicBrokers, 'every public broker was refused with an unrelated CA uploaded');
   }
-  const wrong = e.outcome('anchors::wrong-ca');
+  // A device that accepts a wrong CA for a lab-private root verifies nothing: a store cannot show.
+  if (e.outcome('anchors::wrong-ca') === 'accepted') {
+    return answer(
+      q,
+      'unknown',
+      ['anchors::wrong-ca'],
+      'a wrong CA was accepted even for a lab-private root: the device does not verify, so a store cannot be told apart',
+    );
+  }
   if (got === 'accepted') {
     return answer(
       q,
@@ -232,14 +240,6 @@ function storeAnswer(e: Evidence): TrustModelAnswer {
   }
   if (got === 'rejected' && e.outcome('anchors::public-root-right-ca') !== 'rejected') {
     return answer(q, 'no', [probe], 'a chain from a public root was refused with an unrelated CA uploaded');
-  }
-  if (wrong === 'accepted') {
-    return answer(
-      q,
-      'unknown',
-      ['anchors::wrong-ca'],
-      'a wrong CA was accepted even for a lab-private root: the device does not verify, so a store cannot be told apart',
-    );
   }
   return answer(
     q,
