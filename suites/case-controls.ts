@@ -3,7 +3,7 @@ import { startCaseEndpoint } from '../harness/runner/run-case.ts';
 import type { ControlRequest, ControlResult } from './controls/control.ts';
 import { type ControlJudgement, judgeControls } from './controls/judge-controls.ts';
 import { runControls } from './controls/run-controls.ts';
-import { entryOf, type LabNames, pkiFor } from './plan-case.ts';
+import { entryOf, type LabNames, pkiFor, serverFor } from './plan-case.ts';
 import type { MatrixCase } from './scenario-model.ts';
 
 export interface CaseControls {
@@ -60,7 +60,7 @@ export async function runCaseControls(
       id: `${c.id}~twin`,
       pki: twinPki.pki,
       settings: { seclevel: 1, sslversion: 4, sni: 1 },
-      server: c.scenario.server,
+      server: serverFor(c),
     },
     lab,
   );

@@ -124,8 +124,9 @@ const DISAGREEMENTS: Readonly<Record<string, Table>> = {
     },
     webpki: { result: REJECT, because: 'CABF BR §7.1.2.7.8: a subscriber certificate has cA=FALSE' },
     'mbedtls-2.28': {
-      result: REJECT,
-      because: 'the catalogue records mbedTLS 2.28 refusing it at the TLS layer',
+      result: ACCEPT,
+      because:
+        'measured: mbedTLS 2.28 (libmbedtls through the virtual modem engine) accepts a cA=TRUE leaf whose KeyUsage has digitalSignature; its TLS layer checks KU and EKU, not BasicConstraints',
     },
   },
   'extensions::name-constraints-exclude-dialled-name~twin': {

@@ -82,6 +82,14 @@ export function pkiFor(
   return { pki: spec };
 }
 
+/** The broker of a case: the scenario's, opened down to TLS 1.0 when the device is set to an old version. */
+export function serverFor(c: MatrixCase): Scenario['server'] {
+  const old = c.settings.sslversion === 1 || c.settings.sslversion === 2;
+  return old && !c.scenario.server.minTlsVersion
+    ? { ...c.scenario.server, minTlsVersion: 'TLSv1' }
+    : c.scenario.server;
+}
+
 /** Device-side form of a matrix case: the settings the driver takes and the vendor keys beyond them. */
 export function caseSpecFor(c: MatrixCase, pki: PkiSpec): CaseSpec {
   const s = c.settings;
@@ -96,7 +104,7 @@ export function caseSpecFor(c: MatrixCase, pki: PkiSpec): CaseSpec {
     vendorTlsKeys,
     // ignorelocaltime 0 is expressed by setting the clock: the driver then pins ignorelocaltime 0.
     setClock: s.ignorelocaltime === 0,
-    server: c.scenario.server,
+    server: serverFor(c),
     clientCertificate: s.seclevel === 2,
   };
 }

@@ -23,7 +23,7 @@ export interface RunConfig {
   readonly progress?: boolean;
   /** Run the full matrix instead of the default one (`--full`). */
   readonly full?: boolean;
-  /** Only these cases: exact case ids, scenario ids, or `family::` prefixes (`--cases`). */
+  /** Only these cases: exact case ids or globs with `*` (`--cases`). */
   readonly cases?: readonly string[];
   /** Probe well-known public TLS brokers with a wrong CA uploaded (`--public-probe`, real modems only). */
   readonly publicProbe?: boolean;

@@ -38,7 +38,10 @@ program
     '--full',
     'run the full matrix (every scenario under every setting combination) instead of the default',
   )
-  .option('--cases <list>', 'only these cases: comma-separated case ids, scenario ids or family:: prefixes')
+  .option(
+    '--cases <list>',
+    'only these cases: comma-separated case ids or globs (names::*, anchors::wrong-ca*)',
+  )
   .option('--dial-name <name>', 'DNS name (3+ labels) the device resolves to the lab, for hostname cases')
   .option('--public-probe', 'real modems only: a wrong CA uploaded against well-known public TLS brokers')
   .option('--attempts <n>', 'tries for a case that fails before TLS (PDP, DNS, TCP), default 3')

@@ -37,7 +37,7 @@ export interface RunOptions {
   readonly allureReport?: boolean;
   /** Run the full matrix instead of the default one. */
   readonly full?: boolean;
-  /** Only these cases (comma-separated case ids, scenario ids or `family::` prefixes). */
+  /** Only these cases (comma-separated case ids or globs with `*`). */
   readonly cases?: string;
   /** A DNS name (three labels or more) the device resolves to the lab, for hostname cases. */
   readonly dialName?: string;
