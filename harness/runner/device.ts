@@ -1,9 +1,12 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { AtEngine } from '../at/engine.ts';
 import { Transcript } from '../at/transcript.ts';
 import type { DeviceIdentity, ModemDriver } from '../drivers/driver.ts';
 import { Nrf91SlmDriver } from '../drivers/nrf91-slm/driver.ts';
 import { QuectelDriver } from '../drivers/quectel/driver.ts';
+import { ResetBudget } from '../drivers/quectel/reset-budget.ts';
 import { installAbortRestore } from '../drivers/restore-stack.ts';
 import { createMemoryPair } from '../transport/memory-pair.ts';
 import { openTransport, parseDeviceAddress } from '../transport/open.ts';
@@ -34,11 +37,28 @@ export interface OpenDevice {
   close(): Promise<void>;
 }
 
-function makeDriver(family: DriverFamily, stream: Duplex, transcript: Transcript): ModemDriver {
+/**
+ * Resets of real modules are counted in a file shared by every run on this host, so a nightly suite
+ * cannot exceed a module's daily budget however often it is started.
+ */
+const resetBudgetFile = () =>
+  process.env.TRUSTLAB_RESET_BUDGET ?? join(homedir(), '.trustlab', 'reset-budget.json');
+
+function makeDriver(
+  family: DriverFamily,
+  stream: Duplex,
+  transcript: Transcript,
+  real: boolean,
+): ModemDriver {
   const at = new AtEngine(stream, { transcript });
   switch (family) {
     case 'quectel':
-      return new QuectelDriver(at);
+      return new QuectelDriver(
+        at,
+        undefined,
+        undefined,
+        real ? { resetBudget: new ResetBudget({ file: resetBudgetFile() }) } : {},
+      );
     case 'nrf91-slm':
       return new Nrf91SlmDriver(at);
   }
@@ -89,7 +109,7 @@ export async function openDevice(request: DeviceRequest): Promise<OpenDevice> {
     label = `virtual:${personality.name}`;
     stopModem = () => modemSide.destroy();
   }
-  const driver = makeDriver(request.driver, stream, transcript);
+  const driver = makeDriver(request.driver, stream, transcript, Boolean(request.device));
   const identity = await driver.identify();
   return {
     label,
