@@ -130,8 +130,11 @@ const DISAGREEMENTS: Readonly<Record<string, Table>> = {
     },
   },
   'extensions::name-constraints-exclude-dialled-name~twin': {
-    rfc5280: { result: ACCEPT },
-    webpki: { result: ACCEPT },
+    rfc5280: {
+      result: ACCEPT,
+      because: 'RFC 5280 §4.2.1.10: nameConstraints that do not exclude the name pass',
+    },
+    webpki: { result: ACCEPT, because: 'browsers process nameConstraints' },
     'mbedtls-2.28': {
       result: REJECT,
       because: 'mbedTLS 2.28 cannot parse a critical nameConstraints extension (Mbed-TLS#8759)',

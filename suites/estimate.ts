@@ -1,0 +1,46 @@
+import type { MatrixCase } from './scenario-model.ts';
+
+/**
+ * What one case costs on a real EC200U, by where the time goes. The command count is measured (the
+ * Quectel driver sent 51 AT commands per case on average, at most 57, over the 93 transcripts of a
+ * default-matrix run on the virtual modem); the per-command and network figures are assumptions
+ * for a USB AT port at 115200 baud and an LTE link, on the pessimistic side of what the vendor note
+ * allows (QSSLCFG answers within 300 ms, most commands within tens of ms).
+ */
+export interface RealModemCost {
+  /** AT commands per case (upload, ~30 QSSLCFG reads/writes/read-backs, QMTCFG, CCLK, QMT*, restores). */
+  readonly commandsPerCase: number;
+  /** Average time from command to final result, serial transfer included. */
+  readonly secondsPerCommand: number;
+  /** QMTOPEN (TCP + TLS over LTE) + QMTCONN + QMTPUB + QMTDISC round trips. */
+  readonly networkSecondsPerCase: number;
+  /** Reference controls on the lab PC (twice for a defect: case and twin). */
+  readonly controlSecondsPerRun: number;
+  /** Pause between cases so the module releases its sockets (`--settle`). */
+  readonly settleSeconds: number;
+}
+
+export const EC200U_PESSIMISTIC: RealModemCost = {
+  commandsPerCase: 57,
+  secondsPerCommand: 0.15,
+  networkSecondsPerCase: 6,
+  controlSecondsPerRun: 0.6,
+  settleSeconds: 1,
+};
+
+/** Seconds a matrix takes on a real modem under the cost model (skips and replays not subtracted). */
+export function estimateSeconds(
+  cases: readonly MatrixCase[],
+  cost: RealModemCost = EC200U_PESSIMISTIC,
+): number {
+  return cases.reduce((total, c) => {
+    const controls = c.scenario.kind === 'defect' && c.scenario.certs.variant === 'spec' ? 2 : 1;
+    return (
+      total +
+      cost.commandsPerCase * cost.secondsPerCommand +
+      cost.networkSecondsPerCase +
+      controls * cost.controlSecondsPerRun +
+      cost.settleSeconds
+    );
+  }, 0);
+}
