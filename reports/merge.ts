@@ -1,5 +1,6 @@
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { writeTrustModel } from '../suites/trust-model.ts';
 import type { CaseRecord } from './record.ts';
 import { appendRecord, latestPerCase, RESULTS_FILE, readRecords } from './results-log.ts';
 import { type RunManifest, readRunManifest, writeRunManifest } from './run-manifest.ts';
@@ -83,5 +84,7 @@ export function mergeRuns(
     })),
   };
   writeRunManifest(outDir, manifest);
+  // The trust model rests on every case, so it is recomputed over the union, never copied from a shard.
+  writeTrustModel(outDir, records);
   return { records, manifest };
 }

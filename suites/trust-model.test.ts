@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import type { CaseRecord } from '../reports/record.ts';
+import { inferTrustModel } from './trust-model.ts';
+
+/** A minimal record: only what the inference reads (outcome, verdicts, server hello). */
+function rec(id: string, outcome: CaseRecord['outcome'], over: Partial<CaseRecord> = {}): CaseRecord {
+  return {
+    case: id,
+    title: id,
+    params: { dialledHost: 'broker.trustlab.test' },
+    outcome,
+    reason: outcome,
+    verdicts: { rfc5280: 'conformant' },
+    codes: [],
+    server: {
+      connections: 1,
+      sni: null,
+      handshake: 'completed',
+      clientAlert: null,
+      negotiated: null,
+      mqttConnect: null,
+      publishes: [],
+      closedBy: null,
+      clientHello: null,
+    },
+    device: {
+      label: 'x',
+      model: 'm',
+      firmware: 'f',
+      reached: { tlsOpened: outcome === 'accepted', mqttConnected: false, publishAcked: false },
+      error: null,
+      healthy: true,
+    },
+    certs: { anchors: [], served: [] },
+    transcriptFile: null,
+    startedAt: '',
+    endedAt: '',
+    ...over,
+  };
+}
+
+const answerOf = (records: CaseRecord[], q: string) => inferTrustModel(records).find((a) => a.question === q);
+
+describe('inferTrustModel', () => {
+  it('answers only from observations, naming the cases behind each answer', () => {
+    const a = answerOf(
+      [rec('anchors::right-ca', 'accepted'), rec('anchors::root-ca-false', 'rejected')],
+      'Accepts a root with BasicConstraints CA=FALSE?',
+    );
+    expect(a).toMatchObject({ answer: 'no', cases: ['anchors::root-ca-false', 'anchors::right-ca'] });
+  });
+
+  it('does not credit a refusal when the twin was refused too', () => {
+    const a = answerOf(
+      [rec('anchors::right-ca', 'rejected'), rec('anchors::root-ca-false', 'rejected')],
+      'Accepts a root with BasicConstraints CA=FALSE?',
+    );
+    expect(a?.answer).toBe('unknown');
+  });
+
+  it('ignores a case whose reference controls failed', () => {
+    const failed = rec('anchors::v1-root', 'accepted', { verdicts: { rfc5280: 'control-failed' } });
+    expect(answerOf([failed], 'Accepts a v1 root?')?.answer).toBe('unknown');
+  });
+
+  it('sees a built-in store only when the device verifies at all', () => {
+    const store = [
+      rec('anchors::wrong-ca', 'rejected'),
+      rec('anchors::right-ca', 'accepted'),
+      rec('anchors::public-root-wrong-ca', 'accepted'),
+    ];
+    expect(answerOf(store, 'Trusts a CA other than the uploaded one (a built-in store)?')?.answer).toBe(
+      'yes',
+    );
+    const none = [rec('anchors::wrong-ca', 'accepted'), rec('anchors::public-root-wrong-ca', 'accepted')];
+    expect(answerOf(none, 'Trusts a CA other than the uploaded one (a built-in store)?')?.answer).toBe(
+      'unknown',
+    );
+    const brokers = [rec('public::wrong-ca-broker.example', 'accepted')];
+    expect(answerOf(brokers, 'Trusts a CA other than the uploaded one (a built-in store)?')?.answer).toBe(
+      'yes',
+    );
+  });
+
+  it('reports whether a knob changed outcomes, from pairs with and without it', () => {
+    const q = 'Does ignorelocaltime 1 switch the validity checks off?';
+    const changed = [
+      rec('validity::leaf-expired', 'rejected'),
+      rec('validity::leaf-expired[ignorelocaltime=1]', 'accepted'),
+    ];
+    expect(answerOf(changed, q)?.answer).toBe('yes');
+    const same = [
+      rec('validity::leaf-expired', 'rejected'),
+      rec('validity::leaf-expired[ignorelocaltime=1]', 'rejected'),
+    ];
+    expect(answerOf(same, q)?.answer).toBe('no');
+    expect(answerOf([], q)?.answer).toBe('unknown');
+  });
+
+  it('reads SNI and offered versions from the ClientHello', () => {
+    const hello = {
+      sni: 'broker.trustlab.test',
+      legacyVersion: 'TLSv1.2',
+      offeredVersions: ['TLSv1'],
+      cipherSuites: [0xc023, 0x00ff],
+      signatureAlgorithms: [],
+      extensions: [],
+      maxFragmentLength: null,
+    };
+    const right = rec('anchors::right-ca', 'accepted', {
+      server: { ...rec('x', 'accepted').server, sni: hello.sni, clientHello: hello },
+    });
+    expect(answerOf([right], 'Sends SNI (sni 1)?')).toMatchObject({ answer: 'yes' });
+    const v1 = rec('anchors::right-ca[sslversion=1]', 'accepted', {
+      server: { ...right.server, clientHello: hello },
+    });
+    expect(answerOf([v1], 'Offers only the TLS version it is configured for (sslversion)?')?.answer).toBe(
+      'yes',
+    );
+    const suite = rec('anchors::right-ca[ciphersuite=0XC023]', 'accepted', {
+      server: { ...right.server, clientHello: hello },
+    });
+    expect(
+      answerOf([suite], 'Offers only the cipher suite it is configured for (ciphersuite)?')?.answer,
+    ).toBe('yes');
+  });
+
+  it('gives every answer as yes, no or unknown with a list of cases', () => {
+    for (const a of inferTrustModel([])) {
+      expect(['yes', 'no', 'unknown']).toContain(a.answer);
+      expect(Array.isArray(a.cases)).toBe(true);
+    }
+  });
+});
