@@ -142,8 +142,10 @@ export function validateAgainst(schema: Schema, value: unknown, path = '$'): str
     }
   }
   if (Array.isArray(value)) {
-    if (schema.items)
-      value.forEach((v, i) => errors.push(...validateAgainst(schema.items as Schema, v, `${path}[${i}]`)));
+    if (schema.items) {
+      for (const [i, v] of value.entries())
+        errors.push(...validateAgainst(schema.items as Schema, v, `${path}[${i}]`));
+    }
     if (schema.uniqueItems && new Set(value.map((v) => JSON.stringify(v))).size !== value.length)
       errors.push(`${path}: items are not unique`);
   }
