@@ -1,0 +1,61 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AtEngine } from '../harness/at/engine.ts';
+import { Transcript } from '../harness/at/transcript.ts';
+import { QuectelDriver } from '../harness/drivers/quectel/driver.ts';
+import type { OpenDevice } from '../harness/runner/device.ts';
+import { createMemoryPair } from '../harness/transport/memory-pair.ts';
+import { startVirtualModem } from '../harness/virtual-modem/start.ts';
+import { executeCase } from './execute.ts';
+import { defaultMatrix } from './matrix.ts';
+
+/** A virtual modem whose network resolves nothing but localhost: every hostname case fails at DNS. */
+async function modemWithoutDns(): Promise<OpenDevice> {
+  const [host, modemSide] = createMemoryPair();
+  const modem = await startVirtualModem(
+    { family: 'quectel', personality: 'strict', network: { hosts: { localhost: '127.0.0.1' } } },
+    modemSide,
+  );
+  const transcript = new Transcript();
+  const driver = new QuectelDriver(new AtEngine(host, { transcript }));
+  const identity = await driver.identify();
+  return {
+    label: 'virtual:no-dns',
+    virtual: true,
+    driver,
+    transcript,
+    identity,
+    close: async () => modem.stop(),
+  };
+}
+
+describe('a case that fails before TLS', () => {
+  it('is tried again up to the limit, then reported inconclusive with the reason and no verdict', async () => {
+    const device = await modemWithoutDns();
+    const sanity = defaultMatrix()[0];
+    if (!sanity) throw new Error('empty matrix');
+    const outDir = mkdtempSync(join(tmpdir(), 'trustlab-inconclusive-'));
+    try {
+      const { record } = await executeCase(
+        device,
+        sanity,
+        outDir,
+        { dialHost: '127.0.0.1', listenHost: '127.0.0.1' },
+        {
+          attempts: 2,
+        },
+      );
+      expect(record.outcome).toBe('inconclusive');
+      expect(record.attempts).toBe(2);
+      expect(record.reason).toMatch(/before TLS|device fault/);
+      expect(record.server.connections).toBe(0);
+      expect(Object.values(record.verdicts)).toEqual(['inconclusive', 'inconclusive', 'inconclusive']);
+      // The endpoint itself was fine: the reference clients still confirm the chain.
+      expect(record.controlCheck?.ok).toBe(true);
+    } finally {
+      await device.close();
+    }
+  }, 60_000);
+});
