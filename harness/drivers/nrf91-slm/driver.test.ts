@@ -15,7 +15,14 @@ const FOREIGN_KEY = '16842753,0';
 const FOREIGN = '-----BEGIN CERTIFICATE-----\r\nbnJmY2xvdWQ=\r\n-----END CERTIFICATE-----\r\n';
 const OUR_TAG = DEFAULT_NRF91_OWNERSHIP.secTags.first;
 
-const FAST = { ...NRF91_SLM_TIMEOUTS, basic: 300, cfun: 300, cmng: 300, connect: 500, mqttPacket: 300 };
+const FAST = {
+  ...NRF91_SLM_TIMEOUTS,
+  basic: 1_000,
+  cfun: 1_000,
+  cmng: 1_000,
+  connect: 1_000,
+  mqttPacket: 1_000,
+};
 
 function rig(options: Partial<ScriptedSlmOptions> = {}) {
   const [host, device] = createMemoryPair();

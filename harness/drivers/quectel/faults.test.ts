@@ -17,9 +17,9 @@ const FOREIGN = Buffer.from('-----BEGIN CERTIFICATE-----\r\nnot ours\r\n-----END
 /** Short bounds so a lost answer costs a test a second, not the vendor's two minutes. */
 const FAST = {
   ...QUECTEL_TIMEOUTS,
-  basic: 300,
+  basic: 1_000,
   uploadTimeoutS: 1,
-  mqttOpen: 1_500,
+  mqttOpen: 2_000,
   mqttPacket: 1_500,
   mqttClose: 1_500,
 };
@@ -50,7 +50,7 @@ async function runWith(
     files: { [FOREIGN_NAME]: FOREIGN },
     faults,
   });
-  const at = new AtEngine(host, { transcript: new Transcript(), resyncTimeoutMs: 1_000 });
+  const at = new AtEngine(host, { transcript: new Transcript(), resyncTimeoutMs: 3_000 });
   const driver = new QuectelDriver(at, undefined, FAST);
   await at.waitForUrc(/^RDY$/, { timeoutMs: 1_000 });
   const input: MqttCaseInput = {
@@ -86,7 +86,7 @@ describe('Quectel driver under injected faults (virtual modem)', () => {
 
   it('a lost +QMTOPEN URC: bounded, unhealthy, and the client index still closed by the restore', async () => {
     const { out, modem, at, ms } = await runWith([{ kind: 'lose-urc', urc: '\\+QMTOPEN:' }]);
-    expect(out.error).toMatch(/waiting for URC .*QMTOPEN.*no answer within 1500 ms/);
+    expect(out.error).toMatch(/waiting for URC .*QMTOPEN.*no answer within 2000 ms/);
     expect(out.healthy).toBe(false);
     expect(ms).toBeLessThan(10_000);
     expect(out.codes.some((c) => c.step === 'close')).toBe(true);
@@ -95,9 +95,9 @@ describe('Quectel driver under injected faults (virtual modem)', () => {
 
   it('an answer later than the bound: the late OK is not taken for the next command, and the setting is still put back', async () => {
     const { out, modem, at } = await runWith([
-      { kind: 'slow-answer', on: { command: 'AT\\+QSSLCFG="sni",1,1' }, delayMs: 600 },
+      { kind: 'slow-answer', on: { command: 'AT\\+QSSLCFG="sni",1,1' }, delayMs: 1_500 },
     ]);
-    expect(out.error).toMatch(/AT\+QSSLCFG="sni",1,1: no answer within 300 ms/);
+    expect(out.error).toMatch(/AT\+QSSLCFG="sni",1,1: no answer within 1000 ms/);
     expect(out.restoreFailures).toEqual([]);
     expect((await at.commandOk('AT+QSSLCFG="sni",1')).lines).toEqual(['+QSSLCFG: "sni",1,0']);
     await expectLeftAlone(modem, at);
