@@ -38,6 +38,8 @@ export interface MqttCaseInput {
    * does not have a key refuses the case instead of running it without.
    */
   readonly vendorTlsKeys?: Readonly<Record<string, string>>;
+  /** Client certificate chain and key (PEM) for mutual TLS (seclevel 2); uploaded under owned names and removed after. */
+  readonly clientCertificate?: { readonly certPem: string; readonly keyPem: string };
 }
 
 /** A raw code as the device said it, and the step that produced it. */

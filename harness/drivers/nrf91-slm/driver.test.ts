@@ -170,4 +170,19 @@ describe('Nrf91SlmDriver against a scripted Serial LTE Modem', () => {
     expect(slm.cfun).toBe(1);
     expect(slm.received.filter((l) => l.startsWith('AT%CMNG=3,'))).toHaveLength(1);
   });
+
+  it('mutual TLS: client certificate and key go to the same owned sec_tag (types 1 and 2) and are deleted after', async () => {
+    const { slm, driver } = rig();
+    const out = await driver.runMqttCase({
+      ...input(RIGHT_PEM),
+      settings: { seclevel: 2, sslversion: 3, sni: 1 },
+      clientCertificate: { certPem: 'CERT\n', keyPem: 'KEY\n' },
+    });
+    expect(out.error).toBeNull();
+    const writes = slm.received
+      .filter((l) => l.startsWith('AT%CMNG=0,'))
+      .map((l) => l.slice(0, l.indexOf('"')));
+    expect(writes).toEqual([`AT%CMNG=0,${OUR_TAG},0,`, `AT%CMNG=0,${OUR_TAG},1,`, `AT%CMNG=0,${OUR_TAG},2,`]);
+    expect([...slm.credentials.keys()]).toEqual([FOREIGN_KEY]);
+  });
 });

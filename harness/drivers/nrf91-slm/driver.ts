@@ -3,7 +3,7 @@ import { AtUnexpectedUrcError, isLinkFault } from '../../at/errors.ts';
 import { CaseLog } from '../case-log.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
 import { RestoreStack, registerForAbort } from '../restore-stack.ts';
-import { CMNG_TYPE, CredentialStore, type SecTagRange } from './cmng.ts';
+import { CMNG_TYPE, type CmngType, CredentialStore, type SecTagRange } from './cmng.ts';
 import { NRF91_SLM_TIMEOUTS, type Nrf91SlmTimeouts } from './timeouts.ts';
 
 /** What the harness may touch on an nRF91 running the Serial LTE Modem application. */
@@ -108,12 +108,14 @@ export class Nrf91SlmDriver implements ModemDriver {
           `vendor TLS keys are not expressible through SLM MQTT: ${Object.keys(input.vendorTlsKeys ?? {}).join(', ')}`,
         );
       }
-      if (seclevel !== 1 || sni !== 1 || (sslversion !== 3 && sslversion !== 4)) {
+      // seclevel 2 is server verification plus a client certificate in the same sec_tag.
+      const verifiesServer = seclevel === 1 || (seclevel === 2 && input.clientCertificate !== undefined);
+      if (!verifiesServer || sni !== 1 || (sslversion !== 3 && sslversion !== 4)) {
         throw new Error(
           `not expressible through SLM MQTT: with a sec_tag it always verifies the peer and the hostname (= SNI) and speaks TLS 1.2; asked seclevel ${seclevel}, sni ${sni}, sslversion ${sslversion}`,
         );
       }
-      const secTag = await this.#provision(input.anchorsPem, stack);
+      const secTag = await this.#provision(input.anchorsPem, stack, input.clientCertificate);
       await this.#mqtt(input, secTag, stack, log);
     });
   }
@@ -213,7 +215,11 @@ export class Nrf91SlmDriver implements ModemDriver {
    * Puts the anchors under the first owned sec_tag with the modem offline (CFUN=4), then brings the
    * radio up. Restores: the credential is deleted (offline again) and the original CFUN put back.
    */
-  async #provision(pem: string | null, stack: RestoreStack): Promise<number> {
+  async #provision(
+    pem: string | null,
+    stack: RestoreStack,
+    client?: MqttCaseInput['clientCertificate'],
+  ): Promise<number> {
     const secTag = this.#own.secTags.first;
     await this.#numericErrors(stack);
     const before = await this.#cfun();
@@ -227,20 +233,22 @@ export class Nrf91SlmDriver implements ModemDriver {
     await offline();
     // Leftovers under our own tag (an interrupted run) are ours to remove; nothing else is looked at.
     for (const c of await this.#store.list(secTag)) {
-      if (c.secTag === secTag) await this.#store.delete(secTag, c.type as 0);
+      if (c.secTag === secTag) await this.#store.delete(secTag, c.type as CmngType);
     }
-    if (pem !== null) {
-      stack.push(`delete sec_tag ${secTag} type 0`, async () => {
+    const wanted: [CmngType, string][] = [];
+    if (pem !== null) wanted.push([CMNG_TYPE.rootCa, pem]);
+    if (client) wanted.push([CMNG_TYPE.clientCert, client.certPem], [CMNG_TYPE.clientKey, client.keyPem]);
+    for (const [type, content] of wanted) {
+      stack.push(`delete sec_tag ${secTag} type ${type}`, async () => {
         await offline();
         const stored = await this.#store.list(secTag);
-        if (stored.some((c) => c.secTag === secTag && c.type === CMNG_TYPE.rootCa)) {
-          await this.#store.delete(secTag, CMNG_TYPE.rootCa);
-        }
+        if (stored.some((c) => c.secTag === secTag && c.type === type))
+          await this.#store.delete(secTag, type);
       });
-      await this.#store.write(secTag, CMNG_TYPE.rootCa, pem);
+      await this.#store.write(secTag, type, content);
       const listed = await this.#store.list(secTag);
-      if (!listed.some((c) => c.secTag === secTag && c.type === CMNG_TYPE.rootCa)) {
-        throw new Error(`sec_tag ${secTag}: root CA not listed after AT%CMNG=0`);
+      if (!listed.some((c) => c.secTag === secTag && c.type === type)) {
+        throw new Error(`sec_tag ${secTag}: type ${type} not listed after AT%CMNG=0`);
       }
     }
     await this.#setCfun(1);

@@ -47,7 +47,10 @@ export interface QuectelDriverOptions {
 }
 
 /** What every Quectel case configures before it opens anything. */
-type CaseBase = Pick<MqttCaseInput, 'anchorsPem' | 'settings' | 'clock' | 'vendorTlsKeys'>;
+type CaseBase = Pick<
+  MqttCaseInput,
+  'anchorsPem' | 'settings' | 'clock' | 'vendorTlsKeys' | 'clientCertificate'
+>;
 
 /** A raw TLS socket case (AT+QSSLOPEN): the same TLS settings as an MQTT case, no MQTT. */
 export interface TlsSocketCaseInput extends CaseBase {
@@ -222,7 +225,18 @@ export class QuectelDriver implements ModemDriver {
     const caps = await this.capabilities();
     if (this.#options.pdp) await this.#ensurePdp(this.#options.pdp, stack);
     const caPath = await this.#uploadAnchors(input.anchorsPem, stack);
-    await this.#configureSsl(input, caPath, caps, stack, log);
+    const client: Record<string, string> = {};
+    if (input.clientCertificate) {
+      client.clientcert = await this.#uploadOwned('client.pem', input.clientCertificate.certPem, stack);
+      client.clientkey = await this.#uploadOwned('client_key.pem', input.clientCertificate.keyPem, stack);
+    }
+    await this.#configureSsl(
+      { ...input, vendorTlsKeys: { ...input.vendorTlsKeys, ...client } },
+      caPath,
+      caps,
+      stack,
+      log,
+    );
     if (input.clock) await this.#setClock(input.clock, stack);
     return caps;
   }
@@ -332,14 +346,18 @@ export class QuectelDriver implements ModemDriver {
 
   /** Uploads the anchors under an owned name; the file is deleted when the case unwinds. Returns its path ('' for none). */
   async #uploadAnchors(pem: string | null, stack: RestoreStack): Promise<string> {
-    if (pem === null) return '';
-    const path = this.#files.ownedPath('ca.pem');
+    return pem === null ? '' : this.#uploadOwned('ca.pem', pem, stack);
+  }
+
+  /** Uploads one owned file; the file is deleted when the case unwinds. Returns its path. */
+  async #uploadOwned(name: string, content: string, stack: RestoreStack): Promise<string> {
+    const path = this.#files.ownedPath(name);
     // Pushed before the upload: a failed or corrupted upload still leaves a file of ours to remove.
     stack.push(`delete ${path}`, async () => {
       const listing = await this.#files.list();
       if (listing.some((f) => `UFS:${f.name}` === path)) await this.#files.delete(path);
     });
-    await this.#files.upload(path, Buffer.from(pem, 'utf8'));
+    await this.#files.upload(path, Buffer.from(content, 'utf8'));
     return path;
   }
 

@@ -20,6 +20,8 @@ function otherDialect(options: { qsslcfgTest?: boolean } = {}) {
     sslversion: '4',
     ciphersuite: '0XFFFF',
     cacert: '',
+    clientcert: '',
+    clientkey: '',
     secllevel: '0',
     ignorelocaltime: '1',
     negotiatetime: '300',
@@ -67,7 +69,10 @@ function otherDialect(options: { qsslcfgTest?: boolean } = {}) {
       else if (m?.[1] === '+QSSLCFG' && args.length === 2) {
         const [k = '', ctx] = args;
         if (!Object.hasOwn(ssl, k)) w('\r\nERROR\r\n');
-        else ok([`+QSSLCFG: "${k}",${ctx},${k === 'cacert' ? `"${ssl[k]}"` : ssl[k]}`]);
+        else
+          ok([
+            `+QSSLCFG: "${k}",${ctx},${/^(cacert|clientcert|clientkey)$/.test(k) ? `"${ssl[k]}"` : ssl[k]}`,
+          ]);
       } else if (m?.[1] === '+QSSLCFG' && args.length === 3) {
         const [k = '', , v = ''] = args;
         if (!Object.hasOwn(ssl, k)) w('\r\nERROR\r\n');
@@ -164,6 +169,25 @@ describe('Quectel driver on a module it learns by probing', () => {
     expect(out.error).toBeNull();
     expect(out.reached.publishAcked).toBe(true);
     expect(sent).toContain('AT+QSSLCFG="ignorecertitem",1'); // asked, answered ERROR, left alone
+  });
+});
+
+describe('Quectel driver, mutual TLS on a probed module', () => {
+  it('uploads the client certificate and key under owned names, points the context at them, and undoes it all', async () => {
+    const { driver, sent, ssl, files } = otherDialect();
+    const out = await driver.runMqttCase({
+      ...input,
+      settings: { seclevel: 2, sslversion: 3, sni: 1 },
+      clientCertificate: { certPem: 'CERT', keyPem: 'KEY' },
+    });
+    expect(out.error).toBeNull();
+    expect(sent).toContain('AT+QSSLCFG="clientcert",1,"UFS:trustlab_client.pem"');
+    expect(sent).toContain('AT+QSSLCFG="clientkey",1,"UFS:trustlab_client_key.pem"');
+    expect(out.settingsReadBack['QSSLCFG clientkey']).toBe(
+      '+QSSLCFG: "clientkey",1,"UFS:trustlab_client_key.pem"',
+    );
+    expect(ssl).toMatchObject({ clientcert: '', clientkey: '', secllevel: '0' });
+    expect(files.size).toBe(0);
   });
 });
 
