@@ -13,7 +13,7 @@ import { selectShard } from '../reports/shard.ts';
 import { executeCase, recordBlocked, recordSkipped } from './execute.ts';
 import { type FeatureState, featureFromProbe, missingFeature } from './features.ts';
 import { defaultMatrix, fullMatrix } from './matrix.ts';
-import { dialledNames, labNames, labPublicRootPem } from './plan-case.ts';
+import { labPublicRootPem, virtualLabNetwork } from './plan-case.ts';
 import { runPublicProbe } from './public-probe.ts';
 import { runConfigFromEnv } from './run-config.ts';
 import type { Feature, MatrixCase, Phase } from './scenario-model.ts';
@@ -35,14 +35,12 @@ const features = new Map<Feature, FeatureState>();
 /** The virtual modem resolves the catalogue's names to the lab; a real modem uses its carrier's DNS. */
 async function deviceRequest(): Promise<DeviceRequest> {
   if (config.device) return { device: config.device, driver: config.driver };
-  const names = labNames(config.lab, true);
-  const hosts = Object.fromEntries(dialledNames(names.name as string).map((n) => [n, config.lab.listenHost]));
   // The personality's built-in store holds the lab's stand-in for a public root (used only by
   // personalities whose anchors include the store); the device's own API decides what it honours.
   const request: DeviceRequest & { readonly builtinAnchorsPem?: string } = {
     driver: config.driver,
     personality: config.personality,
-    network: { hosts: { localhost: '127.0.0.1', ...hosts } },
+    network: virtualLabNetwork(config.lab),
     builtinAnchorsPem: await labPublicRootPem(),
   };
   return request;
@@ -56,13 +54,6 @@ beforeAll(async () => {
     catalogue: { revision: catalogueRevision(SCENARIOS), cases: SCENARIOS.length },
     plannedCases: cases.map((c) => c.id),
   });
-  // Giving the device a client certificate needs driver support (MqttCaseInput.clientCertificate).
-  if (!('clientCertificates' in device.driver && device.driver.clientCertificates === true)) {
-    features.set('client-certificate', {
-      present: false,
-      why: `the ${device.driver.family} driver cannot give the device a client certificate yet`,
-    });
-  }
 }, 60_000);
 
 afterAll(async () => {

@@ -35,9 +35,12 @@ describe('trustlab run on the whole default matrix (virtual modem, stock mbedTLS
     const records = readRecords(join(out, 'results.jsonl'));
     expect(records.map((r) => r.case).sort()).toEqual([...planned].sort());
     for (const r of records) {
-      expect(['accepted', 'rejected', 'skipped'], `${r.case}: ${r.reason}`).toContain(r.outcome);
-      if (r.outcome === 'skipped') {
-        expect(r.case, 'only client-certificate cases wait for driver support').toMatch(/^client::/);
+      expect(['accepted', 'rejected'], `${r.case}: ${r.reason}`).toContain(r.outcome);
+      expect(r.outcome, `${r.case}: ${r.reason}`).not.toBe('skipped');
+      if (r.case.startsWith('client::') && r.outcome === 'rejected') {
+        // The virtual Quectel modem does not model client certificates yet (issue 6): the broker
+        // must say exactly that, so the day it does, these cases judge the device instead.
+        expect(r.reason).toContain('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE');
         continue;
       }
       const allowed = UNDOCUMENTED_KNOB.test(r.case) ? ['conformant', 'lenient'] : ['conformant'];

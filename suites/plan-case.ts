@@ -26,6 +26,13 @@ export function labNames(lab: LabNetwork, virtual: boolean): LabNames {
 /** Every name the default catalogue makes the device dial (a virtual network maps them to the lab). */
 export const CATALOGUE_HOST_NAMES: readonly string[] = dialledNames(CATALOGUE_HOST);
 
+/** The virtual modem's network for a lab: the catalogue's names (or the lab's own) resolve to the endpoint. */
+export function virtualLabNetwork(lab: LabNetwork): { hosts: Record<string, string> } {
+  const names = labNames(lab, true);
+  const hosts = Object.fromEntries(dialledNames(names.name as string).map((n) => [n, lab.listenHost]));
+  return { hosts: { localhost: '127.0.0.1', ...hosts } };
+}
+
 /** Every name a catalogue built for `host` makes the device dial (the apex and a child for wildcards). */
 export function dialledNames(host: string): string[] {
   const parent = host.split('.').slice(1).join('.');

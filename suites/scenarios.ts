@@ -47,7 +47,9 @@ function featuresFor(entry: CatalogueEntry, id: string): Feature[] {
 }
 
 function serverFor(entry: CatalogueEntry): ServerBehaviour {
-  return entry.family === 'client' ? { clientAuth: 'required' } : {};
+  // TLS 1.2: a TLS 1.3 client finishes before the server judges its certificate, so a reference
+  // client would report a refused client certificate as a completed handshake.
+  return entry.family === 'client' ? { clientAuth: 'required', maxTlsVersion: 'TLSv1.2' } : {};
 }
 
 function settingsFor(entry: CatalogueEntry, spec: PkiSpec): DeviceSettings {

@@ -115,7 +115,12 @@ function classify(
   else if (last?.serverClosedReason) how = `server closed: ${last.serverClosedReason}`;
   else if (last?.serverError) how = `server error: ${last.serverError}`;
   else how = `handshake ${last?.handshake ?? 'unknown'}`;
-  return { outcome: 'rejected', reason: `the device refused the connection; server saw: ${how}` };
+  // Without a client alert and with a server error, the server ended it (e.g. no client certificate).
+  const who =
+    last?.clientAlert == null && (last?.serverError || last?.serverClosedReason)
+      ? 'the server'
+      : 'the device';
+  return { outcome: 'rejected', reason: `${who} refused the connection; server saw: ${how}` };
 }
 
 async function buildCaseHierarchy(spec: CaseSpec, lab: LabNetwork): Promise<CaseHierarchy> {
@@ -191,7 +196,7 @@ export async function runDeviceAgainst(
     topic: `trustlab/${slug}`,
     payload: `case=${spec.id} nonce=${randomBytes(6).toString('hex')}`,
   };
-  const input: MqttCaseInput & { clientCertificate?: { certPem: string; keyPem: string } } = {
+  const input: MqttCaseInput = {
     caseId: spec.id,
     anchorsPem: hierarchy.anchorsPem,
     host: hierarchy.dialledHost,
@@ -202,7 +207,6 @@ export async function runDeviceAgainst(
     ...(spec.vendorTlsKeys && Object.keys(spec.vendorTlsKeys).length > 0
       ? { vendorTlsKeys: spec.vendorTlsKeys }
       : {}),
-    // Not in MqttCaseInput yet: drivers that can upload a client certificate read it from here.
     ...(spec.clientCertificate && hierarchy.client
       ? { clientCertificate: { certPem: hierarchy.client.chainPem, keyPem: hierarchy.client.keyPem } }
       : {}),

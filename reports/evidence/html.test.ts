@@ -5,6 +5,7 @@ import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDevice } from '../../harness/runner/device.ts';
 import { executeScenario } from '../../suites/execute.ts';
+import { virtualLabNetwork } from '../../suites/plan-case.ts';
 import { FOUNDATION_SCENARIOS } from '../../suites/scenarios.ts';
 import type { CaseRecord } from '../record.ts';
 import { writeEvidence } from './write.ts';
@@ -27,13 +28,17 @@ let records: CaseRecord[];
 
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'trustlab-evidence-'));
-  const device = await openDevice({ driver: 'quectel', personality: 'strict' });
+  const lab = { dialHost: '127.0.0.1', listenHost: '127.0.0.1' };
+  // The catalogue's cases dial its DNS name: the virtual modem's network resolves it to the lab.
+  const device = await openDevice({
+    driver: 'quectel',
+    personality: 'strict',
+    network: virtualLabNetwork(lab),
+  });
   try {
     records = [];
     for (const s of FOUNDATION_SCENARIOS)
-      records.push(
-        (await executeScenario(device, s, outDir, { dialHost: '127.0.0.1', listenHost: '127.0.0.1' })).record,
-      );
+      records.push((await executeScenario(device, s, outDir, lab)).record);
   } finally {
     await device.close();
   }
