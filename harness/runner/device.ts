@@ -11,9 +11,12 @@ import { installAbortRestore } from '../drivers/restore-stack.ts';
 import { createMemoryPair } from '../transport/memory-pair.ts';
 import { openTransport, parseDeviceAddress } from '../transport/open.ts';
 import { LOOPBACK_NETWORK, type VirtualNetwork } from '../virtual-modem/network.ts';
-import { PERSONALITIES, type PersonalityName } from '../virtual-modem/personality.ts';
-import { VirtualQuectelModem } from '../virtual-modem/quectel/modem.ts';
-import { startVirtualModem } from '../virtual-modem/start.ts';
+import type { PersonalityName } from '../virtual-modem/personality.ts';
+import {
+  type RunningVirtualModem,
+  startVirtualModem,
+  type VirtualModemConfig,
+} from '../virtual-modem/start.ts';
 
 export const DRIVER_FAMILIES = ['quectel', 'nrf91-slm'] as const;
 export type DriverFamily = (typeof DRIVER_FAMILIES)[number];
@@ -25,7 +28,20 @@ export interface DeviceRequest {
   /** Personality of the virtual modem (ignored for real devices). */
   readonly personality?: PersonalityName;
   readonly network?: VirtualNetwork;
+  /** PEM bundle for the virtual modem's built-in store (a lab-made "public" root). */
+  readonly builtinAnchorsPem?: string;
+  /** More virtual-modem settings: model, firmware, clock, engine, latency, faults, files. */
+  readonly virtualModem?: Omit<
+    VirtualModemConfig,
+    'family' | 'personality' | 'network' | 'builtinAnchorsPem'
+  >;
 }
+
+/** The personality a virtual modem of each family has unless told otherwise. */
+const DEFAULT_PERSONALITY: Record<DriverFamily, PersonalityName> = {
+  quectel: 'strict',
+  'nrf91-slm': 'mfw-1.2.3',
+};
 
 /** An opened device: its driver, the transcript of everything said to it, and how to let go of it. */
 export interface OpenDevice {
@@ -34,6 +50,8 @@ export interface OpenDevice {
   readonly driver: ModemDriver;
   readonly transcript: Transcript;
   readonly identity: DeviceIdentity;
+  /** The built-in modem when the device is virtual: which TLS engine answered, modelled device time. */
+  readonly virtualModem?: RunningVirtualModem;
   close(): Promise<void>;
 }
 
@@ -82,32 +100,27 @@ export async function openDevice(request: DeviceRequest): Promise<OpenDevice> {
   let stream: Duplex;
   let label: string;
   let stopModem = () => {};
+  let virtualModem: RunningVirtualModem | undefined;
   if (request.device) {
     stream = await openRealDevice(request.device, transcript);
     label = request.device;
     // Ctrl-C during a lab run puts back what the running case changed on the module before exiting.
     installAbortRestore();
-  } else if (request.driver === 'nrf91-slm') {
-    // The built-in nRF9160 + Serial LTE Modem (virtual-modem/nrf91), SNI-capable firmware by default.
+  } else {
     const [host, modemSide] = createMemoryPair();
-    const modem = await startVirtualModem(
+    virtualModem = await startVirtualModem(
       {
-        family: 'nrf91-slm',
-        personality: request.personality ?? 'mfw-1.2.3',
+        ...request.virtualModem,
+        family: request.driver,
+        personality: request.personality ?? DEFAULT_PERSONALITY[request.driver],
         network: request.network ?? LOOPBACK_NETWORK,
+        ...(request.builtinAnchorsPem !== undefined ? { builtinAnchorsPem: request.builtinAnchorsPem } : {}),
       },
       modemSide,
     );
     stream = host;
-    label = `virtual-nrf91:${modem.personality}`;
-    stopModem = () => modem.stop();
-  } else {
-    const [host, modemSide] = createMemoryPair();
-    const personality = PERSONALITIES[request.personality ?? 'strict'];
-    new VirtualQuectelModem(modemSide, { personality, network: request.network ?? LOOPBACK_NETWORK });
-    stream = host;
-    label = `virtual:${personality.name}`;
-    stopModem = () => modemSide.destroy();
+    label = `${request.driver === 'quectel' ? 'virtual' : 'virtual-nrf91'}:${virtualModem.personality}`;
+    stopModem = () => virtualModem?.stop();
   }
   const driver = makeDriver(request.driver, stream, transcript, Boolean(request.device));
   const identity = await driver.identify();
@@ -117,6 +130,7 @@ export async function openDevice(request: DeviceRequest): Promise<OpenDevice> {
     driver,
     transcript,
     identity,
+    ...(virtualModem ? { virtualModem } : {}),
     async close() {
       stream.destroy();
       stopModem();
