@@ -37,6 +37,8 @@ const REPRESENTATIVE = [
   'anchors::root-without-key-usage',
   'anchors::public-root-right-ca',
   'anchors::public-root-wrong-ca',
+  'names::ip-literal-dns-san',
+  'names::ip-literal-ip-san',
 ];
 
 type Answer = TrustModelAnswer['answer'];
@@ -69,6 +71,12 @@ function described(p: TrustPersonality, engine: string): Record<string, Answer> 
   if (verifies) {
     e["Checks the leaf's validity period?"] = 'yes';
     e['Does ignorelocaltime 1 switch the validity checks off?'] = 'yes';
+  }
+  // RFC 6125 matches an IP literal against iPAddress SANs only; stock mbedTLS string-compares it
+  // with dNSName SANs.
+  if (verifies && p.nameCheck !== 'none') {
+    if (p.nameRules === 'rfc6125') e['Matches an IP literal against a dNSName SAN?'] = 'no';
+    else if (engine === 'mbedtls') e['Matches an IP literal against a dNSName SAN?'] = 'yes';
   }
   // mbedTLS 2.28 refuses a v3 root without BasicConstraints and accepts one without KeyUsage (§6).
   if (verifies && engine === 'mbedtls') {

@@ -8,6 +8,7 @@ import type { PkiSpec } from '../../certs/pki-spec.ts';
 import type { CertSummary, HierarchySpec } from '../../certs/spec.ts';
 import type { TranscriptEntry } from '../at/transcript.ts';
 import type { DeviceOutcome, DeviceTlsSettings, MqttCaseInput } from '../drivers/driver.ts';
+import type { TlsAttempt } from '../virtual-modem/session.ts';
 import type { OpenDevice } from './device.ts';
 
 /** What the device did, judged only from observations on both sides. */
@@ -78,6 +79,8 @@ export interface CaseRun {
   readonly hierarchy: CaseHierarchy;
   readonly transcript: readonly TranscriptEntry[];
   readonly mqtt: { readonly clientId: string; readonly topic: string; readonly payload: string };
+  /** Virtual modem only: the handshakes it made in this case, with the TLS engine that answered each. */
+  readonly virtualTls: readonly TlsAttempt[];
   readonly startedAt: string;
   readonly endedAt: string;
 }
@@ -190,6 +193,7 @@ export async function runDeviceAgainst(
   const startedAt = new Date().toISOString();
   const mark = device.transcript.mark();
   const seenBefore = endpoint.observations().length;
+  const attemptsBefore = device.virtualModem?.tlsAttempts().length ?? 0;
   const slug = spec.id.replace(/[^a-z0-9]+/gi, '-');
   const mqtt = {
     clientId: `trustlab-${slug}`.slice(0, 23),
@@ -224,6 +228,7 @@ export async function runDeviceAgainst(
     hierarchy,
     transcript: device.transcript.since(mark),
     mqtt,
+    virtualTls: device.virtualModem?.tlsAttempts().slice(attemptsBefore) ?? [],
     startedAt,
     endedAt: new Date().toISOString(),
   };

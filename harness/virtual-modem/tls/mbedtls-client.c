@@ -51,8 +51,9 @@ static long long epoch_of(const mbedtls_x509_time *t) {
 }
 
 /*
- * mbedTLS 2.28 matches names against dNSName SANs only; with --ip-san an IP literal is matched
- * against iPAddress SANs (RFC 6125 section 6.2.1), as the harness's strict reference expects.
+ * mbedTLS 2.28 matches names against dNSName SANs only (an IP literal is string-compared with
+ * them); with --ip-san an IP literal is matched against iPAddress SANs and nothing else
+ * (RFC 6125 section 6.2.1), as the harness's strict reference expects.
  */
 static int ip_san_matches(const mbedtls_x509_crt *crt, const char *name) {
     unsigned char ip[16];
@@ -82,8 +83,11 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
     }
     *flags &= ~o->clear_flags;
     if (o->leaf_only && depth > 0) *flags = 0;
-    if (o->ip_san && depth == 0 && (*flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) && ip_san_matches(crt, o->check_name))
-        *flags &= ~MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    /* RFC 6125: an IP literal matches iPAddress SANs only, never a dNSName that spells the address. */
+    if (o->ip_san && depth == 0) {
+        if (ip_san_matches(crt, o->check_name)) *flags &= ~MBEDTLS_X509_BADCERT_CN_MISMATCH;
+        else *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    }
     return 0;
 }
 
