@@ -3,6 +3,7 @@ import { DRIVER_FAMILIES } from '../runner/device.ts';
 import { PERSONALITIES } from '../virtual-modem/personality.ts';
 import { baselineUpdateCommand } from './baseline-command.ts';
 import { diffCommand } from './diff-command.ts';
+import { registerLabCommand } from './lab-command.ts';
 import { mergeCommand } from './merge-command.ts';
 import { runCommand } from './run-command.ts';
 import { registerSimCommand } from './sim-command.ts';
@@ -78,5 +79,6 @@ program
   });
 
 registerSimCommand(program);
+registerLabCommand(program);
 
 await program.parseAsync();

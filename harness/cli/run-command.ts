@@ -15,6 +15,7 @@ import { writeRunReports } from '../../reports/write-run-reports.ts';
 import { RESULTS_FILE } from '../../suites/execute.ts';
 import { publicProbeRefused } from '../../suites/public-probe.ts';
 import { RUN_CONFIG_VARIABLE, type RunConfig } from '../../suites/run-config.ts';
+import { acquireDeviceLock, LOCK_TOKEN_VARIABLE } from '../lab/device-lock.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -176,6 +177,18 @@ export async function runCommand(options: RunOptions): Promise<number> {
   } catch (error) {
     return fail((error as Error).message, 2);
   }
+  // One run per device, host-wide (a lab run hands its own lock down through the token).
+  let releaseDevice = () => {};
+  if (plan.config.device) {
+    try {
+      const token = process.env[LOCK_TOKEN_VARIABLE];
+      const what = `trustlab run --out ${outDir}`;
+      releaseDevice = acquireDeviceLock(plan.config.device, { what, ...(token ? { token } : {}) }).release;
+    } catch (error) {
+      release();
+      return fail((error as Error).message, 2);
+    }
+  }
   try {
     const alreadyRecorded = new Set(recordedCases(outDir).keys());
     beginSession(outDir, plan.config);
@@ -258,6 +271,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
     }
     return 0;
   } finally {
+    releaseDevice();
     release();
   }
 }
