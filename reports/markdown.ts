@@ -8,6 +8,12 @@ function serverCell(r: CaseRecord): string {
   return `SNI ${r.server.sni ?? 'none'}; ${describeServerEnd(r.server)}`;
 }
 
+/** Which TLS stack answered for the built-in virtual modem (the server's view depends on it). */
+function tlsEngineLine(records: readonly CaseRecord[]): string[] {
+  const notes = [...new Set(records.flatMap((r) => (r.virtualTls ? [r.virtualTls.engineNote] : [])))];
+  return notes.length > 0 ? ['', `TLS engine of the virtual modem: ${notes.join('; ')}`] : [];
+}
+
 /** The short Markdown report: a row per case with codes, what the server saw, and the verdicts. */
 export function renderMarkdownReport(records: readonly CaseRecord[], title: string): string {
   const profiles = [...new Set(records.flatMap((r) => Object.keys(r.verdicts)))];
@@ -17,6 +23,7 @@ export function renderMarkdownReport(records: readonly CaseRecord[], title: stri
     records[0]
       ? `Device: ${records[0].device.label} — ${records[0].device.model} ${records[0].device.firmware}`
       : 'No cases ran.',
+    ...tlsEngineLine(records),
     '',
     `| case | outcome | modem codes | server observation | ${profiles.join(' | ')} |`,
     `|---|---|---|---|${profiles.map(() => '---|').join('')}`,

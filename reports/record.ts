@@ -58,6 +58,19 @@ export interface CaseRecord {
    * array of objects, one per client, e.g. `{ client, result, detail }`.
    */
   readonly controls?: readonly Readonly<Record<string, unknown>>[];
+  /**
+   * Built-in virtual modem only: the TLS stack that answered the device's handshake and what it
+   * was asked (a Node client sends no alert where mbedTLS does, so the server record depends on it).
+   */
+  readonly virtualTls?: {
+    readonly engine: string;
+    readonly engineNote: string;
+    readonly verifyFlags: number | null;
+    readonly reason: string | null;
+    readonly sni: string | null;
+    readonly checkName: string | null;
+    readonly unsupported: readonly string[];
+  } | null;
   readonly startedAt: string;
   readonly endedAt: string;
 }

@@ -74,6 +74,13 @@ function baseRecord(c: MatrixCase, device: OpenDevice, lab: LabNetwork) {
   };
 }
 
+function lastTlsAttempt(run: CaseRun): SuiteRecord['virtualTls'] {
+  const a = run.virtualTls.at(-1);
+  if (!a) return null;
+  const { engine, engineNote, verifyFlags, reason, sni, checkName, unsupported } = a;
+  return { engine, engineNote, verifyFlags, reason, sni, checkName, unsupported: [...unsupported] };
+}
+
 function toRecord(
   c: MatrixCase,
   run: CaseRun,
@@ -108,6 +115,7 @@ function toRecord(
     controls: controls.results.map((r) => ({ ...r })),
     controlCheck: controls.check,
     attempts,
+    virtualTls: lastTlsAttempt(run),
     startedAt: run.startedAt,
     endedAt: run.endedAt,
   };

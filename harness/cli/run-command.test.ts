@@ -28,11 +28,20 @@ describe('trustlab run (the main job) against the virtual modem', () => {
     expect(byCase.get('anchors::right-ca')?.server.publishes).toHaveLength(1);
     expect(byCase.get('anchors::wrong-ca')?.outcome).toBe('rejected');
     expect(byCase.get('anchors::wrong-ca')?.server.mqttConnect).toBeNull();
+    // The record says which TLS stack answered, and the server's view agrees with it: a Node
+    // client closes without an alert, mbedTLS sends unknown_ca.
+    const wrong = byCase.get('anchors::wrong-ca');
+    const engine = wrong?.virtualTls?.engine;
+    expect(['mbedtls', 'node']).toContain(engine);
+    if (engine === 'mbedtls') expect(wrong?.server.clientAlert?.number).toBe(48);
+    else expect(wrong?.server.clientAlert).toBeNull();
     for (const r of records) {
       expect(r.verdicts.rfc5280).toBe('conformant');
       expect(existsSync(join(out, r.transcriptFile ?? 'missing'))).toBe(true);
     }
-    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| anchors::wrong-ca | rejected |');
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toContain('| anchors::wrong-ca | rejected |');
+    expect(report).toContain(`TLS engine of the virtual modem: ${wrong?.virtualTls?.engineNote}`);
     expect(stdout.trimEnd().split('\n').at(-1)).toBe(`  report: ${join(out, 'report.md')}`);
   }, 150_000);
 });
