@@ -9,6 +9,10 @@ export class CaseLog {
   readonly urcs: TimedUrc[] = [];
   readonly diagnostics: RawCode[] = [];
   readonly readBack: Record<string, string> = {};
+  /** URCs that arrived while the harness itself was restarting the module (not a fault). */
+  readonly #ownRestart = new Set<TimedUrc>();
+  /** True while the harness restarts the module on purpose: boot URCs then are its own doing. */
+  restarting = false;
   readonly #stages: { -readonly [K in keyof DeviceStages]: string | null } = {
     tcp: null,
     tls: null,
@@ -18,7 +22,16 @@ export class CaseLog {
 
   /** Records every URC of the engine until the returned function is called. */
   listen(at: AtEngine): () => void {
-    return at.onUrc((line) => this.urcs.push({ line, at: stamp() }));
+    return at.onUrc((line) => {
+      const urc = { line, at: stamp() };
+      this.urcs.push(urc);
+      if (this.restarting) this.#ownRestart.add(urc);
+    });
+  }
+
+  /** URCs that did not arrive during a restart the harness asked for. */
+  get unexpectedUrcs(): TimedUrc[] {
+    return this.urcs.filter((u) => !this.#ownRestart.has(u));
   }
 
   code(step: string, raw: string): void {

@@ -1,3 +1,5 @@
+import type { RotationCaseInput, RotationOutcome } from './rotation.ts';
+
 /** What a device says about itself, verbatim where it came from an AT answer. */
 export interface DeviceIdentity {
   readonly manufacturer: string;
@@ -99,4 +101,6 @@ export interface ModemDriver {
   runMqttCase(input: MqttCaseInput): Promise<DeviceOutcome>;
   /** Undoes whatever the case in progress changed (abort path, e.g. SIGINT); safe to call at any time. */
   abort?(): Promise<string[]>;
+  /** CA rotation (rebind without reboot, or settings across a reboot); absent when the dialect cannot express it. */
+  runRotationCase?(input: RotationCaseInput): Promise<RotationOutcome>;
 }

@@ -3,6 +3,13 @@ import { AtTimeoutError, AtUnexpectedUrcError, isLinkFault } from '../../at/erro
 import { CaseLog } from '../case-log.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
 import { RestoreStack, registerForAbort } from '../restore-stack.ts';
+import type {
+  RebootObservation,
+  RotationCaseInput,
+  RotationOutcome,
+  RotationSide,
+  RotationStep,
+} from '../rotation.ts';
 import {
   CAPABILITY_PROBES,
   type CapabilityDump,
@@ -154,6 +161,160 @@ export class QuectelDriver implements ModemDriver {
   }
 
   /**
+   * CA rotation as the vendor describes it (seed 000): upload the new CA under a new name, rebind
+   * `cacert` of the owned context, reopen and reconnect; the old file is deleted only after the
+   * rebound connection published. `reboot` instead restarts the module (counted against the reset
+   * budget) and records which settings and owned files it kept, then configures the context again
+   * from the surviving file and reconnects. Every step's raw codes are kept; restores as usual.
+   */
+  async runRotationCase(input: RotationCaseInput): Promise<RotationOutcome> {
+    const steps: RotationStep[] = [];
+    const stores: Partial<Record<RotationSide, string>> = {};
+    let rebind: RotationOutcome['rebind'] = null;
+    let oldDeleted: RotationOutcome['oldDeleted'] = null;
+    let reboot: RebootObservation | null = null;
+    const base = { settings: input.settings, anchorsPem: null } as const;
+    const outcome = await this.#runCase(async (stack, log) => {
+      const caps = await this.capabilities();
+      if (this.#options.pdp) await this.#ensurePdp(this.#options.pdp, stack);
+      const first: RotationSide = input.kind === 'rebind' ? 'old' : 'new';
+      stores[first] = await this.#uploadOwned(`rot_${first}_ca.pem`, input.anchors[first], stack);
+      await this.#configureSsl(base, stores[first], caps, stack, log);
+      await this.#configureMqtt(caps, stack, log);
+      const step = (name: string, anchors: RotationSide, server: RotationSide) =>
+        this.#rotationStep(input, name, anchors, server, caps, log).then((s) => {
+          steps.push(s);
+          return s;
+        });
+
+      if (input.kind === 'rebind') {
+        // The old CA reaches its own server and is refused by the new one: the two CAs are distinct.
+        if (!(await step('old-ca/old-server', 'old', 'old')).reached.publishAcked) return;
+        await step('old-ca/new-server', 'old', 'new');
+        stores.new = await this.#uploadOwned('rot_new_ca.pem', input.anchors.new, stack);
+        rebind = await this.#rebindCa(stores.new, log);
+        if (!rebind) return;
+        const rebound = await step('new-ca/new-server', 'new', 'new');
+        if (!rebound.reached.publishAcked) return;
+        await step('new-ca/old-server', 'new', 'old');
+        // Seed 000: "After confirming successful reconnection, the old certificate file can be deleted."
+        const del = await this.#at.command(`AT+QFDEL="${stores.old}"`, { timeoutMs: this.#t.basic });
+        oldDeleted = { step: `delete ${stores.old}`, raw: del.final, at: new Date().toISOString() };
+        log.code('delete old CA', del.final);
+        return;
+      }
+
+      if (!(await step('before-reboot', 'new', 'new')).reached.publishAcked) return;
+      reboot = await this.#rebootAndReadBack(caps, log);
+      // Configure again from the file that survived: no new upload.
+      await this.#configureSsl(base, stores.new as string, caps, stack, log);
+      await this.#configureMqtt(caps, stack, log);
+      await step('after-reboot', 'new', 'new');
+    });
+    return { ...outcome, kind: input.kind, steps, stores, rebind, oldDeleted, reboot };
+  }
+
+  /** One connection of a rotation case on its own log, merged into the case's codes afterwards. */
+  async #rotationStep(
+    input: RotationCaseInput,
+    name: string,
+    anchors: RotationSide,
+    server: RotationSide,
+    caps: CapabilityDump,
+    log: CaseLog,
+  ): Promise<RotationStep> {
+    const startedAt = new Date().toISOString();
+    const stepLog = new CaseLog();
+    const stepStack = new RestoreStack();
+    const slug = name.replace(/[^a-z0-9]+/gi, '-');
+    const mqtt: MqttCaseInput = {
+      caseId: `${input.caseId}/${name}`,
+      anchorsPem: null,
+      settings: input.settings,
+      host: input.servers[server].host,
+      port: input.servers[server].port,
+      clientId: `${input.clientId}-${slug}`.slice(0, 23),
+      topic: `${input.topic}/${slug}`,
+      payload: `${input.payload} step=${name}`,
+    };
+    try {
+      await this.#mqttSession(mqtt, choosePublishForm(caps), stepStack, stepLog);
+    } finally {
+      // The MQTT client is closed after every step, so the next one starts from an idle index.
+      const failures = await stepStack.unwind();
+      for (const c of stepLog.codes) log.codes.push({ ...c, step: `${name}: ${c.step}` });
+      for (const d of stepLog.diagnostics) log.diagnostics.push({ ...d, step: `${name}: ${d.step}` });
+      if (failures.length > 0) throw new Error(`after step ${name}: ${failures.join('; ')}`);
+    }
+    const out = stepLog.outcome(null, true, []);
+    return {
+      name,
+      anchors,
+      server,
+      codes: out.codes,
+      reached: out.reached,
+      startedAt,
+      endedAt: new Date().toISOString(),
+    };
+  }
+
+  /** AT+QSSLCFG="cacert",<ctx>,"<new>" on the owned context, read back; the raw answer either way. */
+  async #rebindCa(path: string, log: CaseLog): Promise<RotationOutcome['rebind']> {
+    const ctx = this.#own.sslContext;
+    const r = await this.#at.command(`AT+QSSLCFG="cacert",${ctx},${formatSslValue('cacert', path)}`, {
+      timeoutMs: this.#t.basic,
+    });
+    log.code('rebind cacert', r.final);
+    const back = await this.#readSsl('cacert');
+    log.readBack['QSSLCFG cacert (rebound)'] = back?.line ?? '(no answer)';
+    if (!r.ok || !back || !sameSslValue('cacert', back.value, path)) return null;
+    return { step: `rebind cacert to ${path}`, raw: r.final, at: new Date().toISOString() };
+  }
+
+  /**
+   * Reads every SSL key of the owned context and the owned files, restarts the module
+   * (AT+CFUN=1,1 → RDY, counted against the reset budget) and reads them again. Nothing is assumed:
+   * what survived is what reads back the same.
+   */
+  async #rebootAndReadBack(caps: CapabilityDump, log: CaseLog): Promise<RebootObservation> {
+    const keys = [
+      ...new Set([...(listedKeys(caps, 'AT+QSSLCFG=?') ?? DOCUMENTED_SSL_KEYS), ...REQUIRED_SSL_KEYS]),
+    ];
+    const snapshot = async () => {
+      const lines: Record<string, string> = {};
+      for (const key of keys) {
+        const r = await this.#readSsl(key);
+        if (r) lines[`QSSLCFG ${key}`] = r.line;
+      }
+      const ssl = await this.#at.command(`AT+QMTCFG="ssl",${this.#own.mqttClient}`, {
+        timeoutMs: this.#t.basic,
+      });
+      lines['QMTCFG ssl'] = ssl.lines.find((l) => l.startsWith('+QMTCFG:')) ?? ssl.final;
+      return lines;
+    };
+    const ownedFiles = async () =>
+      (await this.#files.list()).filter((f) => this.#files.owns(`UFS:${f.name}`)).map((f) => f.name);
+    const before = await snapshot();
+    const filesBefore = await ownedFiles();
+    const mark = log.urcs.length;
+    log.restarting = true;
+    try {
+      await this.reset();
+      const after = await snapshot();
+      const filesAfter = await ownedFiles();
+      const announced =
+        log.urcs.slice(mark).find((u) => /^(RDY|APP RDY)$/.test(u.line))?.line ??
+        'no RDY seen; module answered AT';
+      log.code('reboot', announced);
+      const kept = Object.keys(before).filter((k) => after[k] === before[k]);
+      const lost = Object.keys(before).filter((k) => after[k] !== before[k]);
+      return { announced, before, after, kept, lost, filesBefore, filesAfter };
+    } finally {
+      log.restarting = false;
+    }
+  }
+
+  /**
    * Raw TLS through AT+QSSLOPEN (buffer access mode) on the owned SSL context and socket index:
    * open, state, optionally send a payload and read what comes back, close. The TLS stage is
    * `+QSSLOPEN: <id>,0`; any other code is recorded raw with AT+QIGETERROR.
@@ -271,7 +432,7 @@ export class QuectelDriver implements ModemDriver {
       error ??= `restore failed: ${restoreFailures.join('; ')}`;
       healthy = false;
     }
-    const boot = log.urcs.find((u) => /^(RDY|APP RDY|POWERED DOWN)$/.test(u.line));
+    const boot = log.unexpectedUrcs.find((u) => /^(RDY|APP RDY|POWERED DOWN)$/.test(u.line));
     if (boot) {
       // A restart mid-case loses volatile state: whatever the case saw after it is not the scenario.
       error = `module restarted during the case (${boot.line} at ${boot.at})${error ? `; ${error}` : ''}`;

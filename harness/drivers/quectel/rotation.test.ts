@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAedesTlsEndpoint } from '../../../brokers/aedes-tls.ts';
+import type { EndpointHandle } from '../../../brokers/endpoint.ts';
+import { buildHierarchy } from '../../../certs/factory.ts';
+import { PERSONALITIES } from '../../virtual-modem/personality.ts';
+import { quectelRig, TEST_HOST } from '../../virtual-modem/testing.ts';
+import type { RotationCaseInput } from '../rotation.ts';
+import { QuectelDriver } from './driver.ts';
+import { ResetBudget } from './reset-budget.ts';
+
+/** A file someone else put on the module: it must survive every rotation byte for byte. */
+const FOREIGN = { 'customer_root.pem': '-----BEGIN CERTIFICATE-----\nnot ours\n-----END CERTIFICATE-----\n' };
+
+let old: { pem: string; endpoint: EndpointHandle };
+let rotated: { pem: string; endpoint: EndpointHandle };
+
+/** Two unrelated CAs (different names and key types), each issuing only its own server's chain. */
+async function side(name: string, keyType: 'p256' | 'rsa2048') {
+  const h = await buildHierarchy({ name, keyType, dialledHost: TEST_HOST, anchor: 'issuing-root' });
+  const endpoint = await startAedesTlsEndpoint({
+    chainPem: h.servedChainPem,
+    keyPem: h.serverKeyPem,
+    listenHost: '127.0.0.1',
+  });
+  return { pem: h.anchorsPem, endpoint };
+}
+
+beforeAll(async () => {
+  old = await side('rotation old', 'p256');
+  rotated = await side('rotation new', 'rsa2048');
+}, 60_000);
+
+afterAll(async () => {
+  await old?.endpoint.stop();
+  await rotated?.endpoint.stop();
+});
+
+function input(kind: RotationCaseInput['kind']): RotationCaseInput {
+  return {
+    caseId: `rotation::${kind}`,
+    kind,
+    settings: { seclevel: 1, sslversion: 3, sni: 1 },
+    clientId: `rot-${kind}`,
+    topic: `trustlab/rotation/${kind}`,
+    payload: 'rotation',
+    anchors: { old: old.pem, new: rotated.pem },
+    servers: {
+      old: { host: TEST_HOST, port: old.endpoint.listenPort },
+      new: { host: TEST_HOST, port: rotated.endpoint.listenPort },
+    },
+  };
+}
+
+function rig(budget = new ResetBudget({ limit: 5 })) {
+  const r = quectelRig(PERSONALITIES.strict, { files: FOREIGN });
+  return { ...r, driver: new QuectelDriver(r.at, undefined, undefined, { resetBudget: budget }) };
+}
+
+describe('Quectel CA rotation on the virtual modem', () => {
+  it('rebinds cacert to a new file and reconnects without reboot; the old file goes only after that', async () => {
+    const r = rig();
+    try {
+      await r.driver.identify();
+      const out = await r.driver.runRotationCase(input('rebind'));
+      expect(out.error).toBeNull();
+      expect(out.healthy).toBe(true);
+      const seen = Object.fromEntries(out.steps.map((s) => [s.name, s.reached.publishAcked]));
+      expect(seen).toEqual({
+        'old-ca/old-server': true,
+        'old-ca/new-server': false,
+        'new-ca/new-server': true,
+        'new-ca/old-server': false,
+      });
+      expect(out.rebind?.raw).toBe('OK');
+      expect(out.oldDeleted?.raw).toBe('OK');
+      // The deletion came after the rebound connection published, never before.
+      const sent = r.transcript
+        .since(0)
+        .filter((e) => e.dir === 'tx')
+        .map((e) => e.data);
+      const del = sent.findIndex((l) => l.startsWith(`AT+QFDEL="${out.stores.old}"`));
+      const reboundPublish = out.steps.find((s) => s.name === 'new-ca/new-server')?.endedAt ?? '';
+      expect(del).toBeGreaterThan(0);
+      expect(out.oldDeleted?.at.localeCompare(reboundPublish)).toBeGreaterThanOrEqual(0);
+      expect(sent.some((l) => /^AT\+CFUN=1,1/.test(l))).toBe(false);
+      // Left as found: only the foreign file, the context back to its default.
+      expect([...r.modem.files().keys()]).toEqual(['customer_root.pem']);
+      const ctx = await r.at.commandOk('AT+QSSLCFG="cacert",1');
+      expect(ctx.lines).toContain('+QSSLCFG: "cacert",1,""');
+    } finally {
+      r.close();
+    }
+  }, 60_000);
+
+  it('records what a reboot keeps: UFS files survive, the SSL context does not', async () => {
+    const budget = new ResetBudget({ limit: 1 });
+    const r = rig(budget);
+    try {
+      const identity = await r.driver.identify();
+      const out = await r.driver.runRotationCase(input('reboot'));
+      expect(out.error).toBeNull();
+      expect(out.healthy).toBe(true);
+      expect(out.steps.map((s) => [s.name, s.reached.publishAcked])).toEqual([
+        ['before-reboot', true],
+        ['after-reboot', true],
+      ]);
+      const reboot = out.reboot;
+      expect(reboot?.announced).toBe('RDY');
+      expect(reboot?.before['QSSLCFG cacert']).toBe(`+QSSLCFG: "cacert",1,"${out.stores.new}"`);
+      expect(reboot?.after['QSSLCFG cacert']).toBe('+QSSLCFG: "cacert",1,""');
+      expect(reboot?.lost).toEqual(
+        expect.arrayContaining(['QSSLCFG cacert', 'QSSLCFG seclevel', 'QSSLCFG sni', 'QMTCFG ssl']),
+      );
+      expect(reboot?.filesAfter).toEqual(reboot?.filesBefore);
+      expect(reboot?.filesAfter).toContain(out.stores.new?.replace(/^UFS:/, ''));
+      expect(budget.remaining(identity.imei ?? '')).toBe(0);
+      expect([...r.modem.files().keys()]).toEqual(['customer_root.pem']);
+
+      // The budget is spent: the next reboot case refuses before touching the module.
+      const mark = r.transcript.mark();
+      const again = await r.driver.runRotationCase(input('reboot'));
+      expect(again.error).toMatch(/reset budget .* spent/);
+      expect(again.reboot).toBeNull();
+      expect(r.transcript.since(mark).some((e) => e.dir === 'tx' && e.data.startsWith('AT+CFUN=1,1'))).toBe(
+        false,
+      );
+      expect([...r.modem.files().keys()]).toEqual(['customer_root.pem']);
+    } finally {
+      r.close();
+    }
+  }, 60_000);
+});

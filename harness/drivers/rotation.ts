@@ -1,0 +1,73 @@
+import type { DeviceOutcome, DeviceTlsSettings, RawCode } from './driver.ts';
+
+/**
+ * CA rotation on a device (seeds 000 and 003): the CA the device trusts is replaced in the field.
+ * - `rebind`: old CA uploaded and bound, connect; a new CA uploaded under a new name, the context
+ *   (Quectel cacert, nRF sec_tag) rebound to it, reconnect WITHOUT reboot; the old file is deleted
+ *   only after the reconnection published.
+ * - `reboot`: new CA uploaded and bound, connect; the module rebooted (AT+CFUN=1,1 → RDY); the
+ *   SSL settings and the owned files read back and recorded as found; the context configured again
+ *   from the surviving file (no new upload), reconnect.
+ */
+export type RotationKind = 'rebind' | 'reboot';
+
+/** Which side of the rotation a CA or a server belongs to. */
+export type RotationSide = 'old' | 'new';
+
+export interface RotationEndpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface RotationCaseInput {
+  readonly caseId: string;
+  readonly kind: RotationKind;
+  readonly settings: DeviceTlsSettings;
+  /** Each step publishes here; the step name is added to client id, topic and payload. */
+  readonly clientId: string;
+  readonly topic: string;
+  readonly payload: string;
+  /** The CA before and after the rotation (PEM), each issuing only its own server's chain. */
+  readonly anchors: Readonly<Record<RotationSide, string>>;
+  /** A server whose chain only the old CA verifies, and one only the new CA verifies. */
+  readonly servers: Readonly<Record<RotationSide, RotationEndpoint>>;
+}
+
+/** One connection of the rotation: which CA the device had bound, which server it dialled, what it said. */
+export interface RotationStep {
+  readonly name: string;
+  readonly anchors: RotationSide;
+  readonly server: RotationSide;
+  readonly codes: RawCode[];
+  readonly reached: DeviceOutcome['reached'];
+  readonly startedAt: string;
+  readonly endedAt: string;
+}
+
+/** What the device held across its reboot, read back raw. */
+export interface RebootObservation {
+  /** The restart as the device announced it (`RDY`), or a note when only AT answered. */
+  readonly announced: string;
+  /** Setting → raw read-back line, before and after the reboot. */
+  readonly before: Readonly<Record<string, string>>;
+  readonly after: Readonly<Record<string, string>>;
+  /** Settings whose read-back after the reboot equals the value set before it. */
+  readonly kept: readonly string[];
+  /** Settings whose read-back changed (or vanished) across the reboot. */
+  readonly lost: readonly string[];
+  /** Owned files listed before and after the reboot (names as the device lists them). */
+  readonly filesBefore: readonly string[];
+  readonly filesAfter: readonly string[];
+}
+
+export interface RotationOutcome extends DeviceOutcome {
+  readonly kind: RotationKind;
+  readonly steps: RotationStep[];
+  /** Where each CA went on the device (Quectel UFS path, nRF `sec_tag:<n>`). */
+  readonly stores: Readonly<Partial<Record<RotationSide, string>>>;
+  /** The rebind command and its raw answer; null when the case did not get that far. */
+  readonly rebind: RawCode | null;
+  /** Deleting the old CA after the rebound connection published; null when it was not deleted. */
+  readonly oldDeleted: RawCode | null;
+  readonly reboot: RebootObservation | null;
+}
