@@ -15,6 +15,7 @@ import { type FeatureState, featureFromProbe, missingFeature } from './features.
 import { defaultMatrix, fullMatrix } from './matrix.ts';
 import { labPublicRootPem, virtualLabNetwork } from './plan-case.ts';
 import { runPublicProbe } from './public-probe.ts';
+import { executeRotationCase, recordRotationWithout, selectRotation, splitCasePatterns } from './rotation.ts';
 import { runConfigFromEnv } from './run-config.ts';
 import type { Feature, MatrixCase, Phase } from './scenario-model.ts';
 import { SANITY, SCENARIOS } from './scenarios.ts';
@@ -22,8 +23,11 @@ import { selectCases } from './select-cases.ts';
 import { writeTrustModel } from './trust-model.ts';
 
 const config = runConfigFromEnv();
-const matrix = selectCases(config.full ? fullMatrix() : defaultMatrix(), config.cases);
+const patterns = splitCasePatterns(config.cases);
+const matrix = selectCases(config.full ? fullMatrix() : defaultMatrix(), patterns.matrix);
 const cases = selectShard(matrix, (c) => c.id, config.shard, new Set([SANITY]));
+/** CA rotation runs after the catalogue, on the same device (suites/rotation.ts says why by default). */
+const rotation = selectShard(selectRotation(patterns.rotation), (s) => s.id, config.shard);
 /** A resumed run replays what results.jsonl already holds instead of running it again. */
 const recorded = recordedCases(config.outDir);
 let device: OpenDevice;
@@ -52,7 +56,7 @@ beforeAll(async () => {
   recordDeviceIdentity(config.outDir, device, {
     lab: config.lab,
     catalogue: { revision: catalogueRevision(SCENARIOS), cases: SCENARIOS.length },
-    plannedCases: cases.map((c) => c.id),
+    plannedCases: [...cases.map((c) => c.id), ...rotation.map((s) => s.id)],
   });
 }, 60_000);
 
@@ -127,6 +131,39 @@ describe(`conformance on ${label}`, () => {
           expect(['conformant', 'lenient', 'strict']).toContain(v);
       },
     );
+  });
+});
+
+describe.runIf(rotation.length > 0)(`CA rotation on ${label}`, () => {
+  test.for(rotation.map((s) => [s.id, s] as const))('%s', { timeout: 600_000 }, async ([, s], ctx) => {
+    const prior = recorded.get(s.id);
+    const record =
+      prior ??
+      (broken
+        ? recordRotationWithout(device, s, config.outDir, config.lab, 'blocked', broken)
+        : device.driver.runRotationCase
+          ? await executeRotationCase(device, s, config.outDir, config.lab)
+          : recordRotationWithout(
+              device,
+              s,
+              config.outDir,
+              config.lab,
+              'skipped',
+              `the ${device.driver.family} driver cannot express CA rotation`,
+            ));
+    if (config.allure) await annotateAllure(record, config.outDir);
+    if (!record.device.healthy && record.outcome !== 'blocked') {
+      broken = `device unhealthy after ${s.id}: ${record.device.error}`;
+    }
+    if (record.outcome === 'skipped' || record.outcome === 'blocked') ctx.skip(record.reason);
+    if (record.outcome === 'accepted') {
+      expect(record.server.publishes, 'broker saw the rebound / rebooted device PUBLISH').toContainEqual({
+        topic: record.mqtt?.topic,
+        payload: record.mqtt?.payload,
+      });
+    }
+    expect(record.outcome, record.reason).not.toBe('inconclusive');
+    expect(record.verdicts.rfc5280, record.reason).not.toBe('control-failed');
   });
 });
 

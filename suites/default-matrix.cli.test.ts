@@ -9,6 +9,7 @@ import { readTrustModel } from '../reports/evidence/trust-model.ts';
 import { readRecords } from '../reports/results-log.ts';
 import { readRunManifest } from '../reports/run-manifest.ts';
 import { defaultMatrix } from './matrix.ts';
+import { ROTATION_SCENARIOS } from './rotation.ts';
 
 const BIN = fileURLToPath(new URL('../bin/trustlab.js', import.meta.url));
 /** Knobs with no documented meaning keep the profile's rule, so accepting under them is lenient by design. */
@@ -28,7 +29,7 @@ describe('trustlab run on the whole default matrix (virtual modem, stock mbedTLS
       { env: { ...process.env, TRUSTLAB_RUN: '', NO_COLOR: '1' }, timeout: 400_000, maxBuffer: 64 << 20 },
     );
     expect(stdout.trimEnd().split('\n').at(-1)).toBe(`  report: ${join(out, 'report.md')}`);
-    const planned = defaultMatrix().map((c) => c.id);
+    const planned = [...defaultMatrix().map((c) => c.id), ...ROTATION_SCENARIOS.map((s) => s.id)];
     const manifest = readRunManifest(out);
     expect(manifest?.plannedCases).toEqual(planned);
     expect(manifest?.status).toBe('complete');
@@ -53,6 +54,10 @@ describe('trustlab run on the whole default matrix (virtual modem, stock mbedTLS
     expect(model.get('Accepts a v1 root?')).toBe('yes');
     expect(model.get('Checks the hostname with SNI off?')).toBe('no');
     expect(model.get('Speaks TLS 1.3 (connects to a TLS 1.3-only broker)?')).toBe('no');
+    // Observed on the virtual EC200U: QSSLCFG is volatile, UFS is not, a rebind needs no reboot.
+    expect(model.get('A rebound CA takes effect without a reboot?')).toBe('yes');
+    expect(model.get('SSL context settings survive a reboot (AT+CFUN=1,1)?')).toBe('no');
+    expect(model.get('Uploaded CA files survive a reboot?')).toBe('yes');
     expect(existsSync(join(out, 'evidence.md'))).toBe(true);
     expect(readFileSync(join(out, 'evidence.md'), 'utf8')).toContain(
       'Accepts a root without BasicConstraints?',

@@ -33,7 +33,7 @@ export type SuiteRecord = CaseRecord & {
   readonly attempts?: number;
 };
 
-function summarizeServer(connections: readonly ConnectionObservation[]): ServerSummary {
+export function summarizeServer(connections: readonly ConnectionObservation[]): ServerSummary {
   // The device makes one connection per case; if it made more, the last one decided.
   const last = connections.at(-1);
   return {

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TRUST_MODEL_FILE, type TrustModelAnswer } from '../reports/evidence/trust-model.ts';
 import type { CaseRecord } from '../reports/record.ts';
+import type { RotationRecord } from './rotation.ts';
 import { SCENARIOS } from './scenarios.ts';
 
 export type { TrustModelAnswer };
@@ -284,6 +285,53 @@ function clientCertAnswer(e: Evidence): TrustModelAnswer {
   return answer(q, 'unknown', e.record(id) ? [id] : [], e.why(id));
 }
 
+const REBIND = 'rotation::rebind-without-reboot';
+const REBOOT = 'rotation::settings-after-reboot';
+
+function rotationOf(e: Evidence, id: string): RotationRecord['rotation'] | null {
+  const r = e.record(id) as RotationRecord | undefined;
+  return r && !controlFailed(r) ? (r.rotation ?? null) : null;
+}
+
+/** Yes when the rebound CA reached the new server and the old server was refused after the rebind. */
+function rebindAnswer(e: Evidence): TrustModelAnswer {
+  const q = 'A rebound CA takes effect without a reboot?';
+  const rot = rotationOf(e, REBIND);
+  if (!rot) return answer(q, 'unknown', e.record(REBIND) ? [REBIND] : [], e.why(REBIND));
+  const step = (n: string) => rot.steps.find((s) => s.name === n)?.outcome;
+  const newNew = step('new-ca/new-server');
+  const newOld = step('new-ca/old-server');
+  const steps = rot.steps.map((s) => `${s.name} ${s.outcome}`).join(', ');
+  if (newNew === 'accepted' && newOld === 'rejected')
+    return answer(q, 'yes', [REBIND], `${rot.rebind?.step ?? 'rebind'} → ${rot.rebind?.raw}; ${steps}`);
+  if (newNew === 'rejected' && newOld === 'accepted')
+    return answer(q, 'no', [REBIND], `the device kept using the old CA after the rebind; ${steps}`);
+  return answer(q, 'unknown', [REBIND], `${steps}; ${e.why(REBIND)}`);
+}
+
+/** From the settings read back before and after AT+CFUN=1,1: any SSL key that changed means no. */
+function rebootSettingsAnswer(e: Evidence): TrustModelAnswer {
+  const q = 'SSL context settings survive a reboot (AT+CFUN=1,1)?';
+  const reboot = rotationOf(e, REBOOT)?.reboot;
+  if (!reboot) return answer(q, 'unknown', e.record(REBOOT) ? [REBOOT] : [], e.why(REBOOT));
+  const lost = reboot.lost.filter((k) => k.startsWith('QSSLCFG') || k.startsWith('sec_tag'));
+  const detail = `after ${reboot.announced}: lost ${reboot.lost.join(', ') || 'nothing'}; read back unchanged (set or default) ${reboot.kept.join(', ') || 'nothing'}`;
+  return answer(q, lost.length > 0 ? 'no' : 'yes', [REBOOT], detail);
+}
+
+/** The owned files listed after the reboot, and a connection that used the surviving CA file. */
+function rebootFilesAnswer(e: Evidence): TrustModelAnswer {
+  const q = 'Uploaded CA files survive a reboot?';
+  const rot = rotationOf(e, REBOOT);
+  const reboot = rot?.reboot;
+  if (!rot || !reboot) return answer(q, 'unknown', e.record(REBOOT) ? [REBOOT] : [], e.why(REBOOT));
+  const file = (rot.stores.new ?? '').replace(/^UFS:/, '');
+  const after = rot.steps.find((s) => s.name === 'after-reboot')?.outcome;
+  const detail = `listed after the reboot: ${reboot.filesAfter.join(', ') || 'none'}; connection with it: ${after ?? 'not run'}`;
+  if (!reboot.filesAfter.includes(file)) return answer(q, 'no', [REBOOT], detail);
+  return answer(q, after === 'accepted' ? 'yes' : 'unknown', [REBOOT], detail);
+}
+
 /**
  * The device's trust-anchor model, inferred from observations only: what it accepted and refused,
  * and what the broker saw. Never from the device's name or a personality label. Pure: merging shard
@@ -388,6 +436,9 @@ export function inferTrustModel(records: readonly CaseRecord[]): TrustModelAnswe
       acc('tls::handshake-fragmented-512'),
     ]),
     clientCertAnswer(e),
+    rebindAnswer(e),
+    rebootSettingsAnswer(e),
+    rebootFilesAnswer(e),
   ];
 }
 

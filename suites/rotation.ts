@@ -1,0 +1,419 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConnectionObservation } from '../brokers/observation.ts';
+import type { PkiSpec } from '../certs/pki-spec.ts';
+import { formatTranscript } from '../harness/at/transcript.ts';
+import type {
+  RotationKind,
+  RotationOutcome,
+  RotationSide,
+  RotationStep,
+} from '../harness/drivers/rotation.ts';
+import type { OpenDevice } from '../harness/runner/device.ts';
+import type { CaseOutcome } from '../harness/runner/run-case.ts';
+import { type CaseEndpoint, type LabNetwork, startCaseEndpoint } from '../harness/runner/run-case.ts';
+import { appendRecord, RESULTS_FILE } from '../reports/results-log.ts';
+import type { ControlResult } from './controls/control.ts';
+import { runControls } from './controls/run-controls.ts';
+import { type SuiteRecord, summarizeServer } from './execute.ts';
+import { labNames, pkiFor } from './plan-case.ts';
+import { PROFILE_NAMES, type ProfileName } from './profiles.ts';
+import { DEFAULT_SETTINGS, type DeviceSettings, type ProfileExpectation } from './scenario-model.ts';
+import { SANITY, SCENARIOS } from './scenarios.ts';
+import { judge } from './verdict.ts';
+
+/**
+ * CA rotation in the field (seeds 000 and 003), run by the driver's `runRotationCase`. Both run in
+ * the default matrix: together they cost four plus two connections and ONE module reboot per run
+ * (counted against the reset budget), which the brief's bar for the default matrix allows; the
+ * answer they give (does a rebind take effect, what survives a reboot) is per firmware, so a
+ * changed firmware must show it in every ordinary run.
+ */
+export interface RotationScenario {
+  readonly id: string;
+  readonly title: string;
+  readonly kind: RotationKind;
+  /** What the vendor documents; the record holds what the device did, never this text. */
+  readonly documented: string;
+  readonly settings: DeviceSettings;
+  /** The decisive connection (after the rebind / after the reboot) must publish. */
+  readonly expected: Readonly<Record<ProfileName, ProfileExpectation>>;
+  /** Module reboots one run of the scenario costs (each counted against the reset budget). */
+  readonly reboots: 0 | 1;
+}
+
+const acceptAll = (because: string): Record<ProfileName, ProfileExpectation> =>
+  Object.fromEntries(PROFILE_NAMES.map((p) => [p, { result: 'accept', because }])) as Record<
+    ProfileName,
+    ProfileExpectation
+  >;
+
+export const ROTATION_SCENARIOS: readonly RotationScenario[] = [
+  {
+    id: 'rotation::rebind-without-reboot',
+    title: 'New CA under a new name, context rebound, reconnect without reboot, old file deleted after',
+    kind: 'rebind',
+    documented:
+      'QSSLCFG "takes effect immediately" (application note 002); seed 000: upload the new CA, AT+QSSLCFG="cacert",<ctx>,"UFS:<new>", reopen and reconnect, delete the old file after a successful reconnection',
+    settings: DEFAULT_SETTINGS,
+    expected: acceptAll('the rebound context is used by the next open (seed 000 procedure)'),
+    reboots: 0,
+  },
+  {
+    id: 'rotation::settings-after-reboot',
+    title: 'SSL settings and uploaded files read back across AT+CFUN=1,1',
+    kind: 'reboot',
+    documented:
+      'QSSLCFG "configurations will not be saved" (application note 002); UFS is the persistent user file store',
+    settings: DEFAULT_SETTINGS,
+    expected: acceptAll('the CA file uploaded before the reboot is usable after it without a new upload'),
+    reboots: 1,
+  },
+];
+
+/** The decisive step of each kind: the connection whose outcome is the case's. */
+const DECISIVE: Record<RotationKind, string> = { rebind: 'new-ca/new-server', reboot: 'after-reboot' };
+
+/** `--cases` patterns split: rotation ids for this file, the rest for the catalogue matrix. */
+export function splitCasePatterns(patterns: readonly string[] | undefined): {
+  readonly matrix: readonly string[] | undefined;
+  readonly rotation: readonly string[] | undefined;
+} {
+  if (!patterns || patterns.length === 0) return { matrix: undefined, rotation: undefined };
+  const rotation = patterns.filter((p) => p.startsWith('rotation::'));
+  const matrix = patterns.filter((p) => !p.startsWith('rotation::'));
+  // Only rotation asked for: the catalogue shrinks to the sanity case, which gates everything.
+  return { matrix: matrix.length > 0 ? matrix : [SANITY], rotation: rotation.length > 0 ? rotation : [] };
+}
+
+/** The rotation scenarios a run includes: all by default, else those the patterns name (`*` globs). */
+export function selectRotation(patterns: readonly string[] | undefined): RotationScenario[] {
+  if (patterns === undefined) return [...ROTATION_SCENARIOS];
+  const glob = (p: string) =>
+    new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
+  for (const p of patterns) {
+    if (!ROTATION_SCENARIOS.some((s) => glob(p).test(s.id)))
+      throw new Error(`--cases: "${p}" names no rotation case`);
+  }
+  return ROTATION_SCENARIOS.filter((s) => patterns.some((p) => glob(p).test(s.id)));
+}
+
+/** The rotated side: the sanity chain re-issued under its own keys and names, unrelated to the old one. */
+export function rotatedPki(old: PkiSpec): PkiSpec {
+  return {
+    ...old,
+    name: `${old.name} rotated`,
+    certs: old.certs.map((c) => ({
+      ...c,
+      keySlot: `rotation-${c.keySlot ?? c.ref}`,
+      ...(c.role === 'root' ? { commonName: 'TrustLab Rotation Root B' } : {}),
+    })),
+  };
+}
+
+/** One step as recorded: the device's side and what that step's server saw. */
+export interface RecordedRotationStep {
+  readonly name: string;
+  readonly anchors: RotationSide;
+  readonly server: RotationSide;
+  readonly outcome: CaseOutcome;
+  readonly codes: readonly string[];
+  readonly reached: RotationStep['reached'];
+  readonly serverSaw: {
+    readonly handshake: string;
+    readonly clientAlert: string | null;
+    readonly sni: string | null;
+    readonly published: boolean;
+  } | null;
+}
+
+/** What results.jsonl holds for a rotation case, beyond the common record. */
+export type RotationRecord = SuiteRecord & {
+  readonly rotation: {
+    readonly kind: RotationKind;
+    readonly documented: string;
+    readonly steps: readonly RecordedRotationStep[];
+    readonly stores: RotationOutcome['stores'];
+    readonly rebind: RotationOutcome['rebind'];
+    readonly oldDeleted: RotationOutcome['oldDeleted'];
+    readonly reboot: RotationOutcome['reboot'];
+  };
+};
+
+function stepOutcome(
+  step: RotationStep,
+  seen: ConnectionObservation | undefined,
+  topic: string,
+): CaseOutcome {
+  const published = seen?.mqttPublishes.some((p) => p.topic.startsWith(topic)) ?? false;
+  if (step.reached.publishAcked && published) return 'accepted';
+  if (seen?.clientHello && !seen.mqttConnect) return 'rejected';
+  return 'inconclusive';
+}
+
+/** Pairs each step with its server's observations in order (one connection per step and server). */
+function recordSteps(
+  steps: readonly RotationStep[],
+  seen: Readonly<Record<RotationSide, readonly ConnectionObservation[]>>,
+  topic: string,
+): { step: RecordedRotationStep; observed: ConnectionObservation[] }[] {
+  const used: Record<RotationSide, number> = { old: 0, new: 0 };
+  return steps.map((s) => {
+    const obs = seen[s.server][used[s.server]++];
+    const step: RecordedRotationStep = {
+      name: s.name,
+      anchors: s.anchors,
+      server: s.server,
+      outcome: stepOutcome(s, obs, topic),
+      codes: s.codes.map((c) => `${c.step}: ${c.raw}`),
+      reached: s.reached,
+      serverSaw: obs
+        ? {
+            handshake: obs.handshake,
+            clientAlert: obs.clientAlert ? `${obs.clientAlert.number} ${obs.clientAlert.name}` : null,
+            sni: obs.clientHello?.sni ?? null,
+            published: obs.mqttPublishes.length > 0,
+          }
+        : null,
+    };
+    return { step, observed: obs ? [obs] : [] };
+  });
+}
+
+/**
+ * The in-device twins: the old CA must reach its own server and be refused by the new one (else the
+ * two CAs are not distinct and the rotation proves nothing); reference clients must agree.
+ */
+function checkControls(
+  s: RotationScenario,
+  steps: readonly RecordedRotationStep[],
+  controls: readonly ControlResult[],
+): { ok: boolean; why: string } {
+  const node = (label: string) => controls.find((c) => c.client === 'node' && c.detail.startsWith(label));
+  const refs = [
+    ['new CA → new server', 'accepted'],
+    ['old CA → new server', 'rejected'],
+  ] as const;
+  for (const [label, want] of refs) {
+    const got = node(label);
+    if (got?.status !== want) return { ok: false, why: `Node tls ${label}: ${got?.status ?? 'did not run'}` };
+  }
+  if (s.kind === 'rebind') {
+    const get = (n: string) => steps.find((x) => x.name === n)?.outcome;
+    if (get('old-ca/old-server') !== 'accepted')
+      return { ok: false, why: `the old CA did not reach its own server (${get('old-ca/old-server')})` };
+    if (get('old-ca/new-server') !== 'rejected')
+      return { ok: false, why: `the old CA was not refused by the new server (${get('old-ca/new-server')})` };
+  } else if (steps[0]?.outcome !== 'accepted') {
+    return { ok: false, why: `the connection before the reboot did not publish (${steps[0]?.outcome})` };
+  }
+  return {
+    ok: true,
+    why: 'old and new CA distinct (device and Node tls); the device reached the old server first',
+  };
+}
+
+async function referenceControls(
+  endpoints: Readonly<Record<RotationSide, CaseEndpoint>>,
+  lab: LabNetwork,
+  sni: boolean,
+): Promise<ControlResult[]> {
+  const out: ControlResult[] = [];
+  for (const [label, ca, server] of [
+    ['new CA → new server', 'new', 'new'],
+    ['old CA → new server', 'old', 'new'],
+  ] as const) {
+    const e = endpoints[server];
+    const results = await runControls({
+      connectHost: lab.listenHost,
+      port: e.endpoint.listenPort,
+      dialledHost: e.hierarchy.dialledHost,
+      sni,
+      anchorsPem: endpoints[ca].hierarchy.anchorsPem,
+    });
+    for (const r of results) out.push({ ...r, detail: `${label}: ${r.detail}` });
+  }
+  return out;
+}
+
+/** A rotation case that did not run: blocked by an earlier failure, or skipped (driver cannot rotate). */
+export function recordRotationWithout(
+  device: OpenDevice,
+  s: RotationScenario,
+  outDir: string,
+  lab: LabNetwork,
+  outcome: 'blocked' | 'skipped',
+  why: string,
+): SuiteRecord {
+  const at = new Date().toISOString();
+  const record: SuiteRecord = {
+    case: s.id,
+    scenario: s.id,
+    title: s.title,
+    settings: s.settings,
+    params: { ...s.settings, dialHost: lab.dialHost },
+    expected: Object.fromEntries(PROFILE_NAMES.map((p) => [p, s.expected[p].result])),
+    outcome,
+    reason: why,
+    verdicts: Object.fromEntries(PROFILE_NAMES.map((p) => [p, outcome])),
+    codes: [],
+    server: summarizeServer([]),
+    device: {
+      label: device.label,
+      model: device.identity.model,
+      firmware: device.identity.firmware,
+      reached: { tlsOpened: false, mqttConnected: false, publishAcked: false },
+      error: null,
+      healthy: outcome !== 'blocked',
+    },
+    certs: { anchors: [], served: [] },
+    transcriptFile: null,
+    startedAt: at,
+    endedAt: at,
+  };
+  appendRecord(join(outDir, RESULTS_FILE), record);
+  return record;
+}
+
+const fileSlug = (id: string) => id.replace(/[^a-z0-9]+/gi, '_');
+
+/**
+ * Runs one rotation scenario on the device: two endpoints (old CA's chain, new CA's chain), the
+ * driver's rotation case, reference controls, and one record appended to results.jsonl through the
+ * same path as every other case (transcript and PEM bundle beside it).
+ */
+export async function executeRotationCase(
+  device: OpenDevice,
+  s: RotationScenario,
+  outDir: string,
+  lab: LabNetwork,
+): Promise<RotationRecord> {
+  const names = labNames(lab, device.virtual);
+  const sanity = SCENARIOS.find((x) => x.id === SANITY);
+  if (!sanity) throw new Error(`no ${SANITY} scenario`);
+  const settings: DeviceSettings = names.name ? s.settings : { ...s.settings, dial: 'ip' };
+  const placed = pkiFor(sanity, settings, names);
+  if ('skip' in placed) throw new Error(placed.skip);
+  const deviceSettings = { seclevel: settings.seclevel, sslversion: settings.sslversion, sni: settings.sni };
+  const startedAt = new Date().toISOString();
+  const mark = device.transcript.mark();
+  const endpoints: Partial<Record<RotationSide, CaseEndpoint>> = {};
+  try {
+    endpoints.old = await startCaseEndpoint(
+      { id: `${s.id}/old`, pki: placed.pki, settings: deviceSettings },
+      lab,
+    );
+    endpoints.new = await startCaseEndpoint(
+      { id: `${s.id}/new`, pki: rotatedPki(placed.pki), settings: deviceSettings },
+      lab,
+    );
+    const both = endpoints as Record<RotationSide, CaseEndpoint>;
+    const slug = s.id.replace(/[^a-z0-9]+/gi, '-');
+    const mqtt = { clientId: 'trustlab-rot', topic: `trustlab/${slug}`, payload: `case=${s.id}` };
+    const run = device.driver.runRotationCase;
+    if (!run) throw new Error(`the ${device.driver.family} driver cannot express CA rotation`);
+    const out = await run.call(device.driver, {
+      caseId: s.id,
+      kind: s.kind,
+      settings: deviceSettings,
+      ...mqtt,
+      anchors: { old: both.old.hierarchy.anchorsPem ?? '', new: both.new.hierarchy.anchorsPem ?? '' },
+      servers: {
+        old: {
+          host: both.old.hierarchy.dialledHost,
+          port: both.old.endpoint.advertisedPort ?? both.old.endpoint.listenPort,
+        },
+        new: {
+          host: both.new.hierarchy.dialledHost,
+          port: both.new.endpoint.advertisedPort ?? both.new.endpoint.listenPort,
+        },
+      },
+    });
+    await Promise.all([both.old.endpoint.settle(3_000), both.new.endpoint.settle(3_000)]);
+    const seen = {
+      old: both.old.endpoint.observations().map((o) => structuredClone(o)),
+      new: both.new.endpoint.observations().map((o) => structuredClone(o)),
+    };
+    const paired = recordSteps(out.steps, seen, mqtt.topic);
+    const steps = paired.map((p) => p.step);
+    const controls = await referenceControls(both, lab, settings.sni === 1);
+    const check = checkControls(s, steps, controls);
+    const decisive = steps.find((x) => x.name === DECISIVE[s.kind]);
+    let outcome: CaseOutcome = decisive?.outcome ?? 'inconclusive';
+    if (!out.healthy && outcome !== 'accepted') outcome = 'inconclusive';
+    const story = steps.map((x) => `${x.name} ${x.outcome}`).join(', ');
+    const reason = [
+      decisive ? `${DECISIVE[s.kind]} was ${decisive.outcome}` : `${DECISIVE[s.kind]} did not run`,
+      story && `steps: ${story}`,
+      out.error && `device: ${out.error}`,
+      !check.ok && `no verdict: ${check.why}`,
+    ]
+      .filter(Boolean)
+      .join('; ');
+    const transcriptFile = join('transcripts', `${fileSlug(s.id)}.txt`);
+    const pemFile = join('certs', `${fileSlug(s.id)}.pem`);
+    mkdirSync(join(outDir, 'transcripts'), { recursive: true });
+    mkdirSync(join(outDir, 'certs'), { recursive: true });
+    writeFileSync(join(outDir, transcriptFile), `${formatTranscript(device.transcript.since(mark))}\n`);
+    writeFileSync(
+      join(outDir, pemFile),
+      `# old CA\n${both.old.hierarchy.anchorsPem?.trim()}\n# new CA\n${both.new.hierarchy.anchorsPem?.trim()}\n# chain served by the new server, leaf first\n${both.new.hierarchy.servedChainPem.trim()}\n`,
+    );
+    const decisiveSeen = paired.find((p) => p.step.name === DECISIVE[s.kind])?.observed ?? [];
+    const stepSlug = DECISIVE[s.kind].replace(/[^a-z0-9]+/gi, '-');
+    const record: RotationRecord = {
+      case: s.id,
+      scenario: s.id,
+      title: s.title,
+      settings,
+      params: { ...settings, dialHost: lab.dialHost, dialledHost: both.new.hierarchy.dialledHost },
+      expected: Object.fromEntries(PROFILE_NAMES.map((p) => [p, s.expected[p].result])),
+      outcome,
+      reason,
+      verdicts: Object.fromEntries(
+        PROFILE_NAMES.map((p) => [p, check.ok ? judge(outcome, s.expected[p].result) : 'control-failed']),
+      ),
+      codes: out.codes.map((c) => c.raw),
+      server: summarizeServer(decisiveSeen),
+      device: {
+        label: device.label,
+        model: device.identity.model,
+        firmware: device.identity.firmware,
+        reached: decisive?.reached ?? { tlsOpened: false, mqttConnected: false, publishAcked: false },
+        error: out.error,
+        healthy: out.healthy,
+      },
+      certs: {
+        anchors: [...both.old.hierarchy.manifest.anchors, ...both.new.hierarchy.manifest.anchors],
+        served: both.new.hierarchy.manifest.served,
+      },
+      transcriptFile,
+      pemFile,
+      // What the decisive step was told to send (the driver adds the step to each), for the broker check.
+      mqtt: {
+        clientId: `${mqtt.clientId}-${stepSlug}`.slice(0, 23),
+        topic: `${mqtt.topic}/${stepSlug}`,
+        payload: `${mqtt.payload} step=${DECISIVE[s.kind]}`,
+      },
+      controls: controls.map((r) => ({ ...r })),
+      controlCheck: check,
+      attempts: 1,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      rotation: {
+        kind: s.kind,
+        documented: s.documented,
+        steps,
+        stores: out.stores,
+        rebind: out.rebind,
+        oldDeleted: out.oldDeleted,
+        reboot: out.reboot,
+      },
+    };
+    appendRecord(join(outDir, RESULTS_FILE), record);
+    return record;
+  } finally {
+    await endpoints.old?.endpoint.stop();
+    await endpoints.new?.endpoint.stop();
+  }
+}
