@@ -166,6 +166,7 @@ async function runOneDevice(
     let sessions = 0;
     let last: ChildRunResult | null = null;
     let progressBefore = -1;
+    let stopped: string | null = null;
     for (;;) {
       const resume = sessions > 0 && readRunManifest(runDir)?.settings !== undefined;
       sessions++;
@@ -189,22 +190,38 @@ async function runOneDevice(
       const state = runState(runDir);
       if (state.status === 'complete' || interrupted()) break;
       // A resume that recorded nothing more would only repeat itself.
-      if (state.done <= progressBefore) break;
+      if (state.done <= progressBefore) {
+        stopped = 'the resume recorded no further case';
+        break;
+      }
       progressBefore = state.done;
-      if (sessions > options.inventory.maxResumes) break;
+      if (sessions > options.inventory.maxResumes) {
+        stopped = `${options.inventory.maxResumes} resume(s) allowed (maxResumes)`;
+        break;
+      }
       const why = last.stalled
         ? `no progress for ${options.inventory.stallTimeoutMs} ms`
         : (state.blockedReason ?? last.error ?? `run ended ${state.status ?? 'without a record'}`);
-      if (!(await cycle(why))) break;
+      if (!d.powerCycle) {
+        stopped = 'no powerCycle command in the inventory, so not resumed';
+        break;
+      }
+      if (!(await cycle(why))) {
+        stopped = 'the power cycle failed';
+        break;
+      }
       const after = await check();
-      if (!after.healthy) break;
+      if (!after.healthy) {
+        stopped = `after the power cycle: ${after.reason}`;
+        break;
+      }
     }
     const state = runState(runDir);
     const complete = state.status === 'complete';
     return {
       ...base,
       status: complete ? 'complete' : state.records.length > 0 ? 'incomplete' : 'failed',
-      reason: complete ? null : incompleteReason(state, last, interrupted(), d, options.inventory.maxResumes),
+      reason: complete ? null : incompleteReason(state, last, interrupted(), stopped),
       health,
       powerCycles,
       sessions,
@@ -223,17 +240,13 @@ function incompleteReason(
   state: ReturnType<typeof runState>,
   last: ChildRunResult | null,
   interrupted: boolean,
-  d: InventoryDevice,
-  maxResumes: number,
+  stopped: string | null,
 ): string {
   if (interrupted) return 'interrupted (Ctrl-C)';
   const what = last?.stalled
     ? 'killed after no progress'
     : (state.blockedReason ?? last?.error ?? `trustlab run exited ${last?.exitCode ?? last?.signal}`);
-  const recovery = d.powerCycle
-    ? `after ${maxResumes} resume(s) at most`
-    : 'no powerCycle command in the inventory, so not resumed';
-  return `${what} (${recovery})`;
+  return stopped ? `${what} (stopped: ${stopped})` : what;
 }
 
 /** What a device's run folder holds now: status, counts and why cases were blocked. */
