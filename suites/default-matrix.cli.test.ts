@@ -38,11 +38,15 @@ describe('trustlab run on the whole default matrix (virtual modem, stock mbedTLS
     for (const r of records) {
       expect(['accepted', 'rejected'], `${r.case}: ${r.reason}`).toContain(r.outcome);
       expect(r.outcome, `${r.case}: ${r.reason}`).not.toBe('skipped');
-      if (r.case.startsWith('client::') && r.outcome === 'rejected') {
-        // The virtual Quectel modem does not model client certificates yet (issue 6): the broker
-        // must say exactly that, so the day it does, these cases judge the device instead.
-        expect(r.reason).toContain('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE');
-        continue;
+      if (r.case.startsWith('client::')) {
+        // Mutual TLS for real: the broker recorded the certificate the virtual modem presented at
+        // seclevel 2 — verified against the right client CA, refused with the verifier's reason otherwise.
+        const seen = (
+          r.server as { clientCertificate?: { subject: string; verified: boolean | null } | null }
+        ).clientCertificate;
+        expect(seen?.subject, `${r.case}: ${r.reason}`).toContain(`OU=${r.case}`);
+        expect(seen?.verified, `${r.case}: ${r.reason}`).toBe(r.case === 'client::right-ca');
+        expect(r.reason).not.toContain('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE');
       }
       const allowed = UNDOCUMENTED_KNOB.test(r.case) ? ['conformant', 'lenient'] : ['conformant'];
       expect(allowed, `${r.case}: ${r.outcome}, ${r.reason}`).toContain(r.verdicts['mbedtls-2.28']);
@@ -55,6 +59,7 @@ describe('trustlab run on the whole default matrix (virtual modem, stock mbedTLS
     expect(model.get('Checks the hostname with SNI off?')).toBe('no');
     expect(model.get('Speaks TLS 1.3 (connects to a TLS 1.3-only broker)?')).toBe('no');
     // Observed on the virtual EC200U: QSSLCFG is volatile, UFS is not, a rebind needs no reboot.
+    expect(model.get('Presents a client certificate at seclevel 2?')).toBe('yes');
     expect(model.get('A rebound CA takes effect without a reboot?')).toBe('yes');
     expect(model.get('SSL context settings survive a reboot (AT+CFUN=1,1)?')).toBe('no');
     expect(model.get('Uploaded CA files survive a reboot?')).toBe('yes');

@@ -33,7 +33,12 @@ export type SuiteRecord = CaseRecord & {
   readonly attempts?: number;
 };
 
-export function summarizeServer(connections: readonly ConnectionObservation[]): ServerSummary {
+/** The server's record of a case, plus the client certificate the broker saw (mutual TLS), null when none. */
+export type SuiteServerSummary = ServerSummary & {
+  readonly clientCertificate: ConnectionObservation['clientCertificate'];
+};
+
+export function summarizeServer(connections: readonly ConnectionObservation[]): SuiteServerSummary {
   // The device makes one connection per case; if it made more, the last one decided.
   const last = connections.at(-1);
   return {
@@ -50,6 +55,7 @@ export function summarizeServer(connections: readonly ConnectionObservation[]): 
     ),
     closedBy: last?.closedBy ?? null,
     clientHello: last?.clientHello ?? null,
+    clientCertificate: last?.clientCertificate ?? null,
   };
 }
 

@@ -270,19 +270,57 @@ function uploadedAnswer(e: Evidence): TrustModelAnswer {
   );
 }
 
+/** The client certificate the broker recorded for a case (suites records carry it; older ones do not). */
+const clientCertSeen = (r: CaseRecord | undefined) =>
+  (
+    r?.server as
+      | {
+          clientCertificate?: {
+            subject: string;
+            issuer: string;
+            verified: boolean | null;
+            verifyError: string | null;
+          } | null;
+        }
+      | undefined
+  )?.clientCertificate;
+
+/**
+ * From the broker's record of the client certificate, not from the outcome alone: yes when the
+ * broker saw one (client::right-ca), no when the device got through TLS to a broker that asked and
+ * the broker saw none, unknown otherwise.
+ */
 function clientCertAnswer(e: Evidence): TrustModelAnswer {
   const q = 'Presents a client certificate at seclevel 2?';
-  const id = 'client::right-ca';
-  const got = e.outcome(id);
-  if (got === 'accepted')
+  const ids = ['client::right-ca', 'client::wrong-ca', 'client::expired'].filter((id) => e.record(id));
+  const seen = ids.flatMap((id) => {
+    const cert = clientCertSeen(e.record(id));
+    return cert ? [{ id, cert }] : [];
+  });
+  if (seen.length > 0) {
+    const detail = seen
+      .map(
+        ({ id, cert }) =>
+          `${id}: broker saw ${cert.subject.replaceAll('\n', ', ')} (${cert.verified ? 'verified' : `refused: ${cert.verifyError ?? 'unverified'}`})`,
+      )
+      .join('; ');
     return answer(
       q,
       'yes',
-      [id],
-      'the broker required a client certificate from the uploaded client CA and let the device in',
+      seen.map((s) => s.id),
+      detail,
     );
-  if (got === 'rejected') return answer(q, 'no', [id], e.why(id));
-  return answer(q, 'unknown', e.record(id) ? [id] : [], e.why(id));
+  }
+  const right = e.record('client::right-ca');
+  const reachedTls = right?.server.clientHello !== null && right?.server.clientHello !== undefined;
+  if (right && reachedTls && clientCertSeen(right) === null)
+    return answer(
+      q,
+      'no',
+      ['client::right-ca'],
+      `the broker asked and saw no client certificate: ${right.reason}`,
+    );
+  return answer(q, 'unknown', ids, e.why('client::right-ca'));
 }
 
 const REBIND = 'rotation::rebind-without-reboot';

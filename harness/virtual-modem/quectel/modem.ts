@@ -515,6 +515,8 @@ export class VirtualQuectelModem implements Dialect {
       personality: this.#env.personality,
       cacertPem: read(ctx.cacert),
       cacertexPem: read(ctx.cacertex),
+      clientcertPem: read(ctx.clientcert),
+      clientkeyPem: read(ctx.clientkey),
       address,
       port,
       dialledHost: host,

@@ -9,6 +9,9 @@ export interface QuectelTlsInputs {
   /** Contents of the files the context's cacert / cacertex name; null when absent. */
   readonly cacertPem: string | null;
   readonly cacertexPem: string | null;
+  /** Contents of the files the context's clientcert / clientkey name; null when absent. */
+  readonly clientcertPem?: string | null;
+  readonly clientkeyPem?: string | null;
   readonly address: string;
   readonly port: number;
   readonly dialledHost: string;
@@ -28,8 +31,9 @@ export interface QuectelTlsInputs {
  *   certificate chain verification");
  * - ignoreinvalidcertsign 1 → signatures with a hash/key the stack's profile refuses are accepted
  *   (our reading of "ignore the invalid certificate signature"; a forged signature still fails);
- * - clientcert/clientkey, closetimemode, session_cache, ignorecertitem: no effect on a single
- *   server-authentication handshake (client certificates are not modelled yet).
+ * - seclevel 2 with clientcert + clientkey naming uploaded files → that certificate and key are
+ *   presented when the server asks (mutual TLS); at seclevel 0/1, or with either file missing, none;
+ * - closetimemode, session_cache, ignorecertitem: no effect on a single handshake.
  * Returns the reason instead when the context asks for something no engine can do (SSL 3.0).
  */
 export function quectelTlsRequest(i: QuectelTlsInputs): TlsHandshakeRequest | { readonly refused: string } {
@@ -66,5 +70,8 @@ export function quectelTlsRequest(i: QuectelTlsInputs): TlsHandshakeRequest | { 
     ignoreChainAboveLeaf: ctx.ignoremulticertchainverify === '1',
     ignoreSignatureProfile: ctx.ignoreinvalidcertsign === '1',
     timeoutMs: Number(ctx.negotiatetime) * 1000,
+    ...(Number(ctx.seclevel) === 2 && i.clientcertPem && i.clientkeyPem
+      ? { clientCert: { certPem: i.clientcertPem, keyPem: i.clientkeyPem } }
+      : {}),
   };
 }

@@ -12,3 +12,16 @@ export async function writeAnchorsFile(
   await writeFile(path, pem, { mode: 0o600 });
   return { path, dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
+
+/** Writes the client certificate and key beside the anchors (private folder, mode 0600); null when there is none. */
+export async function writeClientCertFiles(
+  dir: string,
+  clientCert: { readonly certPem: string; readonly keyPem: string } | undefined,
+): Promise<{ readonly cert: string; readonly key: string } | null> {
+  if (!clientCert) return null;
+  const cert = join(dir, 'client.pem');
+  const key = join(dir, 'client-key.pem');
+  await writeFile(cert, clientCert.certPem, { mode: 0o600 });
+  await writeFile(key, clientCert.keyPem, { mode: 0o600 });
+  return { cert, key };
+}

@@ -38,6 +38,8 @@ export interface TlsHandshakeRequest {
   /** Accept signatures made with a hash or key the stack's profile refuses (SHA-1, RSA-1024…). */
   readonly ignoreSignatureProfile: boolean;
   readonly timeoutMs: number;
+  /** Client certificate chain and key (PEM) presented when the server asks (Quectel seclevel 2); absent presents none. */
+  readonly clientCert?: { readonly certPem: string; readonly keyPem: string };
 }
 
 export type TlsHandshakeStage = 'connect' | 'handshake' | 'timeout' | 'engine';

@@ -1,5 +1,5 @@
 import { toolAvailable } from '../../tools/find-tool.ts';
-import { writeAnchorsFile } from './anchors-file.ts';
+import { writeAnchorsFile, writeClientCertFiles } from './anchors-file.ts';
 import type { TlsEngine, TlsHandshakeRequest, TlsHandshakeResult, TlsVersion } from './engine.ts';
 import { runSubprocessHandshake } from './subprocess-handshake.ts';
 
@@ -33,6 +33,8 @@ export const gnutlsEngine: TlsEngine = {
     const args = ['--port', String(req.port)];
     args.push(`--priority=NORMAL:-VERS-ALL:${versions.map((v) => `+${PRIORITY_VERSION[v]}`).join(':')}`);
     if (anchors.path) args.push('--x509cafile', anchors.path);
+    const own = await writeClientCertFiles(anchors.dir, req.clientCert);
+    if (own) args.push('--x509certfile', own.cert, '--x509keyfile', own.key);
     args.push(...(req.sni !== null ? ['--sni-hostname', req.sni] : ['--disable-sni']));
     if (!req.verify) args.push('--insecure');
     else if (req.checkName !== null) args.push('--verify-hostname', req.checkName);

@@ -19,11 +19,14 @@
 #include "mbedtls/entropy.h"
 #include "mbedtls/error.h"
 #include "mbedtls/net_sockets.h"
+#include "mbedtls/pk.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/version.h"
 
 struct options {
     const char *host, *port, *ca, *sni, *check_name;
+    /* Client certificate chain and key (seclevel 2): presented when the server asks for one. */
+    const char *cert, *key;
     int authmode;
     int min_minor, max_minor;
     int ciphers[64];
@@ -121,6 +124,8 @@ static void parse_args(int argc, char **argv, struct options *o) {
         else if (!strcmp(a, "--port")) TAKE(port);
         else if (!strcmp(a, "--ca")) TAKE(ca);
         else if (!strcmp(a, "--sni")) TAKE(sni);
+        else if (!strcmp(a, "--cert")) TAKE(cert);
+        else if (!strcmp(a, "--key")) TAKE(key);
         else if (!strcmp(a, "--check-name")) TAKE(check_name);
         else if (!strcmp(a, "--authmode")) {
             if (!v) goto missing;
@@ -197,7 +202,8 @@ int main(int argc, char **argv) {
     mbedtls_net_context fd;
     mbedtls_ssl_context ssl;
     mbedtls_ssl_config conf;
-    mbedtls_x509_crt ca;
+    mbedtls_x509_crt ca, own;
+    mbedtls_pk_context own_key;
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;
     char buf[1024];
@@ -206,6 +212,8 @@ int main(int argc, char **argv) {
     mbedtls_ssl_init(&ssl);
     mbedtls_ssl_config_init(&conf);
     mbedtls_x509_crt_init(&ca);
+    mbedtls_x509_crt_init(&own);
+    mbedtls_pk_init(&own_key);
     mbedtls_entropy_init(&entropy);
     mbedtls_ctr_drbg_init(&drbg);
 
@@ -226,6 +234,17 @@ int main(int argc, char **argv) {
     mbedtls_ssl_conf_min_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3, o.min_minor);
     mbedtls_ssl_conf_max_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3, o.max_minor);
     if (o.ciphers[0] != 0) mbedtls_ssl_conf_ciphersuites(&conf, o.ciphers);
+    if (o.cert && o.key) {
+        /* A client certificate that does not load is an engine fault, never a silent anonymous client. */
+        if ((ret = mbedtls_x509_crt_parse_file(&own, o.cert)) != 0 ||
+            (ret = mbedtls_pk_parse_keyfile(&own_key, o.key, NULL)) != 0 ||
+            (ret = mbedtls_ssl_conf_own_cert(&conf, &own, &own_key)) != 0) {
+            mbedtls_strerror(ret, buf, sizeof buf);
+            fprintf(stderr, "own_cert=FAIL -0x%04x %s\n", (unsigned)-ret, buf);
+            return 3;
+        }
+        fprintf(stderr, "own_cert=OK\n");
+    }
     if ((ret = mbedtls_ssl_setup(&ssl, &conf)) != 0) { fprintf(stderr, "setup=-0x%04x\n", (unsigned)-ret); return 3; }
     /* The SNI extension carries whatever hostname is set when the ClientHello is written. */
     if (o.sni) mbedtls_ssl_set_hostname(&ssl, o.sni);
@@ -273,6 +292,8 @@ int main(int argc, char **argv) {
     mbedtls_ssl_free(&ssl);
     mbedtls_ssl_config_free(&conf);
     mbedtls_x509_crt_free(&ca);
+    mbedtls_x509_crt_free(&own);
+    mbedtls_pk_free(&own_key);
     mbedtls_ctr_drbg_free(&drbg);
     mbedtls_entropy_free(&entropy);
     return ret == 0 ? 0 : 1;

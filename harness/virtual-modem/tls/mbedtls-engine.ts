@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { writeAnchorsFile } from './anchors-file.ts';
+import { writeAnchorsFile, writeClientCertFiles } from './anchors-file.ts';
 import type {
   EngineAvailability,
   TlsEngine,
@@ -105,6 +105,8 @@ export const mbedtlsEngine: TlsEngine = {
     args.push('--min-version', min, '--max-version', max);
     args.push('--authmode', req.verify ? 'required' : 'none');
     if (anchors.path) args.push('--ca', anchors.path);
+    const own = await writeClientCertFiles(anchors.dir, req.clientCert);
+    if (own) args.push('--cert', own.cert, '--key', own.key);
     if (req.sni !== null) args.push('--sni', req.sni);
     if (req.checkName !== null) args.push('--check-name', req.checkName);
     if (req.checkName !== null && req.nameRules === 'rfc6125' && isIP(req.checkName)) args.push('--ip-san');

@@ -53,6 +53,7 @@ export const nodeEngine: TlsEngine = {
         maxVersion: max,
         ...(ciphers ? { ciphers } : req.versions.min < 'TLSv1.2' ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
         checkServerIdentity: () => undefined,
+        ...(req.clientCert ? { cert: req.clientCert.certPem, key: req.clientCert.keyPem } : {}),
       });
       const timer = setTimeout(
         () => fail('timeout', `no handshake within ${req.timeoutMs} ms`),

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { toolAvailable } from '../../tools/find-tool.ts';
-import { writeAnchorsFile } from './anchors-file.ts';
+import { writeAnchorsFile, writeClientCertFiles } from './anchors-file.ts';
 import { opensslCipherList } from './cipher-names.ts';
 import type { TlsEngine, TlsHandshakeRequest, TlsHandshakeResult } from './engine.ts';
 import { runSubprocessHandshake } from './subprocess-handshake.ts';
@@ -19,6 +19,8 @@ export const opensslEngine: TlsEngine = {
     // Never the system store: the device trusts only what it was given.
     args.push('-no-CApath', '-no-CAstore', ...(anchors.path ? ['-CAfile', anchors.path] : ['-no-CAfile']));
     if (req.verify) args.push('-verify_return_error');
+    const own = await writeClientCertFiles(anchors.dir, req.clientCert);
+    if (own) args.push('-cert', own.cert, '-key', own.key);
     args.push(...(req.sni !== null ? ['-servername', req.sni] : ['-noservername']));
     if (req.verify && req.checkName !== null) {
       args.push(isIP(req.checkName) ? '-verify_ip' : '-verify_hostname', req.checkName);
