@@ -9,40 +9,18 @@ import type { CaseRecord } from './record.ts';
 import { appendRecord } from './results-log.ts';
 import { writeRunManifest } from './run-manifest.ts';
 import { selectShard } from './shard.ts';
+import { fakeRecord } from './testing/fake-record.ts';
 
-const record = (id: string, over: Partial<CaseRecord> = {}, port = 40000): CaseRecord => ({
-  case: id,
-  title: id,
-  params: { seclevel: 1, sni: 1 },
-  outcome: 'rejected',
-  reason: 'refused',
-  verdicts: { rfc5280: 'conformant' },
-  codes: [`+QIOPEN: 1,"127.0.0.1",${port}`, '+QMTOPEN: 1,-1'],
-  server: {
-    connections: 1,
-    sni: null,
-    handshake: 'completed',
-    clientAlert: null,
-    negotiated: null,
-    mqttConnect: null,
-    publishes: [],
-    closedBy: 'client',
-    clientHello: null,
-  },
-  device: {
-    label: 'virtual:strict',
-    model: 'EC200U',
-    firmware: 'FW-A',
-    reached: { tlsOpened: false, mqttConnected: false, publishAcked: false },
-    error: null,
-    healthy: true,
-  },
-  certs: { anchors: [], served: [] },
-  transcriptFile: null,
-  startedAt: new Date(port).toISOString(),
-  endedAt: new Date(port).toISOString(),
-  ...over,
-});
+const record = (id: string, over: Partial<CaseRecord> = {}, port = 40000): CaseRecord =>
+  fakeRecord(id, {
+    params: { seclevel: 1, sni: 1 },
+    outcome: 'rejected',
+    reason: 'refused',
+    codes: [`+QIOPEN: 1,"127.0.0.1",${port}`, '+QMTOPEN: 1,-1'],
+    startedAt: new Date(port).toISOString(),
+    endedAt: new Date(port).toISOString(),
+    ...over,
+  });
 
 const set = (records: CaseRecord[]): BehaviourSet => ({
   source: 'x',

@@ -1,40 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { CaseRecord } from './record.ts';
 import { renderSummary } from './summary.ts';
+import { fakeRecord } from './testing/fake-record.ts';
 
 function record(id: string, outcome: CaseRecord['outcome'], rfc5280: string): CaseRecord {
-  return {
-    case: id,
-    title: id,
-    params: {},
+  return fakeRecord(id, {
     outcome,
-    reason: `reason of ${id}`,
     verdicts: { rfc5280, 'mbedtls-2.28': 'conformant' },
     codes: ['+QMTOPEN: 1,0'],
-    server: {
-      connections: 1,
-      sni: null,
-      handshake: 'completed',
-      clientAlert: null,
-      negotiated: null,
-      mqttConnect: null,
-      publishes: [],
-      closedBy: 'client',
-      clientHello: null,
-    },
-    device: {
-      label: 'virtual:strict',
-      model: 'EC200U',
-      firmware: 'FW1',
-      reached: { tlsOpened: true, mqttConnected: false, publishAcked: false },
-      error: null,
-      healthy: true,
-    },
-    certs: { anchors: [], served: [] },
-    transcriptFile: null,
-    startedAt: '',
-    endedAt: '',
-  };
+  });
 }
 
 describe('renderSummary', () => {
