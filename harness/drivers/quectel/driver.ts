@@ -237,15 +237,16 @@ export class QuectelDriver implements ModemDriver {
       topic: `${input.topic}/${slug}`,
       payload: `${input.payload} step=${name}`,
     };
+    let failures: string[] = [];
     try {
       await this.#mqttSession(mqtt, choosePublishForm(caps), stepStack, stepLog);
     } finally {
       // The MQTT client is closed after every step, so the next one starts from an idle index.
-      const failures = await stepStack.unwind();
+      failures = await stepStack.unwind();
       for (const c of stepLog.codes) log.codes.push({ ...c, step: `${name}: ${c.step}` });
       for (const d of stepLog.diagnostics) log.diagnostics.push({ ...d, step: `${name}: ${d.step}` });
-      if (failures.length > 0) throw new Error(`after step ${name}: ${failures.join('; ')}`);
     }
+    if (failures.length > 0) throw new Error(`after step ${name}: ${failures.join('; ')}`);
     const out = stepLog.outcome(null, true, []);
     return {
       name,
