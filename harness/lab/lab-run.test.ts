@@ -159,6 +159,13 @@ devices:
     const ends = events.filter((e) => e.event === 'case-end');
     expect(new Set(ends.map((e) => e.device))).toEqual(new Set(['good', 'hung']));
     expect(ends.find((e) => e.device === 'good' && e.case === 'anchors::wrong-ca')).toMatchObject({ n: 2 });
+    expect(events.filter((e) => e.event === 'device-end').map((e) => [e.device, e.status])).toEqual(
+      expect.arrayContaining([
+        ['good', 'complete'],
+        ['hung', 'complete'],
+        ['wrong-fw', 'excluded'],
+      ]),
+    );
     // The summary across devices, for people and machines.
     const md = readFileSync(join(out, 'lab.md'), 'utf8');
     expect(md).toContain('| good |');

@@ -77,7 +77,19 @@ export async function runLab(options: LabOptions): Promise<LabSummary> {
         const { d, i } = next;
         summary.devices[i] = await runOneDevice(d, options, interrupts, () => interrupted);
         writeLabSummary(summary);
-        options.emit({ event: 'device-end', ...summary.devices[i] });
+        const { name, status, reason, counts, sessions, powerCycles, runDir } = summary.devices[
+          i
+        ] as DeviceSummary;
+        options.emit({
+          event: 'device-end',
+          device: name,
+          status,
+          reason,
+          counts,
+          sessions,
+          powerCycles: powerCycles.length,
+          runDir,
+        });
       }
     });
     await Promise.all(workers);
