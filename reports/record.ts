@@ -1,6 +1,6 @@
 import type { TlsAlert } from '../brokers/alerts.ts';
 import type { ClientHelloSummary } from '../brokers/client-hello.ts';
-import type { HandshakeResult } from '../brokers/observation.ts';
+import type { ClientCertificateSeen, HandshakeResult } from '../brokers/observation.ts';
 import type { CertSummary } from '../certs/spec.ts';
 import type { CaseOutcome } from '../harness/runner/run-case.ts';
 
@@ -16,6 +16,8 @@ export interface ServerSummary {
   readonly publishes: readonly { readonly topic: string; readonly payload: string }[];
   readonly closedBy: string | null;
   readonly clientHello: ClientHelloSummary | null;
+  /** Mutual TLS: the client certificate the server saw, if it asked for one. */
+  readonly clientCertificate?: ClientCertificateSeen | null;
 }
 
 /**

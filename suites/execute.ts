@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConnectionObservation } from '../brokers/observation.ts';
+import type { ClientCertificateSeen, ConnectionObservation } from '../brokers/observation.ts';
 import { formatTranscript } from '../harness/at/transcript.ts';
 import type { OpenDevice } from '../harness/runner/device.ts';
 import {
@@ -35,7 +35,7 @@ export type SuiteRecord = CaseRecord & {
 
 /** The server's record of a case, plus the client certificate the broker saw (mutual TLS), null when none. */
 export type SuiteServerSummary = ServerSummary & {
-  readonly clientCertificate: ConnectionObservation['clientCertificate'];
+  readonly clientCertificate: ClientCertificateSeen | null;
 };
 
 export function summarizeServer(connections: readonly ConnectionObservation[]): SuiteServerSummary {

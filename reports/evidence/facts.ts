@@ -78,6 +78,17 @@ export function serverFacts(r: CaseRecord): [string, string][] {
     ['Client alert', s.clientAlert ? `${s.clientAlert.number} ${s.clientAlert.name}` : 'none'],
   ];
   if (s.negotiated) facts.push(['Negotiated', `${s.negotiated.version} ${s.negotiated.cipher}`]);
+  if (s.clientCertificate) {
+    const c = s.clientCertificate;
+    const verdict =
+      c.verified === null
+        ? 'not verified by this engine'
+        : c.verified
+          ? 'verified'
+          : `refused: ${c.verifyError}`;
+    facts.push(['Client certificate', `${c.subject} (issuer ${c.issuer}); ${verdict}`]);
+  }
+  if (r.virtualTls) facts.push(['TLS engine (virtual modem)', r.virtualTls.engineNote]);
   const hello = s.clientHello;
   if (hello) {
     facts.push(
