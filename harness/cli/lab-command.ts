@@ -45,7 +45,7 @@ export async function labCommand(options: LabCommandOptions): Promise<number> {
       .filter(Boolean);
     const summary = await runLab({
       inventory,
-      outDir: resolve(options.out ?? join(PROJECT_ROOT, 'reports', 'lab', labId())),
+      outDir: resolve(options.out ?? join(PROJECT_ROOT, 'reports', 'out', `lab-${labId()}`)),
       ...(only ? { only } : {}),
       ...(parallel ? { parallel } : {}),
       allureReport: options.allureReport === true,
@@ -69,7 +69,7 @@ export function registerLabCommand(program: Command): void {
     .requiredOption('--inventory <file>', 'device inventory (YAML; see examples/lab.yaml)')
     .option(
       '--out <dir>',
-      'lab output folder (default reports/lab/<lab-id>): one folder per device, lab.md, lab.json',
+      'lab output folder (default reports/out/lab-<lab-id>): one folder per device, lab.md, lab.json',
     )
     .option('--only <names>', 'only these devices (comma-separated inventory names)')
     .option('--parallel <n>', 'devices run at the same time (default: all)')
