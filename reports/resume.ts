@@ -14,9 +14,18 @@ export function recordedCases(outDir: string): Map<string, CaseRecord> {
   if (!existsSync(file)) return new Map();
   return new Map(
     latestPerCase(readRecords(file))
-      .filter((r) => r.outcome !== 'blocked')
+      .filter(isSettled)
       .map((r) => [r.case, r]),
   );
+}
+
+/**
+ * Whether a recorded case stands on a resume. Not when it never reached a verdict about the device
+ * (blocked, or failed before TLS), nor when the device was broken while it ran: replaying those
+ * would trip the broken-device latch again after a power cycle and the resume would record nothing.
+ */
+function isSettled(r: CaseRecord): boolean {
+  return r.outcome !== 'blocked' && r.outcome !== 'inconclusive' && r.device.healthy !== false;
 }
 
 function processAlive(pid: number): boolean {

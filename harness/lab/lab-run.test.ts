@@ -234,7 +234,7 @@ devices:
     expect(readFileSync(join(dir, 'lab', 'flaky', 'run.log'), 'utf8')).toContain('no progress for 12000 ms');
   }, 180_000);
 
-  it('a device that stops answering mid-run: the lab reports its blocked cases and why, power-cycles and resumes, bounded', async () => {
+  it('a device that stops answering mid-run: the lab reports its blocked cases and why, power-cycles and resumes to completion', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'trustlab-lab-'));
     // A CA upload never answered: the harness gives up on the device within its bounded waits and
     // the suite's latch records every later case as blocked.
@@ -257,14 +257,12 @@ devices:
     expect(events.filter((e) => e.event === 'run-start').map((e) => e.resumed)).toEqual([false, true]);
     expect(d.health.map((h) => h.healthy)).toEqual([true, true]);
     expect(d.sessions).toBeLessThanOrEqual(3);
-    // Whatever the resume achieved, the summary agrees with the run's own record.
+    // The case recorded on the broken device is run again after the power cycle, so the run completes.
     const latest = new Map(readRecords(join(d.runDir, 'results.jsonl')).map((r) => [r.case, r.outcome]));
-    expect(d.counts.blocked).toBe([...latest.values()].filter((o) => o === 'blocked').length);
-    expect(d.status).toBe(d.counts.blocked === 0 ? 'complete' : 'incomplete');
-    if (d.status !== 'complete') {
-      expect(d.blockedReason).toMatch(/device unhealthy after anchors::wrong-ca/);
-      expect(d.reason).toMatch(/\(stopped: (the resume recorded no further case|2 resume\(s\) allowed)/);
-    }
+    expect([...latest.values()]).not.toContain('blocked');
+    expect(latest.get('anchors::wrong-ca')).toBe('rejected');
+    expect(d.counts.blocked).toBe(0);
+    expect(d.status).toBe('complete');
   }, 180_000);
 
   it('a device another process holds is excluded with the holder named, and its modem is not touched', async () => {
