@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { createMemoryPair } from '../transport/memory-pair.ts';
+import { AtPort } from './at-port.ts';
+import { FaultPlan } from './faults.ts';
+import { LatencyClock } from './latency.ts';
+
+describe('AtPort output under a serial latency model', () => {
+  it('keeps every byte in the order written, whatever the chunk sizes and write times', async () => {
+    const [host, modemSide] = createMemoryPair();
+    const port = new AtPort(modemSide, new LatencyClock({ baudRate: 115_200 }), new FaultPlan());
+    let received = '';
+    host.on('data', (b: Buffer) => {
+      received += b.toString('latin1');
+    });
+    let expected = '';
+    // Bursts of long and short chunks, some written from later timers while earlier ones still wait.
+    for (let burst = 0; burst < 20; burst++) {
+      await new Promise((r) => setTimeout(r, burst % 3));
+      for (let i = 0; i < 10; i++) {
+        const chunk = `<${burst}.${i}:${'x'.repeat((burst * 7 + i * 13) % 40)}>`;
+        expected += chunk;
+        port.write(chunk);
+      }
+    }
+    const deadline = Date.now() + 5_000;
+    while (received.length < expected.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(received).toBe(expected);
+  });
+
+  it('spends the modelled serial time before the last byte arrives', async () => {
+    const [host, modemSide] = createMemoryPair();
+    const port = new AtPort(modemSide, new LatencyClock({ baudRate: 9_600 }), new FaultPlan());
+    const started = Date.now();
+    const done = new Promise<number>((resolve) => {
+      let n = 0;
+      host.on('data', (b: Buffer) => {
+        n += b.length;
+        if (n >= 480) resolve(Date.now() - started);
+      });
+    });
+    for (let i = 0; i < 4; i++) port.write('y'.repeat(120)); // 480 bytes at 9600 baud: 500 ms
+    expect(await done).toBeGreaterThanOrEqual(490);
+  });
+});
