@@ -176,6 +176,21 @@ export class VirtualNrf91Modem implements Dialect {
         this.#clock.set(parsed.at, parsed.zoneQuarters);
         return this.#port.respond([]);
       }
+      case '+CPIN':
+        return form === 'read' ? this.#port.respond(['+CPIN: READY']) : this.#error();
+      // Registered, with PDN 0 up, only while the radio is on (CFUN=1); offline (CFUN=4) it is not.
+      case '+CEREG':
+        return form === 'read'
+          ? this.#port.respond([`+CEREG: 0,${this.#cfun === 1 ? 1 : 0}`])
+          : this.#port.respond([]);
+      case '+CGACT':
+        return form === 'read'
+          ? this.#port.respond([`+CGACT: 0,${this.#cfun === 1 ? 1 : 0}`])
+          : this.#error();
+      case '+CGDCONT':
+        return form === 'read'
+          ? this.#port.respond(['+CGDCONT: 0,"IP","internet","10.0.0.2",0,0'])
+          : this.#error();
       case '%CMNG':
         return this.#cmng(values);
       case '#XSSOCKET':

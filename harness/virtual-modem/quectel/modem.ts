@@ -143,6 +143,8 @@ export class VirtualQuectelModem implements Dialect {
   #sockets = new Map<number, SslSocketState>();
   #cmee = 1;
   #pdpActive = true;
+  /** APN of PDP context 1, as AT+QICSGP last set it. */
+  #apn = 'internet';
   #cfun = 1;
   #lastQiError = 0;
   /** Bumped on every reboot: work started before it must not report afterwards. */
@@ -307,8 +309,17 @@ export class VirtualQuectelModem implements Dialect {
       this.#clock.set(parsed.at, parsed.zoneQuarters);
       this.#ok();
     },
-    '+QICSGP': (form) =>
-      form === 'test' ? this.#ok(['+QICSGP: (1-15),(1-3),<APN>,<username>,<password>,(0-3)']) : this.#ok(),
+    '+QICSGP': (form, v) => {
+      if (form === 'test') return this.#ok(['+QICSGP: (1-15),(1-3),<APN>,<username>,<password>,(0-3)']);
+      if (form === 'write' && Number(v[0]) === 1 && v[2] !== undefined) this.#apn = v[2];
+      this.#ok();
+    },
+    // Network status, as a health check reads it: registered on the home network while the PDP
+    // context is up (a PDP deactivation fault shows as not registered).
+    '+CEREG': (form) => (form === 'read' ? this.#ok([`+CEREG: 0,${this.#pdpActive ? 1 : 2}`]) : this.#ok()),
+    '+CREG': (form) => (form === 'read' ? this.#ok([`+CREG: 0,${this.#pdpActive ? 1 : 2}`]) : this.#ok()),
+    '+CGDCONT': (form) =>
+      form === 'read' ? this.#ok([`+CGDCONT: 1,"IP","${this.#apn}","10.7.157.1",0,0,0`]) : this.#ok(),
     '+QIACT': (form, v) => {
       if (form === 'read') return this.#ok(this.#pdpActive ? ['+QIACT: 1,1,1,"10.7.157.1"'] : []);
       if (form === 'test') return this.#ok(['+QIACT: (1-15)']);
