@@ -70,6 +70,16 @@ export function resolvePersonality(
   };
 }
 
+/** What both virtual modem classes offer the runner. */
+interface VirtualModemCore {
+  readonly model: string;
+  readonly firmware: string;
+  tlsAttempts(): readonly TlsAttempt[];
+  deviceTime(): DeviceTimeReport;
+  faultsFired(): readonly { kind: string; at: string; detail: string }[];
+  shutdown(): void;
+}
+
 /**
  * Starts a virtual modem on the modem side of a byte stream. The TLS engine is chosen here, up
  * front: an engine the personality names but this machine lacks is an error now, not mid-case.
@@ -80,65 +90,53 @@ export async function startVirtualModem(
 ): Promise<RunningVirtualModem> {
   const personality = resolvePersonality(config);
   const selection = await selectEngine(personality.engine);
-  const engine = { engine: selection.engine, note: selection.note };
+  const common = {
+    personality,
+    network: config.network ?? LOOPBACK_NETWORK,
+    engine: { engine: selection.engine, note: selection.note },
+    ...(config.model ? { model: config.model } : {}),
+    ...(config.firmware ? { firmware: config.firmware } : {}),
+    ...(config.clock ? { clock: config.clock } : {}),
+    ...(config.latency ? { latency: config.latency } : {}),
+    ...(config.faults ? { faults: config.faults } : {}),
+  };
+  const running = (
+    modem: VirtualModemCore,
+    files: () => ReadonlyMap<string, Buffer>,
+  ): RunningVirtualModem => ({
+    family: config.family,
+    model: modem.model,
+    firmware: modem.firmware,
+    personality: personality.name,
+    engine: selection.engine.id,
+    engineNote: selection.note,
+    tlsAttempts: () => modem.tlsAttempts(),
+    deviceTime: () => modem.deviceTime(),
+    faultsFired: () => modem.faultsFired(),
+    files,
+    stop: () => {
+      modem.shutdown();
+      io.destroy();
+    },
+  });
   switch (config.family) {
     case 'quectel': {
       const modem = new VirtualQuectelModem(io, {
-        personality,
-        network: config.network ?? LOOPBACK_NETWORK,
-        engine,
-        ...(config.model ? { model: config.model } : {}),
-        ...(config.firmware ? { firmware: config.firmware } : {}),
+        ...common,
         ...(config.files ? { files: config.files } : {}),
-        ...(config.clock ? { clock: config.clock } : {}),
-        ...(config.latency ? { latency: config.latency } : {}),
-        ...(config.faults ? { faults: config.faults } : {}),
       });
-      return {
-        family: 'quectel',
-        model: modem.model,
-        firmware: modem.firmware,
-        personality: personality.name,
-        engine: selection.engine.id,
-        engineNote: selection.note,
-        tlsAttempts: () => modem.tlsAttempts(),
-        deviceTime: () => modem.deviceTime(),
-        faultsFired: () => modem.faultsFired(),
-        files: () => modem.files(),
-        stop: () => {
-          modem.shutdown();
-          io.destroy();
-        },
-      };
+      return running(modem, () => modem.files());
     }
     case 'nrf91-slm': {
       const modem = new VirtualNrf91Modem(io, {
-        personality,
-        network: config.network ?? LOOPBACK_NETWORK,
-        engine,
-        ...(config.model ? { model: config.model } : {}),
-        ...(config.firmware ? { firmware: config.firmware } : {}),
+        ...common,
         ...(config.credentials ? { credentials: config.credentials } : {}),
-        ...(config.clock ? { clock: config.clock } : {}),
-        ...(config.latency ? { latency: config.latency } : {}),
-        ...(config.faults ? { faults: config.faults } : {}),
       });
-      return {
-        family: 'nrf91-slm',
-        model: modem.model,
-        firmware: modem.firmware,
-        personality: personality.name,
-        engine: selection.engine.id,
-        engineNote: selection.note,
-        tlsAttempts: () => modem.tlsAttempts(),
-        deviceTime: () => modem.deviceTime(),
-        faultsFired: () => modem.faultsFired(),
-        files: () => new Map(modem.credentials().map((c) => [`${c.tag}/${c.type}`, Buffer.from(c.content)])),
-        stop: () => {
-          modem.shutdown();
-          io.destroy();
-        },
-      };
+      // Credentials as `<sec_tag>/<type>`, so foreign-credential checks read them like files.
+      return running(
+        modem,
+        () => new Map(modem.credentials().map((c) => [`${c.tag}/${c.type}`, Buffer.from(c.content)])),
+      );
     }
   }
 }
