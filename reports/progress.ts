@@ -37,6 +37,9 @@ export interface ProgressOptions {
  * case n/N, the AT stage the case is in (from the suite's stage file), elapsed time and an ETA from
  * the mean duration of the cases this session actually ran on the device.
  */
+/** Tests skipped when collected (the public-broker probe when not asked for) never run: not cases. */
+const isCase = (t: TestCase) => t.options.mode === 'run' || t.options.mode === 'only';
+
 export class ProgressReporter implements Reporter {
   readonly #options: ProgressOptions;
   #total = 0;
@@ -56,10 +59,11 @@ export class ProgressReporter implements Reporter {
   }
 
   onTestModuleCollected(module: TestModule): void {
-    this.#total += [...module.children.allTests()].length;
+    this.#total += [...module.children.allTests()].filter(isCase).length;
   }
 
   onTestCaseReady(testCase: TestCase): void {
+    if (!isCase(testCase)) return;
     this.#started++;
     this.#caseStart.set(testCase.id, Date.now());
     this.#options.emit({
@@ -92,6 +96,7 @@ export class ProgressReporter implements Reporter {
   }
 
   onTestCaseResult(testCase: TestCase): void {
+    if (!isCase(testCase)) return;
     clearInterval(this.#timer);
     const replayed = this.#options.alreadyRecorded.has(testCase.name);
     // Measured in the worker: the CLI receives vitest's task events in batches.
