@@ -31,6 +31,31 @@ function requestFor(c: MatrixCase, started: CaseEndpoint, lab: LabNetwork): Cont
   };
 }
 
+/** The reference clients against a fresh endpoint serving the case's twin. */
+async function twinControls(
+  c: MatrixCase,
+  names: LabNames,
+  lab: LabNetwork,
+): Promise<{ readonly results: (ControlResult & { against: 'twin' })[] } | { readonly skip: string }> {
+  const twinPki = pkiFor(c.scenario, c.settings, names, 'twin');
+  if ('skip' in twinPki) return { skip: twinPki.skip };
+  const twinStarted = await startCaseEndpoint(
+    {
+      id: `${c.id}~twin`,
+      pki: twinPki.pki,
+      settings: { seclevel: 1, sslversion: 4, sni: 1 },
+      server: serverFor(c),
+    },
+    lab,
+  );
+  try {
+    const results = await runControls(requestFor(c, twinStarted, lab));
+    return { results: results.map((r) => ({ ...r, against: 'twin' as const })) };
+  } finally {
+    await twinStarted.endpoint.stop();
+  }
+}
+
 /**
  * The reference controls of one case, without the device: against the case's own endpoint, and for
  * a defect also against a fresh endpoint serving its twin. The twin must pass and the defect must
@@ -43,36 +68,22 @@ export async function runCaseControls(
   lab: LabNetwork,
 ): Promise<CaseControls> {
   const entry = entryOf(c.scenario);
-  const onCase = (await runControls(requestFor(c, started, lab))).map((r) => ({
-    ...r,
-    against: 'case' as const,
-  }));
   const isDefect = c.scenario.certs.variant === 'spec' && entry.kind === 'defect';
-  if (!isDefect) return { results: onCase, check: judgeControls(onCase, 'must-accept', null) };
+  // The twin has its own endpoint, so its controls run alongside the case's own.
+  const [onCase, twinRun] = await Promise.all([
+    runControls(requestFor(c, started, lab)).then((rs) =>
+      rs.map((r) => ({ ...r, against: 'case' as const })),
+    ),
+    isDefect ? twinControls(c, names, lab) : Promise.resolve(null),
+  ]);
+  if (!isDefect || twinRun === null)
+    return { results: onCase, check: judgeControls(onCase, 'must-accept', null) };
 
   const expectation = entry.expect.openssl.target === 'server' ? entry.expect.openssl : null;
   const defect = judgeControls(onCase, 'defect', expectation);
-  const twinPki = pkiFor(c.scenario, c.settings, names, 'twin');
-  if ('skip' in twinPki)
-    return { results: onCase, check: { ok: false, why: `twin not placed: ${twinPki.skip}` } };
-  const twinStarted = await startCaseEndpoint(
-    {
-      id: `${c.id}~twin`,
-      pki: twinPki.pki,
-      settings: { seclevel: 1, sslversion: 4, sni: 1 },
-      server: serverFor(c),
-    },
-    lab,
-  );
-  let onTwin: (ControlResult & { against: 'twin' })[];
-  try {
-    onTwin = (await runControls(requestFor(c, twinStarted, lab))).map((r) => ({
-      ...r,
-      against: 'twin' as const,
-    }));
-  } finally {
-    await twinStarted.endpoint.stop();
-  }
+  if ('skip' in twinRun)
+    return { results: onCase, check: { ok: false, why: `twin not placed: ${twinRun.skip}` } };
+  const onTwin = twinRun.results;
   const twin = judgeControls(onTwin, 'must-accept', null);
   const results = [...onCase, ...onTwin];
   if (!twin.ok) return { results, check: { ok: false, why: `twin: ${twin.why}` } };
