@@ -41,13 +41,12 @@ async function deviceRequest(): Promise<DeviceRequest> {
   if (config.device) return { device: config.device, driver: config.driver };
   // The personality's built-in store holds the lab's stand-in for a public root (used only by
   // personalities whose anchors include the store); the device's own API decides what it honours.
-  const request: DeviceRequest & { readonly builtinAnchorsPem?: string } = {
+  return {
     driver: config.driver,
     personality: config.personality,
     network: virtualLabNetwork(config.lab),
     builtinAnchorsPem: await labPublicRootPem(),
   };
-  return request;
 }
 
 beforeAll(async () => {
