@@ -1,8 +1,9 @@
 import type { AtEngine } from '../../at/engine.ts';
-import { AtUnexpectedUrcError, isLinkFault } from '../../at/errors.ts';
-import { CaseLog } from '../case-log.ts';
+import { AtUnexpectedUrcError } from '../../at/errors.ts';
+import { runCaseFrame } from '../case-frame.ts';
+import type { CaseLog } from '../case-log.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
-import { RestoreStack, registerForAbort } from '../restore-stack.ts';
+import type { RestoreStack } from '../restore-stack.ts';
 import { CMNG_TYPE, type CmngType, CredentialStore, type SecTagRange } from './cmng.ts';
 import { NRF91_SLM_TIMEOUTS, type Nrf91SlmTimeouts } from './timeouts.ts';
 
@@ -146,47 +147,18 @@ export class Nrf91SlmDriver implements ModemDriver {
     });
   }
 
-  /** Common frame of a case: restore stack (abort-visible), URC log, fault classification, liveness. */
-  async #runCase(body: (stack: RestoreStack, log: CaseLog) => Promise<void>): Promise<DeviceOutcome> {
-    const log = new CaseLog();
-    // In step before the case: a boot banner or URC from before this point is not the case's.
-    if (!(await this.#alive())) return log.outcome('device did not answer AT before the case', false, []);
-    const stack = new RestoreStack();
-    const unregister = registerForAbort(stack);
-    this.#current = stack;
-    const stopListening = log.listen(this.#at);
-    this.#at.clearBacklog();
-    let error: string | null = null;
-    let healthy = true;
-    let restoreFailures: string[] = [];
-    try {
-      await body(stack, log);
-    } catch (err) {
-      error = (err as Error).message;
-      healthy = !isLinkFault(err);
-    } finally {
-      restoreFailures = await stack.unwind();
-      unregister();
-      this.#current = null;
-      stopListening();
-    }
-    if (restoreFailures.length > 0) {
-      error ??= `restore failed: ${restoreFailures.join('; ')}`;
-      healthy = false;
-    }
-    if (healthy && !(await this.#alive())) {
-      healthy = false;
-      error ??= 'device stopped answering AT after the case';
-    }
-    return log.outcome(error, healthy, restoreFailures);
-  }
-
-  async #alive(): Promise<boolean> {
-    try {
-      return (await this.#at.command('AT', { timeoutMs: this.#t.basic })).ok;
-    } catch {
-      return false;
-    }
+  /** The shared case frame (restore stack, abort, health judgement). */
+  #runCase(body: (stack: RestoreStack, log: CaseLog) => Promise<void>): Promise<DeviceOutcome> {
+    return runCaseFrame(
+      this.#at,
+      this.#t.basic,
+      {
+        track: (stack) => {
+          this.#current = stack;
+        },
+      },
+      body,
+    );
   }
 
   /** AT+CMEE=1 for the case, so %CMNG failures carry their number (513–528); the previous mode is put back. */

@@ -1,8 +1,9 @@
 import type { AtEngine } from '../../at/engine.ts';
-import { AtTimeoutError, AtUnexpectedUrcError, isLinkFault } from '../../at/errors.ts';
+import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
+import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
 import { CaseLog } from '../case-log.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
-import { RestoreStack, registerForAbort } from '../restore-stack.ts';
+import { RestoreStack } from '../restore-stack.ts';
 import type {
   RebootObservation,
   RotationCaseInput,
@@ -403,47 +404,24 @@ export class QuectelDriver implements ModemDriver {
     return caps;
   }
 
-  /** Common frame of a case: restore stack (abort-visible), URC log, fault classification, liveness. */
-  async #runCase(body: (stack: RestoreStack, log: CaseLog) => Promise<void>): Promise<DeviceOutcome> {
-    const log = new CaseLog();
-    // In step before the case: a boot banner or URC from before this point is not the case's.
-    if (!(await this.#alive())) return log.outcome('device did not answer AT before the case', false, []);
-    const stack = new RestoreStack();
-    const unregister = registerForAbort(stack);
-    this.#current = stack;
-    const stopListening = log.listen(this.#at);
-    this.#at.clearBacklog();
-    let error: string | null = null;
-    let healthy = true;
-    let restoreFailures: string[] = [];
-    try {
-      await body(stack, log);
-    } catch (err) {
-      error = (err as Error).message;
-      // A refused command or a wrong read-back is an answer; silence or a lost link is not.
-      healthy = !isLinkFault(err);
-      if (healthy) await this.#queryError(log, 'after failure').catch(() => {});
-    } finally {
-      restoreFailures = await stack.unwind();
-      unregister();
-      this.#current = null;
-      stopListening();
-    }
-    if (restoreFailures.length > 0) {
-      error ??= `restore failed: ${restoreFailures.join('; ')}`;
-      healthy = false;
-    }
-    const boot = log.unexpectedUrcs.find((u) => /^(RDY|APP RDY|POWERED DOWN)$/.test(u.line));
-    if (boot) {
-      // A restart mid-case loses volatile state: whatever the case saw after it is not the scenario.
-      error = `module restarted during the case (${boot.line} at ${boot.at})${error ? `; ${error}` : ''}`;
-      healthy = false;
-    }
-    if (healthy && !(await this.#alive())) {
-      healthy = false;
-      error ??= 'device stopped answering AT after the case';
-    }
-    return log.outcome(error, healthy, restoreFailures);
+  /** The shared case frame, plus AT+QIGETERROR after a failure and a restart mid-case as a fault. */
+  #runCase(body: (stack: RestoreStack, log: CaseLog) => Promise<void>): Promise<DeviceOutcome> {
+    return runCaseFrame(
+      this.#at,
+      this.#t.basic,
+      {
+        track: (stack) => {
+          this.#current = stack;
+        },
+        afterFailure: (log) => this.#queryError(log, 'after failure'),
+        faultSeen: (log) => {
+          const boot = log.unexpectedUrcs.find((u) => /^(RDY|APP RDY|POWERED DOWN)$/.test(u.line));
+          // A restart mid-case loses volatile state: whatever the case saw after it is not the scenario.
+          return boot ? `module restarted during the case (${boot.line} at ${boot.at})` : null;
+        },
+      },
+      body,
+    );
   }
 
   /** Reboots the module (AT+CFUN=1,1) and waits for RDY; counted against the device's daily budget. */
@@ -468,12 +446,8 @@ export class QuectelDriver implements ModemDriver {
     }
   }
 
-  async #alive(): Promise<boolean> {
-    try {
-      return (await this.#at.command('AT', { timeoutMs: this.#t.basic })).ok;
-    } catch {
-      return false;
-    }
+  #alive(): Promise<boolean> {
+    return deviceAnswers(this.#at, this.#t.basic);
   }
 
   /** AT+QIGETERROR: the module's own code for the last TCP/IP or SSL command, verbatim. */
