@@ -1,42 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { CaseRecord } from '../reports/record.ts';
+import { fakeRecord, QUIET_SERVER } from '../reports/testing/fake-record.ts';
 import { inferTrustModel } from './trust-model.ts';
 
 /** A minimal record: only what the inference reads (outcome, verdicts, server hello). */
 function rec(id: string, outcome: CaseRecord['outcome'], over: Partial<CaseRecord> = {}): CaseRecord {
-  return {
-    case: id,
-    title: id,
+  return fakeRecord(id, {
     params: { dialledHost: 'broker.trustlab.test' },
     outcome,
     reason: outcome,
-    verdicts: { rfc5280: 'conformant' },
-    codes: [],
-    server: {
-      connections: 1,
-      sni: null,
-      handshake: 'completed',
-      clientAlert: null,
-      negotiated: null,
-      mqttConnect: null,
-      publishes: [],
-      closedBy: null,
-      clientHello: null,
-    },
-    device: {
-      label: 'x',
-      model: 'm',
-      firmware: 'f',
-      reached: { tlsOpened: outcome === 'accepted', mqttConnected: false, publishAcked: false },
-      error: null,
-      healthy: true,
-    },
-    certs: { anchors: [], served: [] },
-    transcriptFile: null,
-    startedAt: '',
-    endedAt: '',
+    server: { ...QUIET_SERVER, closedBy: null },
     ...over,
-  };
+  });
 }
 
 const answerOf = (records: CaseRecord[], q: string) => inferTrustModel(records).find((a) => a.question === q);
