@@ -1,6 +1,6 @@
 import type tls from 'node:tls';
 import { Aedes, type Client } from 'aedes';
-import { type EndpointConfig, type EndpointHandle, resolveAddresses } from './endpoint.ts';
+import { type EndpointConfig, type EndpointHandle, frontListen, resolveAddresses } from './endpoint.ts';
 import { startNodeTlsEngine } from './node-tls-engine.ts';
 import type { ConnectionObservation } from './observation.ts';
 import { startObservingFront } from './observing-front.ts';
@@ -67,11 +67,7 @@ export async function startAedesTlsEndpoint(config: EndpointConfig): Promise<End
   try {
     front = await startObservingFront({
       engine: 'aedes',
-      listen: {
-        host: config.listenHost ?? '127.0.0.1',
-        port: config.listenPort ?? 0,
-        portPool: config.listenPortPool,
-      },
+      listen: frontListen(config),
       upstream: { host: '127.0.0.1', port: engine.port },
     });
   } catch (err) {

@@ -89,9 +89,18 @@ export class EndpointUnsupportedError extends Error {
 
 export const TLS_VERSION_ORDER: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
+/** Where an engine's observing front listens: loopback and a free port unless the config says otherwise. */
+export function frontListen(config: EndpointConfig) {
+  return {
+    host: config.listenHost ?? '127.0.0.1',
+    port: config.listenPort ?? 0,
+    portPool: config.listenPortPool,
+  };
+}
+
 /** Listen/advertise fields every engine resolves the same way. */
 export function resolveAddresses(config: EndpointConfig, listenPort: number) {
-  const listenHost = config.listenHost ?? '127.0.0.1';
+  const listenHost = frontListen(config).host;
   return {
     listenHost,
     listenPort,

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type mqtt from 'mqtt';
-import { type EndpointConfig, type EndpointHandle, resolveAddresses } from './endpoint.ts';
+import { type EndpointConfig, type EndpointHandle, frontListen, resolveAddresses } from './endpoint.ts';
 import { checkMosquittoSupport, mosquittoConf } from './mosquitto-conf.ts';
 import { parseMosquittoLine } from './mosquitto-log.ts';
 import { MOSQUITTO_GAPS, MosquittoLogApplier, startPayloadObserver } from './mosquitto-observer.ts';
@@ -56,11 +56,7 @@ export async function startMosquittoContainerEndpoint(config: EndpointConfig): P
   try {
     front = await startObservingFront({
       engine: 'mosquitto-container',
-      listen: {
-        host: config.listenHost ?? '127.0.0.1',
-        port: config.listenPort ?? 0,
-        portPool: config.listenPortPool,
-      },
+      listen: frontListen(config),
       upstream: { host: container.getHost(), port: container.getMappedPort(TLS_PORT) },
       refragmentHandshake: config.handshakeFragment ?? null,
       gaps: [

@@ -13,7 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type mqtt from 'mqtt';
-import { type EndpointConfig, type EndpointHandle, resolveAddresses } from './endpoint.ts';
+import { type EndpointConfig, type EndpointHandle, frontListen, resolveAddresses } from './endpoint.ts';
 import { checkMosquittoSupport, mosquittoConf } from './mosquitto-conf.ts';
 import { parseMosquittoLine } from './mosquitto-log.ts';
 import { MOSQUITTO_GAPS, MosquittoLogApplier, startPayloadObserver } from './mosquitto-observer.ts';
@@ -162,11 +162,7 @@ export async function startMosquittoEndpoint(config: EndpointConfig): Promise<En
   try {
     front = await startObservingFront({
       engine: 'mosquitto',
-      listen: {
-        host: config.listenHost ?? '127.0.0.1',
-        port: config.listenPort ?? 0,
-        portPool: config.listenPortPool,
-      },
+      listen: frontListen(config),
       upstream: { host: '127.0.0.1', port: tlsPort },
       refragmentHandshake: config.handshakeFragment ?? null,
       gaps: MOSQUITTO_GAPS,

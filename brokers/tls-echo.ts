@@ -1,4 +1,4 @@
-import { type EndpointConfig, type EndpointHandle, resolveAddresses } from './endpoint.ts';
+import { type EndpointConfig, type EndpointHandle, frontListen, resolveAddresses } from './endpoint.ts';
 import { startNodeTlsEngine } from './node-tls-engine.ts';
 import type { ConnectionObservation } from './observation.ts';
 import { startObservingFront } from './observing-front.ts';
@@ -37,11 +37,7 @@ export async function startTlsEchoEndpoint(config: EndpointConfig): Promise<Endp
   try {
     front = await startObservingFront({
       engine: 'tls-echo',
-      listen: {
-        host: config.listenHost ?? '127.0.0.1',
-        port: config.listenPort ?? 0,
-        portPool: config.listenPortPool,
-      },
+      listen: frontListen(config),
       upstream: { host: '127.0.0.1', port: engine.port },
       gaps: ['no MQTT: mqttConnect and mqttPublishes stay empty; plainData holds what the client sent'],
     });
