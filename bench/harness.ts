@@ -6,8 +6,7 @@
  * latency model: 20 ms per command, 75 ms LTE round trip (TCP connect, each MQTT exchange), 2 round
  * trips per TLS handshake — all spent (the modem sleeps them) — and a 115200 baud 8N1 serial line,
  * spent and counted by a relay in front of each modem, both ways. (The modem's own baud-rate model
- * only accounts host→modem bytes without spending them, and its output pacing can reorder an
- * answer's lines; see the report.) Every modelled millisecond is a real one.
+ * only accounts host→modem bytes without spending them.) Every modelled millisecond is a real one.
  *
  *   overhead_ratio  = harness wall time ÷ modelled device time, over the case phase of one device
  *                     (first case start → run end; the one-off health check, vitest start and report
@@ -103,8 +102,8 @@ class PacedPipe {
 
 /**
  * The serial line between host and modem, both ways, in front of a modem served over TCP. The
- * modem itself runs without a baud rate (its own output pacing can reorder an answer's lines under
- * load: seen as OK before +QSSLCFG), so the line's time is counted here.
+ * modem itself runs without a baud rate: its model paces only its output, and the host's commands
+ * and uploads cost line time too, so both directions are counted here.
  */
 async function serialLine(targetPort: number, baudRate: number) {
   const pipes: PacedPipe[] = [];

@@ -28,6 +28,27 @@ describe('AtPort output under a serial latency model', () => {
     expect(received).toBe(expected);
   });
 
+  it('keeps order when writes straddle millisecond boundaries within one tick', async () => {
+    const [host, modemSide] = createMemoryPair();
+    const port = new AtPort(modemSide, new LatencyClock({ baudRate: 115_200 }), new FaultPlan());
+    let received = '';
+    host.on('data', (b: Buffer) => {
+      received += b.toString('latin1');
+    });
+    let expected = '';
+    for (let i = 0; i < 300; i++) {
+      const chunk = `<${i}:${'x'.repeat((i * 17) % 23)}>`;
+      expected += chunk;
+      port.write(chunk);
+      const until = performance.now() + ((i * 7) % 10) / 10; // 0-0.9 ms: Date.now ticks mid-burst
+      while (performance.now() < until);
+    }
+    const deadline = Date.now() + 5_000;
+    while (received.length < expected.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(received).toBe(expected);
+  });
+
   it('spends the modelled serial time before the last byte arrives', async () => {
     const [host, modemSide] = createMemoryPair();
     const port = new AtPort(modemSide, new LatencyClock({ baudRate: 9_600 }), new FaultPlan());

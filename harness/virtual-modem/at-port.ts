@@ -36,6 +36,8 @@ export class AtPort {
   #busy = false;
   #offlineUntil = 0;
   #outputFreeAt = 0;
+  #outbox: { readonly bytes: Buffer; readonly dueAt: number }[] = [];
+  #outboxTimer: NodeJS.Timeout | null = null;
   #truncateNext: number | null = null;
   echo = true;
   /** CR and LF inside double quotes belong to the line (nRF91: PEM in AT%CMNG spans lines). */
@@ -58,19 +60,36 @@ export class AtPort {
     return this.#io.destroyed;
   }
 
-  /** Bytes go out at the modelled baud rate, in order. */
+  /**
+   * Bytes go out at the modelled baud rate, in order. One FIFO drained by one timer: separate
+   * timers per chunk reordered output under load (Node rounds sub-millisecond delays up to 1 ms,
+   * so a later short chunk could fire before an earlier long one).
+   */
   write(text: string | Buffer): void {
     const bytes = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
-    const ms = this.#latency.serial(bytes.length);
-    if (ms === 0 && this.#outputFreeAt <= Date.now()) {
-      if (!this.#io.destroyed) this.#io.write(bytes);
-      return;
-    }
     const start = Math.max(Date.now(), this.#outputFreeAt);
-    this.#outputFreeAt = start + ms;
-    setTimeout(() => {
-      if (!this.#io.destroyed) this.#io.write(bytes);
-    }, this.#outputFreeAt - Date.now());
+    this.#outputFreeAt = start + this.#latency.serial(bytes.length);
+    this.#outbox.push({ bytes, dueAt: this.#outputFreeAt });
+    this.#flushOutbox();
+  }
+
+  #flushOutbox(): void {
+    if (this.#outboxTimer !== null) return; // the pending timer drains the rest in order
+    const now = Date.now();
+    let head = this.#outbox[0];
+    while (head !== undefined && head.dueAt <= now) {
+      this.#outbox.shift();
+      if (!this.#io.destroyed) this.#io.write(head.bytes);
+      head = this.#outbox[0];
+    }
+    if (head === undefined) return;
+    this.#outboxTimer = setTimeout(
+      () => {
+        this.#outboxTimer = null;
+        this.#flushOutbox();
+      },
+      Math.max(1, Math.ceil(head.dueAt - now)),
+    );
   }
 
   urc(line: string): void {
