@@ -4,17 +4,20 @@ import type { ClientCertificateSeen, ConnectionObservation } from '../brokers/ob
 import { formatTranscript } from '../harness/at/transcript.ts';
 import type { OpenDevice } from '../harness/runner/device.ts';
 import {
+  type CaseEndpoint,
   type CaseRun,
+  type CaseSpec,
   type LabNetwork,
   runDeviceAgainst,
   startCaseEndpoint,
+  startSiblingEndpoint,
 } from '../harness/runner/run-case.ts';
 import type { CaseRecord, ServerSummary } from '../reports/record.ts';
 import { appendRecord, RESULTS_FILE } from '../reports/results-log.ts';
 import { atCommandName, writeStage } from '../reports/stage-file.ts';
 import { type CaseControls, runCaseControls } from './case-controls.ts';
 import { expectationUnder } from './matrix.ts';
-import { caseSpecFor, labNames, pkiFor } from './plan-case.ts';
+import { caseSpecFor, type LabNames, labNames, pkiFor } from './plan-case.ts';
 import { PROFILE_NAMES } from './profiles.ts';
 import type { DeviceSettings, MatrixCase, Scenario } from './scenario-model.ts';
 import { judge } from './verdict.ts';
@@ -153,9 +156,35 @@ export interface ExecuteOptions {
 }
 
 /**
- * Runs one matrix case: the device once (again, up to `attempts`, while it fails before TLS), then
- * the reference controls against the same endpoint and against the twin's. Writes the transcript
- * and PEM bundle, appends the record. A case whose controls do not confirm it gets no verdict.
+ * The case's reference controls on a sibling endpoint (same chain and key), started now and run
+ * while the device works. Settles to the controls or to the error, never rejects unobserved.
+ */
+function controlsBeside(
+  c: MatrixCase,
+  started: CaseEndpoint,
+  spec: CaseSpec,
+  names: LabNames,
+  lab: LabNetwork,
+): Promise<{ controls: CaseControls } | { error: unknown }> {
+  const run = async () => {
+    const sibling = await startSiblingEndpoint(started, spec, lab);
+    try {
+      return await runCaseControls(c, sibling, names, lab);
+    } finally {
+      await sibling.endpoint.stop();
+    }
+  };
+  return run().then(
+    (controls) => ({ controls }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+/**
+ * Runs one matrix case: the device once (again, up to `attempts`, while it fails before TLS) and,
+ * meanwhile, the reference controls against the same chain and against the twin's. Writes the
+ * transcript and PEM bundle, appends the record. A case whose controls do not confirm it gets no
+ * verdict.
  */
 export async function executeCase(
   device: OpenDevice,
@@ -171,25 +200,28 @@ export async function executeCase(
   const stopStages = options.publishStage ? publishStages(device, outDir, c.id) : () => {};
   const maxAttempts = Math.max(1, options.attempts ?? INCONCLUSIVE_ATTEMPTS);
   let run: CaseRun | undefined;
-  let controls: CaseControls | undefined;
+  let controlsRun: ReturnType<typeof controlsBeside> | undefined;
   let attempts = 0;
   try {
     while (attempts < maxAttempts) {
       attempts++;
       const started = await startCaseEndpoint(spec, lab);
+      // The chain does not change between attempts: its controls run once, beside the first.
+      controlsRun ??= controlsBeside(c, started, spec, names, lab);
       try {
         run = await runDeviceAgainst(device, spec, started);
-        const retry = run.outcome === 'inconclusive' && run.device.healthy && attempts < maxAttempts;
-        if (retry) continue;
-        controls = await runCaseControls(c, started, names, lab);
       } finally {
         await started.endpoint.stop();
       }
-      break;
+      const retry = run.outcome === 'inconclusive' && run.device.healthy && attempts < maxAttempts;
+      if (!retry) break;
     }
   } finally {
     stopStages();
   }
+  const settled = controlsRun ? await controlsRun : undefined;
+  if (settled && 'error' in settled) throw settled.error;
+  const controls = settled?.controls;
   if (!run || !controls) throw new Error(`case ${c.id} did not run`);
   const transcriptFile = join('transcripts', `${fileSlug(c.id)}.txt`);
   const pemFile = join('certs', `${fileSlug(c.id)}.pem`);

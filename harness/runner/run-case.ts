@@ -182,6 +182,20 @@ export async function startCaseEndpoint(
 }
 
 /**
+ * Another endpoint serving the same built hierarchy (same chain, same key, same server behaviour),
+ * so reference clients can run while the device does without their connections showing in what
+ * the server saw of the device.
+ */
+export async function startSiblingEndpoint(
+  of: CaseEndpoint,
+  spec: CaseSpec,
+  lab: LabNetwork = LOOPBACK_LAB,
+): Promise<CaseEndpoint> {
+  const endpoint = await startAedesTlsEndpoint(endpointConfigFor(of.hierarchy, spec.server ?? {}, lab));
+  return { hierarchy: of.hierarchy, endpoint };
+}
+
+/**
  * Has the device connect and publish against a started endpoint, and collects what both sides
  * observed. The endpoint stays up (the caller runs the reference controls against it, then stops it).
  */
