@@ -38,11 +38,13 @@ const features = new Map<Feature, FeatureState>();
 
 /** The virtual modem resolves the catalogue's names to the lab; a real modem uses its carrier's DNS. */
 async function deviceRequest(): Promise<DeviceRequest> {
-  if (config.device) return { device: config.device, driver: config.driver };
+  const owned = config.owned ? { owned: config.owned } : {};
+  if (config.device) return { device: config.device, driver: config.driver, ...owned };
   // The personality's built-in store holds the lab's stand-in for a public root (used only by
   // personalities whose anchors include the store); the device's own API decides what it honours.
   return {
     driver: config.driver,
+    ...owned,
     personality: config.personality,
     network: virtualLabNetwork(config.lab),
     builtinAnchorsPem: await labPublicRootPem(),

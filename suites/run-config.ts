@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DriverFamily } from '../harness/runner/device.ts';
+import type { DeviceOwnership } from '../harness/runner/ownership.ts';
 import type { LabNetwork } from '../harness/runner/run-case.ts';
 import type { PersonalityName } from '../harness/virtual-modem/personality.ts';
 import type { Shard } from '../reports/shard.ts';
@@ -10,6 +11,8 @@ import type { Shard } from '../reports/shard.ts';
 export interface RunConfig {
   readonly device?: string;
   readonly driver: DriverFamily;
+  /** Device resources the run may use instead of the driver's defaults (`--file-prefix`, `--sec-tags`…). */
+  readonly owned?: DeviceOwnership;
   readonly personality: PersonalityName;
   readonly outDir: string;
   readonly lab: LabNetwork;

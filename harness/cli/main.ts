@@ -46,6 +46,13 @@ program
   .option('--dial-name <name>', 'DNS name (3+ labels) the device resolves to the lab, for hostname cases')
   .option('--public-probe', 'real modems only: a wrong CA uploaded against well-known public TLS brokers')
   .option('--attempts <n>', 'tries for a case that fails before TLS (PDP, DNS, TCP), default 3')
+  .option(
+    '--file-prefix <prefix>',
+    'Quectel: files the harness may create start with this (default trustlab_)',
+  )
+  .option('--ssl-context <n>', 'Quectel: the SSL context (AT+QSSLCFG) the harness may use (default 1)')
+  .option('--mqtt-client <n>', 'Quectel: the MQTT client index (AT+QMTCFG) the harness may use (default 1)')
+  .option('--sec-tags <first+count>', 'nRF91: the sec_tag range the harness may use (default 1414679552+16)')
   .action(async (options) => {
     process.exitCode = await runCommand(options);
   });

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readRecords } from '../../reports/results-log.ts';
+import { type RunOptions, runCommand } from './run-command.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/trustlab.js', import.meta.url));
 
@@ -44,4 +45,33 @@ describe('trustlab run (the main job) against the virtual modem', () => {
     expect(report).toContain(`TLS engine of the virtual modem: ${wrong?.virtualTls?.engineNote}`);
     expect(stdout.trimEnd().split('\n').at(-1)).toBe(`  report: ${join(out, 'report.md')}`);
   }, 150_000);
+});
+
+describe('trustlab run ownership flags', () => {
+  const base: RunOptions = {
+    driver: 'quectel',
+    personality: 'strict',
+    dialHost: '127.0.0.1',
+    listenHost: '127.0.0.1',
+  };
+  it.each<[Partial<RunOptions>, string]>([
+    [{ sslContext: '7' }, 'device ownership: sslContext: a whole number from 0 to 5'],
+    [{ filePrefix: 'a/b' }, 'device ownership: filePrefix: 3 to 32 letters'],
+    [{ mqttClient: '1.5' }, '--mqtt-client expects a whole number'],
+    [{ secTags: '1+1' }, '--sec-tags is for --driver nrf91-slm'],
+    [{ driver: 'nrf91-slm', filePrefix: 'lab_' }, 'are for --driver quectel'],
+    [{ driver: 'nrf91-slm', secTags: '12' }, '--sec-tags expects <first>+<count>'],
+    [{ driver: 'nrf91-slm', secTags: '2147483647+2' }, 'secTags: the range ends past 2147483647'],
+  ])('refuses %o with a usage error, before creating anything', async (flags, message) => {
+    const out = join(mkdtempSync(join(tmpdir(), 'trustlab-cli-')), 'run');
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
+    try {
+      expect(await runCommand({ ...base, ...flags, out })).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(errors.join('\n')).toContain(message);
+    expect(existsSync(out)).toBe(false);
+  });
 });

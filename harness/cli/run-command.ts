@@ -16,6 +16,7 @@ import { RESULTS_FILE } from '../../suites/execute.ts';
 import { publicProbeRefused } from '../../suites/public-probe.ts';
 import { RUN_CONFIG_VARIABLE, type RunConfig } from '../../suites/run-config.ts';
 import { acquireDeviceLock, LOCK_TOKEN_VARIABLE } from '../lab/device-lock.ts';
+import { type DeviceOwnership, ownershipProblems, parseSecTags } from '../runner/ownership.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -46,6 +47,11 @@ export interface RunOptions {
   readonly publicProbe?: boolean;
   /** Attempts for a case that fails before TLS. */
   readonly attempts?: string | number;
+  /** Device resources the run may use instead of the driver's defaults. */
+  readonly filePrefix?: string;
+  readonly sslContext?: string | number;
+  readonly mqttClient?: string | number;
+  readonly secTags?: string;
 }
 
 const runId = () => new Date().toISOString().replace(/[:.]/g, '-');
@@ -85,6 +91,7 @@ function planRun(options: RunOptions): { outDir: string; config: RunConfig; resu
   if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1 && attempts <= 10)) {
     throw new UsageError('--attempts expects a whole number from 1 to 10');
   }
+  const owned = ownershipFromOptions(options);
   const publicProbeRefusal = options.publicProbe ? publicProbeRefused(options.device, process.env) : null;
   if (publicProbeRefusal) throw new UsageError(publicProbeRefusal);
   const cases = options.cases
@@ -94,6 +101,7 @@ function planRun(options: RunOptions): { outDir: string; config: RunConfig; resu
   const config: RunConfig = {
     ...(options.device ? { device: options.device } : {}),
     driver: options.driver,
+    ...(owned ? { owned } : {}),
     personality: options.personality,
     outDir,
     lab: {
@@ -109,6 +117,43 @@ function planRun(options: RunOptions): { outDir: string; config: RunConfig; resu
     ...(attempts !== undefined ? { attempts } : {}),
   };
   return { outDir, config, resumed: false };
+}
+
+/** The ownership flags as one value, checked for the driver they apply to; undefined when none is given. */
+function ownershipFromOptions(options: RunOptions): DeviceOwnership | undefined {
+  const quectelFlags = [options.filePrefix, options.sslContext, options.mqttClient].some(
+    (v) => v !== undefined,
+  );
+  if (options.driver === 'quectel' && options.secTags !== undefined) {
+    throw new UsageError(
+      '--sec-tags is for --driver nrf91-slm; a Quectel run takes --file-prefix, --ssl-context, --mqtt-client',
+    );
+  }
+  if (options.driver === 'nrf91-slm' && quectelFlags) {
+    throw new UsageError(
+      '--file-prefix, --ssl-context and --mqtt-client are for --driver quectel; an nRF91 run takes --sec-tags',
+    );
+  }
+  const secTags = options.secTags === undefined ? undefined : parseSecTags(options.secTags);
+  if (secTags === null) throw new UsageError('--sec-tags expects <first>+<count>, e.g. 1414679552+16');
+  const whole = (flag: string, v: string | number | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new UsageError(`${flag} expects a whole number`);
+    return n;
+  };
+  const sslContext = whole('--ssl-context', options.sslContext);
+  const mqttClient = whole('--mqtt-client', options.mqttClient);
+  const owned: DeviceOwnership = {
+    ...(options.filePrefix !== undefined ? { filePrefix: options.filePrefix } : {}),
+    ...(sslContext !== undefined ? { sslContext } : {}),
+    ...(mqttClient !== undefined ? { mqttClient } : {}),
+    ...(secTags ? { secTags } : {}),
+  };
+  if (Object.keys(owned).length === 0) return undefined;
+  const problems = ownershipProblems(owned);
+  if (problems.length > 0) throw new UsageError(`device ownership: ${problems.join('; ')}`);
+  return owned;
 }
 
 function beginSession(outDir: string, config: RunConfig): RunManifest {

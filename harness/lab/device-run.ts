@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { type DeviceOwnership, ownershipArguments } from '../runner/ownership.ts';
 import { LOCK_TOKEN_VARIABLE } from './device-lock.ts';
 import type { DeviceRunOptions } from './inventory.ts';
 
@@ -10,6 +11,8 @@ export const TRUSTLAB_BIN = fileURLToPath(new URL('../../bin/trustlab.js', impor
 export interface ChildRunRequest {
   readonly devicePath: string;
   readonly driver: string;
+  /** Device resources from the inventory; a resumed run keeps those recorded in its run.json. */
+  readonly owned?: DeviceOwnership;
   readonly runDir: string;
   readonly resume: boolean;
   readonly run: DeviceRunOptions;
@@ -37,7 +40,7 @@ export interface ChildRunResult {
 
 /** `trustlab run` arguments for one device: a fresh run, or `--resume` of its folder. */
 export function runArguments(
-  r: Pick<ChildRunRequest, 'devicePath' | 'driver' | 'runDir' | 'resume' | 'run' | 'allureReport'>,
+  r: Pick<ChildRunRequest, 'devicePath' | 'driver' | 'owned' | 'runDir' | 'resume' | 'run' | 'allureReport'>,
 ): string[] {
   const common = ['--device', r.devicePath, '--json', ...(r.allureReport ? [] : ['--no-allure-report'])];
   if (r.resume) return ['run', '--resume', r.runDir, ...common];
@@ -48,6 +51,7 @@ export function runArguments(
     r.runDir,
     '--driver',
     r.driver,
+    ...ownershipArguments(r.owned),
     ...common,
     ...(o.dialHost ? ['--dial-host', o.dialHost] : []),
     ...(o.listenHost ? ['--listen-host', o.listenHost] : []),

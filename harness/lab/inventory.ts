@@ -1,21 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
-import { DEFAULT_NRF91_OWNERSHIP } from '../drivers/nrf91-slm/driver.ts';
-import { DEFAULT_QUECTEL_OWNERSHIP } from '../drivers/quectel/driver.ts';
 import { DRIVER_FAMILIES, type DriverFamily } from '../runner/device.ts';
+import { type DeviceOwnership, ownershipProblems } from '../runner/ownership.ts';
 import { parseDeviceAddress } from '../transport/address.ts';
 
 /** Health checks a device may fail to answer without being excluded (stated per device, never assumed). */
 export const HEALTH_CHECKS = ['at', 'identity', 'sim', 'registration', 'pdp', 'apn'] as const;
 export type HealthCheckName = (typeof HEALTH_CHECKS)[number];
-
-/** What the harness may touch on the device: Quectel file prefix, SSL context, MQTT client; nRF91 sec_tags. */
-export interface DeviceOwnership {
-  readonly filePrefix?: string;
-  readonly sslContext?: number;
-  readonly mqttClient?: number;
-  readonly secTags?: { readonly first: number; readonly count: number };
-}
 
 export interface PowerCycle {
   /** Shell command that power-cycles the device (USB hub port, PDU outlet, relay). */
@@ -294,20 +285,28 @@ function parseOwnership(value: unknown, driver: DriverFamily, path: Path, fail: 
     const count =
       integer(s, 'count', [...path, 'secTags'], fail, { min: 1, max: 256 }) ??
       fail([...path, 'secTags', 'count'], 'required');
-    return { secTags: { first, count } };
+    return checkedOwnership({ secTags: { first, count } }, path, fail);
   }
   known(o, ['filePrefix', 'sslContext', 'mqttClient'], path, fail);
   const filePrefix = text(o, 'filePrefix', path, fail);
-  if (filePrefix !== undefined && !/^[A-Za-z0-9_.-]{3,}$/.test(filePrefix)) {
-    fail([...path, 'filePrefix'], 'at least 3 characters of letters, digits, dot, dash, underscore');
-  }
   const sslContext = integer(o, 'sslContext', path, fail, { min: 0, max: 5 });
   const mqttClient = integer(o, 'mqttClient', path, fail, { min: 0, max: 5 });
-  return {
-    ...(filePrefix !== undefined ? { filePrefix } : {}),
-    ...(sslContext !== undefined ? { sslContext } : {}),
-    ...(mqttClient !== undefined ? { mqttClient } : {}),
-  };
+  return checkedOwnership(
+    {
+      ...(filePrefix !== undefined ? { filePrefix } : {}),
+      ...(sslContext !== undefined ? { sslContext } : {}),
+      ...(mqttClient !== undefined ? { mqttClient } : {}),
+    },
+    path,
+    fail,
+  );
+}
+
+/** The same rules `trustlab run` applies to its ownership flags, so a lab file never passes what a run refuses. */
+function checkedOwnership(owned: DeviceOwnership, path: Path, fail: Fail): DeviceOwnership {
+  const problem = ownershipProblems(owned)[0];
+  if (problem) fail(path, problem);
+  return owned;
 }
 
 function parseRunOptions(value: unknown, path: Path, fail: Fail): DeviceRunOptions {
@@ -329,32 +328,4 @@ function parseRunOptions(value: unknown, path: Path, fail: Fail): DeviceRunOptio
     ...(settleMs !== undefined ? { settleMs } : {}),
     ...(attempts !== undefined ? { attempts } : {}),
   };
-}
-
-/**
- * Why a device's declared ownership cannot be honoured, or null. `trustlab run` drives the default
- * resources (the runner does not take an ownership yet), so a device declaring others is refused
- * rather than run on resources its owner did not give the harness.
- */
-export function ownershipRefusal(device: InventoryDevice): string | null {
-  const o = device.owned;
-  if (!o) return null;
-  const differs: string[] = [];
-  if (device.driver === 'quectel') {
-    const d = DEFAULT_QUECTEL_OWNERSHIP;
-    if (o.filePrefix !== undefined && o.filePrefix !== d.filePrefix)
-      differs.push(`filePrefix ${d.filePrefix}`);
-    if (o.sslContext !== undefined && o.sslContext !== d.sslContext)
-      differs.push(`sslContext ${d.sslContext}`);
-    if (o.mqttClient !== undefined && o.mqttClient !== d.mqttClient)
-      differs.push(`mqttClient ${d.mqttClient}`);
-  } else if (o.secTags) {
-    const d = DEFAULT_NRF91_OWNERSHIP.secTags;
-    if (o.secTags.first !== d.first || o.secTags.count !== d.count) {
-      differs.push(`secTags ${d.first}+${d.count}`);
-    }
-  }
-  return differs.length === 0
-    ? null
-    : `owned resources differ from those trustlab run uses (${differs.join(', ')}); the runner cannot take another ownership yet, so the device is not run`;
 }

@@ -104,6 +104,7 @@ devices:
     model: EC200U
     firmware: EC200UCNAAR03A03M08
     allowUnanswered: [registration]
+    owned: { filePrefix: bench2_, sslContext: 2, mqttClient: 3 }
     run: { dialName: ${CATALOGUE_HOST}, cases: ${CASES} }
   - name: hung
     port: tcp://127.0.0.1:${hungPort}
@@ -152,6 +153,15 @@ devices:
       expect(d.counts).toMatchObject({ accepted: 1, rejected: 1, blocked: 0 });
       expect(readRunManifest(d.runDir)?.device).toBe(d.path);
     }
+    // The inventory's ownership reaches the run: recorded with its settings, used on the module.
+    const good = device(summary, 'good');
+    expect(readRunManifest(good.runDir)?.settings).toMatchObject({
+      owned: { filePrefix: 'bench2_', sslContext: 2, mqttClient: 3 },
+    });
+    const goodRecord = readRecords(join(good.runDir, 'results.jsonl'))[0];
+    const transcript = readFileSync(join(good.runDir, goodRecord?.transcriptFile ?? ''), 'utf8');
+    expect(transcript).toContain('AT+QMTCFG="ssl",3,1,2');
+    expect(transcript).toMatch(/AT\+QSSLCFG="cacert",2,"UFS:bench2_/);
     expect(healthy.modem.tlsAttempts().length).toBeGreaterThan(0);
     expect(hung.modem.tlsAttempts().length).toBeGreaterThan(0);
     expect(wrong.modem.tlsAttempts()).toHaveLength(0);

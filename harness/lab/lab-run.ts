@@ -9,7 +9,7 @@ import { openTransport, parseDeviceAddress } from '../transport/open.ts';
 import { acquireDeviceLock, type DeviceLock } from './device-lock.ts';
 import { type ChildRunResult, runDeviceChild } from './device-run.ts';
 import { checkHealth, type HealthReport } from './health.ts';
-import { devicePath, type Inventory, type InventoryDevice, ownershipRefusal } from './inventory.ts';
+import { devicePath, type Inventory, type InventoryDevice } from './inventory.ts';
 import { type DeviceSummary, emptyCounts, type LabSummary, writeLabSummary } from './lab-summary.ts';
 import { type PowerCycleResult, runPowerCycle } from './power-cycle.ts';
 
@@ -136,9 +136,6 @@ async function runOneDevice(
     return { ...base, ...extra, status: 'excluded', reason };
   };
 
-  const refusal = ownershipRefusal(d);
-  if (refusal) return exclude(refusal);
-
   let lock: DeviceLock;
   try {
     lock = acquireDeviceLock(path, {
@@ -185,6 +182,7 @@ async function runOneDevice(
       const child = runDeviceChild({
         devicePath: path,
         driver: d.driver,
+        ...(d.owned ? { owned: d.owned } : {}),
         runDir,
         resume,
         run: d.run,

@@ -2,6 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { DRIVER_FAMILIES, openDevice } from './device.ts';
 import { runCase } from './run-case.ts';
 
+const LAB = { dialHost: 'broker.trustlab.test', listenHost: '127.0.0.1' } as const;
+const NETWORK = { hosts: { 'broker.trustlab.test': '127.0.0.1' } } as const;
+const RIGHT_CA = {
+  id: 'anchors::right-ca',
+  certs: { keyType: 'p256', anchor: 'issuing-root' },
+  settings: { seclevel: 1, sslversion: 3, sni: 1 },
+} as const;
+
+/** The commands the host sent, one per line, without the data phases' payloads. */
+const commandsSent = (entries: readonly { dir: string; data: string }[]) =>
+  entries
+    .filter((e) => e.dir === 'tx')
+    .map((e) => e.data)
+    .join('')
+    .split('\r')
+    .filter((l) => l.startsWith('AT'));
+
 describe('openDevice picks the driver and the built-in modem of the family', () => {
   it('lists both families for the CLI', () => {
     expect(DRIVER_FAMILIES).toEqual(['quectel', 'nrf91-slm']);
@@ -28,6 +45,53 @@ describe('openDevice picks the driver and the built-in modem of the family', () 
         { dialHost: 'broker.trustlab.test', listenHost: '127.0.0.1' },
       );
       expect(run.outcome, run.reason).toBe('accepted');
+    } finally {
+      await device.close();
+    }
+  });
+
+  it('a Quectel device uses the ownership it is given: its file prefix, SSL context and MQTT client only', async () => {
+    const device = await openDevice({
+      driver: 'quectel',
+      network: NETWORK,
+      owned: { filePrefix: 'lab7_', sslContext: 3, mqttClient: 4 },
+      // A file under the default prefix belongs to someone else on this device.
+      virtualModem: { files: { 'trustlab_product.pem': 'not ours' } },
+    });
+    try {
+      const mark = device.transcript.mark();
+      const run = await runCase(device, RIGHT_CA, LAB);
+      expect(run.outcome, run.reason).toBe('accepted');
+      const sent = commandsSent(device.transcript.since(mark));
+      const contexts = sent.flatMap((l) => /^AT\+QSSLCFG="[a-z]+",(\d)/.exec(l)?.[1] ?? []);
+      const clients = sent.flatMap((l) => /^AT\+QMT[A-Z]+=(?:"[a-z]+",)?(\d)/.exec(l)?.[1] ?? []);
+      const files = sent.flatMap((l) => /"UFS:([^"]+)"/.exec(l)?.[1] ?? []);
+      expect(new Set(contexts)).toEqual(new Set(['3']));
+      expect(new Set(clients)).toEqual(new Set(['4']));
+      expect(files.length).toBeGreaterThan(0);
+      for (const f of files) expect(f).toMatch(/^lab7_/);
+      expect(sent).toContain('AT+QMTCFG="ssl",4,1,3');
+      expect([...(device.virtualModem?.files().keys() ?? [])]).toEqual(['trustlab_product.pem']);
+    } finally {
+      await device.close();
+    }
+  });
+
+  it('an nRF91 device writes and deletes credentials only in the sec_tag range it is given', async () => {
+    const device = await openDevice({
+      driver: 'nrf91-slm',
+      network: NETWORK,
+      owned: { secTags: { first: 4242, count: 2 } },
+    });
+    try {
+      const mark = device.transcript.mark();
+      const run = await runCase(device, RIGHT_CA, LAB);
+      expect(run.outcome, run.reason).toBe('accepted');
+      const sent = commandsSent(device.transcript.since(mark));
+      const tags = sent.flatMap((l) => /^AT%CMNG=[0-9],(\d+)/.exec(l)?.[1] ?? []);
+      expect(tags.length).toBeGreaterThan(0);
+      for (const t of tags) expect(['4242', '4243']).toContain(t);
+      expect(sent).toContainEqual(expect.stringMatching(/^AT#XMQTTCON=1,.*,4242$/));
     } finally {
       await device.close();
     }

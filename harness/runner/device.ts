@@ -17,6 +17,7 @@ import {
   startVirtualModem,
   type VirtualModemConfig,
 } from '../virtual-modem/start.ts';
+import { type DeviceOwnership, nrf91Ownership, quectelOwnership } from './ownership.ts';
 
 export const DRIVER_FAMILIES = ['quectel', 'nrf91-slm'] as const;
 export type DriverFamily = (typeof DRIVER_FAMILIES)[number];
@@ -25,6 +26,8 @@ export interface DeviceRequest {
   /** Serial path or tcp://host:port; absent starts the built-in virtual modem. */
   readonly device?: string;
   readonly driver: DriverFamily;
+  /** Device resources the harness may use instead of the driver's defaults (lab inventory, `--file-prefix`…). */
+  readonly owned?: DeviceOwnership;
   /** Personality of the virtual modem (ignored for real devices). */
   readonly personality?: PersonalityName;
   readonly network?: VirtualNetwork;
@@ -67,18 +70,19 @@ function makeDriver(
   stream: Duplex,
   transcript: Transcript,
   real: boolean,
+  owned: DeviceOwnership | undefined,
 ): ModemDriver {
   const at = new AtEngine(stream, { transcript });
   switch (family) {
     case 'quectel':
       return new QuectelDriver(
         at,
-        undefined,
+        quectelOwnership(owned),
         undefined,
         real ? { resetBudget: new ResetBudget({ file: resetBudgetFile() }) } : {},
       );
     case 'nrf91-slm':
-      return new Nrf91SlmDriver(at);
+      return new Nrf91SlmDriver(at, nrf91Ownership(owned));
   }
 }
 
@@ -122,7 +126,7 @@ export async function openDevice(request: DeviceRequest): Promise<OpenDevice> {
     label = `${request.driver === 'quectel' ? 'virtual' : 'virtual-nrf91'}:${virtualModem.personality}`;
     stopModem = () => virtualModem?.stop();
   }
-  const driver = makeDriver(request.driver, stream, transcript, Boolean(request.device));
+  const driver = makeDriver(request.driver, stream, transcript, Boolean(request.device), request.owned);
   const identity = await driver.identify();
   return {
     label,
