@@ -35,6 +35,8 @@ export interface VirtualModemConfig {
   readonly clock?: Date;
   readonly latency?: LatencyModel;
   readonly faults?: readonly Fault[];
+  /** Quectel: how long after RDY the module takes to register on the network again (0 by default). */
+  readonly attachMs?: number;
 }
 
 /** A running virtual modem: what it is, which TLS engine answers, and what it did. */
@@ -124,6 +126,7 @@ export async function startVirtualModem(
       const modem = new VirtualQuectelModem(io, {
         ...common,
         ...(config.files ? { files: config.files } : {}),
+        ...(config.attachMs !== undefined ? { attachMs: config.attachMs } : {}),
       });
       return running(modem, () => modem.files());
     }

@@ -20,6 +20,7 @@ export function quectelRig(
     faults?: readonly Fault[];
     files?: Record<string, string>;
     model?: string;
+    attachMs?: number;
   } = {},
 ) {
   const [host, modemSide] = createMemoryPair();

@@ -302,6 +302,8 @@ export class QuectelDriver implements ModemDriver {
     log.restarting = true;
     try {
       await this.reset();
+      // A module that just booted is not yet on the network: opening now would only time out.
+      log.code('registration', await this.#awaitRegistration());
       const after = await snapshot();
       const filesAfter = await ownedFiles();
       const announced =
@@ -443,6 +445,37 @@ export class QuectelDriver implements ModemDriver {
       const alive = await this.#alive();
       if (!alive) throw err;
       this.#at.transcript.record('note', 'RDY not seen after AT+CFUN=1,1, but the module answers AT');
+    }
+  }
+
+  /**
+   * Polls AT+CEREG? (AT+CREG? where CEREG is refused: 2G/3G) until <stat> is 1 (home) or 5
+   * (roaming), bounded by the registration timeout. Returns the last raw answer, with a note when
+   * the bound ran out; the caller goes on either way and the next open records what the network allowed.
+   */
+  async #awaitRegistration(): Promise<string> {
+    const started = Date.now();
+    const deadline = started + this.#t.registration;
+    let query: 'AT+CEREG?' | 'AT+CREG?' = 'AT+CEREG?';
+    let last = 'no answer';
+    for (;;) {
+      const r = await this.#at.command(query, { timeoutMs: this.#t.basic });
+      const prefix = query.slice(2, -1);
+      const line = r.lines.find((l) => l.startsWith(`${prefix}:`));
+      if (!r.ok && query === 'AT+CEREG?') {
+        query = 'AT+CREG?';
+        continue;
+      }
+      last = line ?? r.final;
+      const stat = line
+        ?.slice(prefix.length + 1)
+        .split(',')[1]
+        ?.trim();
+      if (stat === '1' || stat === '5') return `${last} after ${Date.now() - started} ms`;
+      if (!r.ok || Date.now() + this.#t.registrationPoll > deadline) {
+        return `${last} (not registered after ${Date.now() - started} ms)`;
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.#t.registrationPoll));
     }
   }
 

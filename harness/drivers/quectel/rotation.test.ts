@@ -7,6 +7,7 @@ import { quectelRig, TEST_HOST } from '../../virtual-modem/testing.ts';
 import type { RotationCaseInput } from '../rotation.ts';
 import { QuectelDriver } from './driver.ts';
 import { ResetBudget } from './reset-budget.ts';
+import { QUECTEL_TIMEOUTS, type QuectelTimeouts } from './timeouts.ts';
 
 /** A file someone else put on the module: it must survive every rotation byte for byte. */
 const FOREIGN = { 'customer_root.pem': '-----BEGIN CERTIFICATE-----\nnot ours\n-----END CERTIFICATE-----\n' };
@@ -51,9 +52,16 @@ function input(kind: RotationCaseInput['kind']): RotationCaseInput {
   };
 }
 
-function rig(budget = new ResetBudget({ limit: 5 })) {
-  const r = quectelRig(PERSONALITIES.strict, { files: FOREIGN });
-  return { ...r, driver: new QuectelDriver(r.at, undefined, undefined, { resetBudget: budget }) };
+function rig(
+  budget = new ResetBudget({ limit: 5 }),
+  network: { attachMs?: number; timeouts?: Partial<QuectelTimeouts> } = {},
+) {
+  const r = quectelRig(PERSONALITIES.strict, {
+    files: FOREIGN,
+    ...(network.attachMs !== undefined ? { attachMs: network.attachMs } : {}),
+  });
+  const timeouts = { ...QUECTEL_TIMEOUTS, ...network.timeouts };
+  return { ...r, driver: new QuectelDriver(r.at, undefined, timeouts, { resetBudget: budget }) };
 }
 
 describe('Quectel CA rotation on the virtual modem', () => {
@@ -124,6 +132,44 @@ describe('Quectel CA rotation on the virtual modem', () => {
       expect(r.transcript.since(mark).some((e) => e.dir === 'tx' && e.data.startsWith('AT+CFUN=1,1'))).toBe(
         false,
       );
+      expect([...r.modem.files().keys()]).toEqual(['customer_root.pem']);
+    } finally {
+      r.close();
+    }
+  }, 60_000);
+
+  it('after the reboot, waits (bounded) for the module to register before it opens again', async () => {
+    const r = rig(undefined, { attachMs: 700, timeouts: { registrationPoll: 100 } });
+    try {
+      await r.driver.identify();
+      const mark = r.transcript.mark();
+      const out = await r.driver.runRotationCase(input('reboot'));
+      expect(out.steps.map((s) => [s.name, s.reached.publishAcked])).toEqual([
+        ['before-reboot', true],
+        ['after-reboot', true],
+      ]);
+      const registration = out.codes.find((c) => c.step === 'registration')?.raw ?? '';
+      expect(registration).toMatch(/^\+CEREG: 0,1 after (\d+) ms$/);
+      expect(Number(/after (\d+) ms/.exec(registration)?.[1])).toBeGreaterThanOrEqual(600);
+      const polls = r.transcript.since(mark).filter((e) => e.dir === 'tx' && e.data.startsWith('AT+CEREG?'));
+      expect(polls.length).toBeGreaterThan(3);
+    } finally {
+      r.close();
+    }
+  }, 60_000);
+
+  it('a module that does not register within the bound: noted, the case goes on and ends', async () => {
+    const r = rig(undefined, { attachMs: 60_000, timeouts: { registration: 400, registrationPoll: 100 } });
+    try {
+      await r.driver.identify();
+      const out = await r.driver.runRotationCase(input('reboot'));
+      const registration = out.codes.find((c) => c.step === 'registration')?.raw ?? '';
+      expect(registration).toMatch(/^\+CEREG: 0,2 \(not registered after \d+ ms\)$/);
+      // The open after the reboot fails as the module reports it, and nothing is left behind.
+      expect(out.steps.map((s) => [s.name, s.reached.publishAcked])).toEqual([
+        ['before-reboot', true],
+        ['after-reboot', false],
+      ]);
       expect([...r.modem.files().keys()]).toEqual(['customer_root.pem']);
     } finally {
       r.close();

@@ -22,6 +22,10 @@ export const QUECTEL_TIMEOUTS = {
   sslClose: 10_000 + LINK_MARGIN_MS,
   /** AT+CFUN=1,1 until RDY: module boot time, generous. */
   reboot: 60_000,
+  /** After RDY until +CEREG/+CREG say registered: cell search and attach, generous for weak coverage. */
+  registration: 90_000,
+  /** Between two registration queries while waiting. */
+  registrationPoll: 1_000,
 } as const;
 
 export type QuectelTimeouts = { readonly [K in keyof typeof QUECTEL_TIMEOUTS]: number };

@@ -39,6 +39,8 @@ export interface VirtualQuectelOptions {
   readonly clock?: Date;
   /** How long a reboot keeps the module silent before RDY. */
   readonly bootMs?: number;
+  /** How long after RDY the module takes to register on the network (CEREG stat 2, QMTOPEN result 3 until then). */
+  readonly attachMs?: number;
 }
 
 const MQTT_CLIENTS = 6;
@@ -136,6 +138,7 @@ export class VirtualQuectelModem implements Dialect {
   readonly #firmware: string;
   readonly #imei: string;
   readonly #bootMs: number;
+  readonly #attachMs: number;
   readonly #ufs: UfsStore;
   readonly #clock: DeviceClock;
   #ssl: SslContext[] = newSslContexts();
@@ -143,6 +146,8 @@ export class VirtualQuectelModem implements Dialect {
   #sockets = new Map<number, SslSocketState>();
   #cmee = 1;
   #pdpActive = true;
+  /** When the module is (or will be) registered on the network: at start, and attachMs after each RDY. */
+  #registeredAt = 0;
   /** APN of PDP context 1, as AT+QICSGP last set it. */
   #apn = 'internet';
   #cfun = 1;
@@ -172,6 +177,7 @@ export class VirtualQuectelModem implements Dialect {
     this.#firmware = options.firmware ?? this.#model.defaultFirmware;
     this.#imei = options.imei ?? '866123456789012';
     this.#bootMs = options.bootMs ?? 50;
+    this.#attachMs = options.attachMs ?? 0;
     this.#ufs = new UfsStore(options.files ?? {}, UFS_CAPACITY);
     this.#clock = new DeviceClock(options.clock ?? null);
     port.attach(this);
@@ -221,10 +227,12 @@ export class VirtualQuectelModem implements Dialect {
     this.#cfun = 1;
     this.#port.goOffline(this.#bootMs);
     this.#port.echo = true;
+    this.#registeredAt = Number.POSITIVE_INFINITY;
     const epoch = this.#epoch;
     setTimeout(() => {
       if (this.#epoch !== epoch || this.#port.closed) return;
       this.#pdpActive = true;
+      this.#registeredAt = Date.now() + this.#attachMs;
       this.#port.urc('RDY');
     }, this.#bootMs);
     if (reason === 'fault') this.#pdpActive = false;
@@ -316,8 +324,8 @@ export class VirtualQuectelModem implements Dialect {
     },
     // Network status, as a health check reads it: registered on the home network while the PDP
     // context is up (a PDP deactivation fault shows as not registered).
-    '+CEREG': (form) => (form === 'read' ? this.#ok([`+CEREG: 0,${this.#pdpActive ? 1 : 2}`]) : this.#ok()),
-    '+CREG': (form) => (form === 'read' ? this.#ok([`+CREG: 0,${this.#pdpActive ? 1 : 2}`]) : this.#ok()),
+    '+CEREG': (form) => (form === 'read' ? this.#ok([`+CEREG: 0,${this.#registrationStat()}`]) : this.#ok()),
+    '+CREG': (form) => (form === 'read' ? this.#ok([`+CREG: 0,${this.#registrationStat()}`]) : this.#ok()),
     '+CGDCONT': (form) =>
       form === 'read' ? this.#ok([`+CGDCONT: 1,"IP","${this.#apn}","10.7.157.1",0,0,0`]) : this.#ok(),
     '+QIACT': (form, v) => {
@@ -497,9 +505,15 @@ export class VirtualQuectelModem implements Dialect {
     });
   }
 
+  /** 27.007 <stat>: 1 registered (home), 2 searching. */
+  #registrationStat(): 1 | 2 {
+    return this.#pdpActive && Date.now() >= this.#registeredAt ? 1 : 2;
+  }
+
   /** TCP, then TLS when the client has SSL on; returns the +QMTOPEN result (lab-patterns B.1). */
   async #openMqttConnection(client: MqttClientState, host: string, port: number): Promise<number> {
-    // QMTOPEN activates the PDP context it needs (result 3 when it cannot).
+    // QMTOPEN activates the PDP context it needs (result 3 when it cannot: not yet on the network).
+    if (Date.now() < this.#registeredAt) return 3;
     this.#pdpActive = true;
     const epoch = this.#epoch;
     const r = await dial(this.#env, host, port, (address) =>
