@@ -1,9 +1,9 @@
 import type { AtEngine } from '../../at/engine.ts';
 import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
 import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
-import { CaseLog } from '../case-log.ts';
+import type { CaseLog } from '../case-log.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
-import { RestoreStack } from '../restore-stack.ts';
+import type { RestoreStack } from '../restore-stack.ts';
 import type {
   RebootObservation,
   RotationCaseInput,
@@ -11,6 +11,7 @@ import type {
   RotationSide,
   RotationStep,
 } from '../rotation.ts';
+import { compareReadBack, runRotationStep } from '../rotation-step.ts';
 import {
   CAPABILITY_PROBES,
   type CapabilityDump,
@@ -215,8 +216,8 @@ export class QuectelDriver implements ModemDriver {
     return { ...outcome, kind: input.kind, steps, stores, rebind, oldDeleted, reboot };
   }
 
-  /** One connection of a rotation case on its own log, merged into the case's codes afterwards. */
-  async #rotationStep(
+  /** One connection of a rotation case (the shared step runner, with this dialect's MQTT session). */
+  #rotationStep(
     input: RotationCaseInput,
     name: string,
     anchors: RotationSide,
@@ -224,40 +225,9 @@ export class QuectelDriver implements ModemDriver {
     caps: CapabilityDump,
     log: CaseLog,
   ): Promise<RotationStep> {
-    const startedAt = new Date().toISOString();
-    const stepLog = new CaseLog();
-    const stepStack = new RestoreStack();
-    const slug = name.replace(/[^a-z0-9]+/gi, '-');
-    const mqtt: MqttCaseInput = {
-      caseId: `${input.caseId}/${name}`,
-      anchorsPem: null,
-      settings: input.settings,
-      host: input.servers[server].host,
-      port: input.servers[server].port,
-      clientId: `${input.clientId}-${slug}`.slice(0, 23),
-      topic: `${input.topic}/${slug}`,
-      payload: `${input.payload} step=${name}`,
-    };
-    let failures: string[] = [];
-    try {
-      await this.#mqttSession(mqtt, choosePublishForm(caps), stepStack, stepLog);
-    } finally {
-      // The MQTT client is closed after every step, so the next one starts from an idle index.
-      failures = await stepStack.unwind();
-      for (const c of stepLog.codes) log.codes.push({ ...c, step: `${name}: ${c.step}` });
-      for (const d of stepLog.diagnostics) log.diagnostics.push({ ...d, step: `${name}: ${d.step}` });
-    }
-    if (failures.length > 0) throw new Error(`after step ${name}: ${failures.join('; ')}`);
-    const out = stepLog.outcome(null, true, []);
-    return {
-      name,
-      anchors,
-      server,
-      codes: out.codes,
-      reached: out.reached,
-      startedAt,
-      endedAt: new Date().toISOString(),
-    };
+    return runRotationStep(input, name, anchors, server, log, (mqtt, stack, stepLog) =>
+      this.#mqttSession(mqtt, choosePublishForm(caps), stack, stepLog),
+    );
   }
 
   /** AT+QSSLCFG="cacert",<ctx>,"<new>" on the owned context, read back; the raw answer either way. */
@@ -310,8 +280,7 @@ export class QuectelDriver implements ModemDriver {
         log.urcs.slice(mark).find((u) => /^(RDY|APP RDY)$/.test(u.line))?.line ??
         'no RDY seen; module answered AT';
       log.code('reboot', announced);
-      const kept = Object.keys(before).filter((k) => after[k] === before[k]);
-      const lost = Object.keys(before).filter((k) => after[k] !== before[k]);
+      const { kept, lost } = compareReadBack(before, after);
       return { announced, before, after, kept, lost, filesBefore, filesAfter };
     } finally {
       log.restarting = false;
