@@ -162,6 +162,9 @@ devices:
     const transcript = readFileSync(join(good.runDir, goodRecord?.transcriptFile ?? ''), 'utf8');
     expect(transcript).toContain('AT+QMTCFG="ssl",3,1,2');
     expect(transcript).toMatch(/AT\+QSSLCFG="cacert",2,"UFS:bench2_/);
+    expect(readFileSync(join(out, 'lab.md'), 'utf8')).toContain(
+      '- owned: file prefix `bench2_`, SSL context 2, MQTT client 3',
+    );
     expect(healthy.modem.tlsAttempts().length).toBeGreaterThan(0);
     expect(hung.modem.tlsAttempts().length).toBeGreaterThan(0);
     expect(wrong.modem.tlsAttempts()).toHaveLength(0);

@@ -107,6 +107,8 @@ function pendingSummary(d: InventoryDevice, outDir: string): DeviceSummary {
     name: d.name,
     path: devicePath(d),
     driver: d.driver,
+    capabilities: d.capabilities,
+    owned: d.owned ?? null,
     status: 'pending',
     reason: null,
     health: [],

@@ -1,5 +1,6 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { type DeviceOwnership, formatSecTags } from '../runner/ownership.ts';
 import type { CaseOutcome } from '../runner/run-case.ts';
 import { describeHealth, type HealthReport } from './health.ts';
 import type { PowerCycleResult } from './power-cycle.ts';
@@ -19,9 +20,13 @@ export interface DeviceSummary {
   readonly name: string;
   readonly path: string;
   readonly driver: string;
+  /** As the inventory declares them: labels for the lab's records; features are probed, never taken from here. */
+  readonly capabilities: readonly string[];
+  /** What the harness may touch on the device, when the inventory names it. */
+  readonly owned: DeviceOwnership | null;
   /**
    * complete: every planned case recorded. incomplete: some cases blocked or missing after the
-   * resumes allowed. excluded: not run (health check, lock, ownership). failed: nothing recorded.
+   * resumes allowed. excluded: not run (health check, lock). failed: nothing recorded.
    */
   readonly status: 'pending' | 'complete' | 'incomplete' | 'excluded' | 'failed';
   readonly reason: string | null;
@@ -64,6 +69,16 @@ export function writeLabSummary(summary: LabSummary): void {
 
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
+function describeOwnership(o: DeviceOwnership): string {
+  const parts = [
+    ...(o.filePrefix !== undefined ? [`file prefix \`${o.filePrefix}\``] : []),
+    ...(o.sslContext !== undefined ? [`SSL context ${o.sslContext}`] : []),
+    ...(o.mqttClient !== undefined ? [`MQTT client ${o.mqttClient}`] : []),
+    ...(o.secTags ? [`sec_tags ${formatSecTags(o.secTags)}`] : []),
+  ];
+  return parts.join(', ') || 'the defaults';
+}
+
 export function renderLabMarkdown(summary: LabSummary): string {
   const rel = (p: string) => relative(summary.outDir, p) || '.';
   const rows = summary.devices.map((d) => {
@@ -75,6 +90,8 @@ export function renderLabMarkdown(summary: LabSummary): string {
     `## ${d.name}`,
     '',
     `- device: \`${d.path}\` (${d.driver})`,
+    ...(d.owned ? [`- owned: ${describeOwnership(d.owned)}`] : []),
+    ...(d.capabilities.length > 0 ? [`- capabilities (declared): ${d.capabilities.join(', ')}`] : []),
     `- status: **${d.status}**${d.reason ? ` — ${d.reason}` : ''}`,
     ...(d.blockedReason ? [`- cases blocked because: ${d.blockedReason}`] : []),
     ...(d.report ? [`- report: [${rel(d.report)}](${rel(d.report)})`] : []),
