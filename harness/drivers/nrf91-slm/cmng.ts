@@ -70,13 +70,18 @@ export class CredentialStore {
   }
 
   async list(secTag?: number): Promise<Credential[]> {
-    const r = await this.#at.commandOk(secTag === undefined ? 'AT%CMNG=1' : `AT%CMNG=1,${secTag}`, {
-      timeoutMs: this.#timeoutMs,
-    });
-    return r.lines.flatMap((l) => {
+    return (await this.listLines(secTag)).flatMap((l) => {
       const m = /^%CMNG: (\d+),\s*(\d+)(?:,\s*"?([0-9A-Fa-f]*)"?)?/.exec(l);
       return m ? [{ secTag: Number(m[1]), type: Number(m[2]), sha: m[3] || null }] : [];
     });
+  }
+
+  /** The `%CMNG:` lines of AT%CMNG=1 (optionally for one sec_tag), as the modem printed them. */
+  async listLines(secTag?: number): Promise<string[]> {
+    const r = await this.#at.commandOk(secTag === undefined ? 'AT%CMNG=1' : `AT%CMNG=1,${secTag}`, {
+      timeoutMs: this.#timeoutMs,
+    });
+    return r.lines.filter((l) => l.startsWith('%CMNG:'));
   }
 
   /** AT%CMNG=2: the stored content when the modem lets it be read (root CAs; keys never). */
@@ -96,10 +101,15 @@ export class CredentialStore {
   }
 
   async delete(secTag: number, type: CmngType): Promise<void> {
-    this.#guard(secTag);
-    const r = await this.#at.command(`AT%CMNG=3,${secTag},${type}`, { timeoutMs: this.#timeoutMs });
+    const final = await this.deleteRaw(secTag, type);
     // 513: not found — already gone is what a delete wants.
-    if (!r.ok && r.final !== '+CME ERROR: 513')
-      throw new AtCommandError(`AT%CMNG=3,${secTag},${type}`, r.final);
+    if (final !== 'OK' && final !== '+CME ERROR: 513')
+      throw new AtCommandError(`AT%CMNG=3,${secTag},${type}`, final);
+  }
+
+  /** AT%CMNG=3 on an owned sec_tag; resolves with the modem's final answer, whatever it is. */
+  async deleteRaw(secTag: number, type: CmngType): Promise<string> {
+    this.#guard(secTag);
+    return (await this.#at.command(`AT%CMNG=3,${secTag},${type}`, { timeoutMs: this.#timeoutMs })).final;
   }
 }

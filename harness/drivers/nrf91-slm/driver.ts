@@ -1,9 +1,17 @@
 import type { AtEngine } from '../../at/engine.ts';
-import { AtUnexpectedUrcError } from '../../at/errors.ts';
-import { runCaseFrame } from '../case-frame.ts';
+import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
+import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
 import type { CaseLog } from '../case-log.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
 import type { RestoreStack } from '../restore-stack.ts';
+import type {
+  RebootObservation,
+  RotationCaseInput,
+  RotationOutcome,
+  RotationSide,
+  RotationStep,
+} from '../rotation.ts';
+import { compareReadBack, runRotationStep } from '../rotation-step.ts';
 import { CMNG_TYPE, type CmngType, CredentialStore, type SecTagRange } from './cmng.ts';
 import { NRF91_SLM_TIMEOUTS, type Nrf91SlmTimeouts } from './timeouts.ts';
 
@@ -147,6 +155,153 @@ export class Nrf91SlmDriver implements ModemDriver {
     });
   }
 
+  /**
+   * CA rotation in the SLM dialect. On nRF91 a CA is not bound to a context: each #XMQTTCON names
+   * the sec_tag it uses, so "rebinding" is connecting with the other owned sec_tag. `rebind`: old CA
+   * under the first owned sec_tag, connect to both servers; new CA under the second, connect with it
+   * to both; the old sec_tag's CA deleted only after the rebound connection published. `reboot`: new
+   * CA, connect; AT#XRESET (→ `Ready`), settings and owned credentials read back raw before and after,
+   * radio on and registered again, reconnect with the same sec_tag (no new write). Everything written
+   * is deleted when the case unwinds, as in every case.
+   */
+  async runRotationCase(input: RotationCaseInput): Promise<RotationOutcome> {
+    const steps: RotationStep[] = [];
+    const stores: Partial<Record<RotationSide, string>> = {};
+    let rebind: RotationOutcome['rebind'] = null;
+    let oldDeleted: RotationOutcome['oldDeleted'] = null;
+    let reboot: RebootObservation | null = null;
+    const outcome = await this.#runCase(async (stack, log) => {
+      const { first, count } = this.#own.secTags;
+      const step = (name: string, anchors: RotationSide, server: RotationSide, secTag: number) =>
+        runRotationStep(input, name, anchors, server, log, (mqtt, s, l) =>
+          this.#mqtt(mqtt, secTag, s, l),
+        ).then((done) => {
+          steps.push(done);
+          return done;
+        });
+      const writeCa = async (side: RotationSide, secTag: number) => {
+        await this.#writeOwned(secTag, [[CMNG_TYPE.rootCa, input.anchors[side]]], stack);
+        stores[side] = `sec_tag:${secTag}`;
+        log.code(`registration (${side} CA written)`, await this.#online());
+      };
+      await this.#credentialSession(stack);
+
+      if (input.kind === 'rebind') {
+        if (count < 2)
+          throw new Error(`rebind needs two owned sec_tags; the harness owns ${count} (${first})`);
+        const [oldTag, newTag] = [first, first + 1];
+        await writeCa('old', oldTag);
+        // The old CA reaches its own server and is refused by the new one: the two CAs are distinct.
+        if (!(await step('old-ca/old-server', 'old', 'old', oldTag)).reached.publishAcked) return;
+        await step('old-ca/new-server', 'old', 'new', oldTag);
+        await writeCa('new', newTag);
+        const rebound = await step('new-ca/new-server', 'new', 'new', newTag);
+        const answer = rebound.codes.find((c) => c.step === 'connect');
+        rebind = {
+          step: `#XMQTTCON with sec_tag ${newTag} instead of ${oldTag}`,
+          raw: answer?.raw ?? 'no answer',
+          at: answer?.at ?? rebound.endedAt,
+        };
+        if (!rebound.reached.publishAcked) return;
+        await step('new-ca/old-server', 'new', 'old', newTag);
+        // Seed 000: the old credential goes only after the reconnection with the new one published.
+        await this.#offline();
+        const raw = await this.#store.deleteRaw(oldTag, CMNG_TYPE.rootCa);
+        oldDeleted = { step: `AT%CMNG=3,${oldTag},${CMNG_TYPE.rootCa}`, raw, at: new Date().toISOString() };
+        log.code('delete old CA', raw);
+        return;
+      }
+
+      const tag = first;
+      await writeCa('new', tag);
+      if (!(await step('before-reboot', 'new', 'new', tag)).reached.publishAcked) return;
+      reboot = await this.#rebootAndReadBack([tag], stack, log);
+      // The credential written before the reboot is used as it is: no new write.
+      await step('after-reboot', 'new', 'new', tag);
+    });
+    return { ...outcome, kind: input.kind, steps, stores, rebind, oldDeleted, reboot };
+  }
+
+  /** Settings the case set and can read back, as raw lines (the final answer where refused). */
+  async #settingsSnapshot(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const [key, command, prefix] of [
+      ['CFUN', 'AT+CFUN?', '+CFUN:'],
+      ['CMEE', 'AT+CMEE?', '+CMEE:'],
+      ['XMQTTCFG', 'AT#XMQTTCFG?', '#XMQTTCFG:'],
+    ] as const) {
+      const r = await this.#at.command(command, { timeoutMs: this.#t.basic });
+      out[key] = r.lines.find((l) => l.startsWith(prefix)) ?? r.final;
+    }
+    return out;
+  }
+
+  /** The owned sec_tags' entries as AT%CMNG=1,<tag> lists them. */
+  async #ownedCredentialLines(tags: readonly number[]): Promise<string[]> {
+    const lines: string[] = [];
+    for (const tag of tags) lines.push(...(await this.#store.listLines(tag)));
+    return lines;
+  }
+
+  /**
+   * Reads the settings and the owned credentials, restarts the SiP with AT#XRESET (→ `Ready`) and
+   * reads them again, raw; then numeric errors and the radio back on, registration awaited (bounded).
+   */
+  async #rebootAndReadBack(
+    tags: readonly number[],
+    stack: RestoreStack,
+    log: CaseLog,
+  ): Promise<RebootObservation> {
+    const before = await this.#settingsSnapshot();
+    const filesBefore = await this.#ownedCredentialLines(tags);
+    log.restarting = true;
+    try {
+      const announced = await this.#restart(log);
+      log.code('reboot', announced);
+      const after = await this.#settingsSnapshot();
+      const filesAfter = await this.#ownedCredentialLines(tags);
+      await this.#numericErrors(stack);
+      log.code('registration', await this.#online());
+      return { announced, before, after, ...compareReadBack(before, after), filesBefore, filesAfter };
+    } finally {
+      log.restarting = false;
+    }
+  }
+
+  /**
+   * AT#XRESET: SLM answers OK, powers the modem off and cold-boots, then prints `Ready`
+   * (sdk-nrf applications/serial_lte_modem/src/slm_at_commands.c handle_at_reset; SLM_SYNC_STR in
+   * slm_at_host.c). An SLM that refuses the command cannot be restarted over AT: the raw answer is
+   * kept and the case stops, nothing else is tried.
+   */
+  async #restart(log: CaseLog): Promise<string> {
+    this.#at.clearBacklog();
+    let final: string;
+    try {
+      const r = await this.#at.command('AT#XRESET', { timeoutMs: this.#t.basic });
+      final = r.final;
+      log.code('reset', final);
+      if (!r.ok) {
+        throw new Error(
+          `AT#XRESET answered ${final}: this SLM cannot be restarted over AT, so the reboot case stops here`,
+        );
+      }
+    } catch (err) {
+      // The OK may not leave the UART before the SiP goes down; `Ready` below is what counts.
+      if (!(err instanceof AtTimeoutError)) throw err;
+      log.code('reset', `no answer within ${this.#t.basic} ms`);
+    }
+    try {
+      return await this.#at.waitForUrc(/^Ready$/, { timeoutMs: this.#t.reboot });
+    } catch (err) {
+      if (!(err instanceof AtTimeoutError)) throw err;
+      if (!(await deviceAnswers(this.#at, this.#t.basic)))
+        throw new Error(`no Ready within ${this.#t.reboot} ms after AT#XRESET, and no answer to AT`);
+      this.#at.transcript.record('note', 'Ready not seen after AT#XRESET, but the SLM answers AT');
+      return 'no Ready seen; SLM answered AT';
+    }
+  }
+
   /** The shared case frame (restore stack, abort, health judgement). */
   #runCase(body: (stack: RestoreStack, log: CaseLog) => Promise<void>): Promise<DeviceOutcome> {
     return runCaseFrame(
@@ -155,6 +310,11 @@ export class Nrf91SlmDriver implements ModemDriver {
       {
         track: (stack) => {
           this.#current = stack;
+        },
+        faultSeen: (log) => {
+          // SLM prints `Ready` when it boots: one the harness did not ask for is a restart mid-case.
+          const boot = log.unexpectedUrcs.find((u) => u.line === 'Ready');
+          return boot ? `module restarted during the case (Ready at ${boot.at})` : null;
         },
       },
       body,
@@ -193,26 +353,53 @@ export class Nrf91SlmDriver implements ModemDriver {
     client?: MqttCaseInput['clientCertificate'],
   ): Promise<number> {
     const secTag = this.#own.secTags.first;
+    await this.#credentialSession(stack);
+    const wanted: [CmngType, string][] = [];
+    if (pem !== null) wanted.push([CMNG_TYPE.rootCa, pem]);
+    if (client) wanted.push([CMNG_TYPE.clientCert, client.certPem], [CMNG_TYPE.clientKey, client.keyPem]);
+    await this.#writeOwned(secTag, wanted, stack);
+    await this.#online();
+    return secTag;
+  }
+
+  /** Numeric %CMNG errors for the case, and the original CFUN put back when it ends. */
+  async #credentialSession(stack: RestoreStack): Promise<void> {
     await this.#numericErrors(stack);
     const before = await this.#cfun();
     stack.push(`CFUN back to ${before}`, async () => {
       if ((await this.#cfun()) !== before) await this.#setCfun(before);
     });
-    const offline = async () => {
-      const now = await this.#cfun();
-      if (now === 1 || now === 2 || now === 21) await this.#setCfun(4);
-    };
-    await offline();
-    // Leftovers under our own tag (an interrupted run) are ours to remove; nothing else is looked at.
+  }
+
+  /** %CMNG writes and deletes need the modem out of CFUN 1/2/21. */
+  async #offline(): Promise<void> {
+    const now = await this.#cfun();
+    if (now === 1 || now === 2 || now === 21) await this.#setCfun(4);
+  }
+
+  /** Radio on, and bounded wait for registration; returns the last +CEREG answer. */
+  async #online(): Promise<string> {
+    await this.#setCfun(1);
+    return this.#awaitRegistration();
+  }
+
+  /**
+   * Writes credentials under one owned sec_tag with the modem offline, each listed afterwards; every
+   * one is on the restore stack (deleted, offline again) before it is written. Leftovers under the
+   * same tag (an interrupted run) are ours to remove; no other tag is looked at.
+   */
+  async #writeOwned(
+    secTag: number,
+    wanted: readonly [CmngType, string][],
+    stack: RestoreStack,
+  ): Promise<void> {
+    await this.#offline();
     for (const c of await this.#store.list(secTag)) {
       if (c.secTag === secTag) await this.#store.delete(secTag, c.type as CmngType);
     }
-    const wanted: [CmngType, string][] = [];
-    if (pem !== null) wanted.push([CMNG_TYPE.rootCa, pem]);
-    if (client) wanted.push([CMNG_TYPE.clientCert, client.certPem], [CMNG_TYPE.clientKey, client.keyPem]);
     for (const [type, content] of wanted) {
       stack.push(`delete sec_tag ${secTag} type ${type}`, async () => {
-        await offline();
+        await this.#offline();
         const stored = await this.#store.list(secTag);
         if (stored.some((c) => c.secTag === secTag && c.type === type))
           await this.#store.delete(secTag, type);
@@ -223,19 +410,21 @@ export class Nrf91SlmDriver implements ModemDriver {
         throw new Error(`sec_tag ${secTag}: type ${type} not listed after AT%CMNG=0`);
       }
     }
-    await this.#setCfun(1);
-    await this.#awaitRegistration();
-    return secTag;
   }
 
-  /** Polls +CEREG until home (1) or roaming (5); a modem that does not answer CEREG? is not waited on. */
-  async #awaitRegistration(): Promise<void> {
-    const deadline = Date.now() + this.#t.registration;
+  /**
+   * Polls +CEREG until home (1) or roaming (5), bounded; returns the answer and the time it took. A
+   * modem that does not answer CEREG? is not waited on; one still unregistered at the bound ends the case.
+   */
+  async #awaitRegistration(): Promise<string> {
+    const started = Date.now();
+    const deadline = started + this.#t.registration;
     for (;;) {
       const r = await this.#at.command('AT+CEREG?', { timeoutMs: this.#t.basic });
-      if (!r.ok) return;
-      const stat = /^\+CEREG: \d+,(\d+)/.exec(r.lines.find((l) => l.startsWith('+CEREG:')) ?? '')?.[1];
-      if (stat === '1' || stat === '5') return;
+      if (!r.ok) return `${r.final} (CEREG? refused; not waited on)`;
+      const line = r.lines.find((l) => l.startsWith('+CEREG:'));
+      const stat = /^\+CEREG: \d+,(\d+)/.exec(line ?? '')?.[1];
+      if (stat === '1' || stat === '5') return `${line} after ${Date.now() - started} ms`;
       if (Date.now() > deadline)
         throw new Error(`not registered within ${this.#t.registration} ms: ${r.lines.join(' | ')}`);
       await new Promise((resolve) => setTimeout(resolve, this.#t.registrationPollMs));

@@ -14,6 +14,8 @@ export const NRF91_SLM_TIMEOUTS = {
   registrationPollMs: 500,
   /** #XMQTTCON / #XCONNECT: DNS, TCP and the TLS handshake run inside the command. */
   connect: 120_000,
+  /** After AT#XRESET until the `Ready` banner: SLM powers the modem off (1–2 s) and cold-boots the SiP. */
+  reboot: 30_000,
   /** #XMQTTEVT after an MQTT packet was sent. */
   mqttPacket: 30_000,
 } as const;

@@ -27,6 +27,10 @@ export interface VirtualNrf91Options {
   readonly credentials?: readonly { tag: number; type: number; content: string }[];
   readonly clock?: Date;
   readonly bootMs?: number;
+  /** SLM commands this build lacks (e.g. `#XRESET`): answered ERROR, as SLM answers a command it does not know. */
+  readonly withoutCommands?: readonly string[];
+  /** How long after AT+CFUN=1 the modem takes to register (+CEREG stat 2 until then); 0 by default. */
+  readonly attachMs?: number;
 }
 
 /** IPPROTO_TLS_1_2 as #XSSOCKET reports it. */
@@ -71,6 +75,8 @@ export class VirtualNrf91Modem implements Dialect {
   #mqttCfg: { clientId: string; keepAlive: number; clean: boolean } | null = null;
   #mqtt: MqttSession | null = null;
   #epoch = 0;
+  /** When the radio, switched on by AT+CFUN=1, is registered (home); infinity while it is off. */
+  #registeredAt = Number.POSITIVE_INFINITY;
 
   constructor(io: Duplex, options: VirtualNrf91Options) {
     this.#opts = options;
@@ -123,10 +129,18 @@ export class VirtualNrf91Modem implements Dialect {
     this.#dropAll(false);
   }
 
+  /**
+   * AT#XRESET: SLM answers OK, switches the modem off (CFUN=0) and cold-boots the SiP, then prints
+   * `Ready` (sdk-nrf applications/serial_lte_modem/src/slm_at_commands.c handle_at_reset,
+   * SLM_SYNC_STR in slm_at_host.c). Sockets, the MQTT client and its #XMQTTCFG are application RAM
+   * and gone; the modem comes up in CFUN=0 with CMEE 0; %CMNG credentials are in the modem's
+   * non-volatile storage and stay.
+   */
   reboot(): void {
     this.#epoch++;
     this.#dropAll(false);
     this.#cfun = 0;
+    this.#registeredAt = Number.POSITIVE_INFINITY;
     this.#cmee = 0;
     this.#mqttCfg = null;
     const ms = this.#opts.bootMs ?? 50;
@@ -148,6 +162,8 @@ export class VirtualNrf91Modem implements Dialect {
     const name = (m[1] ?? '').toUpperCase();
     const form = m[2] === '=?' ? 'test' : m[2] === '?' ? 'read' : m[2] ? 'write' : 'exec';
     const { values, quoted } = parseAtArgs(m[3] ?? '');
+    if (this.#opts.withoutCommands?.some((c) => c.toUpperCase() === name))
+      return this.#port.respond([], 'ERROR');
     switch (name) {
       case '+CGMR':
         return this.#port.respond([this.firmware]);
@@ -178,14 +194,15 @@ export class VirtualNrf91Modem implements Dialect {
       }
       case '+CPIN':
         return form === 'read' ? this.#port.respond(['+CPIN: READY']) : this.#error();
-      // Registered, with PDN 0 up, only while the radio is on (CFUN=1); offline (CFUN=4) it is not.
+      // Registered, with PDN 0 up, only while the radio is on (CFUN=1) and attached: searching (2)
+      // for attachMs after CFUN=1, not registered (0) offline (CFUN=4).
       case '+CEREG':
         return form === 'read'
-          ? this.#port.respond([`+CEREG: 0,${this.#cfun === 1 ? 1 : 0}`])
+          ? this.#port.respond([`+CEREG: 0,${this.#registered ? 1 : this.#cfun === 1 ? 2 : 0}`])
           : this.#port.respond([]);
       case '+CGACT':
         return form === 'read'
-          ? this.#port.respond([`+CGACT: 0,${this.#cfun === 1 ? 1 : 0}`])
+          ? this.#port.respond([`+CGACT: 0,${this.#registered ? 1 : 0}`])
           : this.#error();
       case '+CGDCONT':
         return form === 'read'
@@ -206,7 +223,7 @@ export class VirtualNrf91Modem implements Dialect {
       case '#XRECV':
         return this.#recv();
       case '#XMQTTCFG':
-        return this.#mqttConfig(values);
+        return this.#mqttConfig(form, values);
       case '#XMQTTCON':
         return this.#mqttConnect(values);
       case '#XMQTTPUB':
@@ -214,6 +231,10 @@ export class VirtualNrf91Modem implements Dialect {
       default:
         return this.#port.respond([], 'ERROR');
     }
+  }
+
+  get #registered(): boolean {
+    return this.#cfun === 1 && Date.now() >= this.#registeredAt;
   }
 
   get #imei(): string {
@@ -229,6 +250,8 @@ export class VirtualNrf91Modem implements Dialect {
     if (form === 'test') return this.#port.respond(['+CFUN: (0,1,4,20,21,30,31,40,41,44)']);
     const fun = Number(values[0]);
     if (![0, 1, 2, 4, 20, 21, 30, 31, 40, 41, 44].includes(fun)) return this.#error();
+    if (fun === 1 && this.#cfun !== 1) this.#registeredAt = Date.now() + (this.#opts.attachMs ?? 0);
+    if (fun !== 1) this.#registeredAt = Number.POSITIVE_INFINITY;
     this.#cfun = fun;
     this.#port.respond([]);
     if (!CFUN_ACTIVE.has(fun)) this.#dropAll(true);
@@ -342,7 +365,7 @@ export class VirtualNrf91Modem implements Dialect {
     const [host, portText] = values;
     const port = Number(portText);
     if (!s || !host || !Number.isInteger(port) || port < 1 || port > 65535 || s.stream) return this.#error();
-    if (!CFUN_ACTIVE.has(this.#cfun)) return this.#error();
+    if (!this.#registered) return this.#error();
     const epoch = this.#epoch;
     // #XCONNECT only resolves and connects: it does not set TLS_HOSTNAME (B.4).
     void dial(this.#env, host, port, this.#tlsFor(s.secTag, s.peerVerify, s.hostname, port)).then((r) => {
@@ -375,7 +398,16 @@ export class VirtualNrf91Modem implements Dialect {
     this.#port.respond([]);
   }
 
-  #mqttConfig(values: string[]): void {
+  #mqttConfig(form: string, values: string[]): void {
+    if (form === 'read') {
+      // `#XMQTTCFG: "<client_id>",<keep_alive>,<clean_session>` (slm_at_mqtt.c read form). Before any
+      // #XMQTTCFG since boot this model answers the zero-initialised state; which defaults a given
+      // SLM release reports then is not documented (the later Serial Modem app sets its own).
+      const c = this.#mqttCfg;
+      return this.#port.respond([
+        c ? `#XMQTTCFG: "${c.clientId}",${c.keepAlive},${c.clean ? 1 : 0}` : '#XMQTTCFG: "",0,0',
+      ]);
+    }
     const [clientId, keepAlive, clean] = values;
     if (!clientId) return this.#error();
     this.#mqttCfg = { clientId, keepAlive: Number(keepAlive ?? 60), clean: (clean ?? '1') === '1' };
@@ -394,7 +426,7 @@ export class VirtualNrf91Modem implements Dialect {
     }
     const port = Number(portText);
     if (op !== '1' || !url || !Number.isInteger(port) || !this.#mqttCfg || this.#mqtt) return this.#error();
-    if (!CFUN_ACTIVE.has(this.#cfun)) return this.#error();
+    if (!this.#registered) return this.#error();
     this.#port.respond([]);
     const cfg = this.#mqttCfg;
     const epoch = this.#epoch;
