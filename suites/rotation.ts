@@ -35,6 +35,8 @@ export interface RotationScenario {
   readonly kind: RotationKind;
   /** What the vendor documents; the record holds what the device did, never this text. */
   readonly documented: string;
+  /** The same, for a driver family whose dialect the Quectel text does not describe. */
+  readonly documentedFor?: Readonly<Record<string, string>>;
   readonly settings: DeviceSettings;
   /** The decisive connection (after the rebind / after the reboot) must publish. */
   readonly expected: Readonly<Record<ProfileName, ProfileExpectation>>;
@@ -55,6 +57,10 @@ export const ROTATION_SCENARIOS: readonly RotationScenario[] = [
     kind: 'rebind',
     documented:
       'QSSLCFG "takes effect immediately" (application note 002); seed 000: upload the new CA, AT+QSSLCFG="cacert",<ctx>,"UFS:<new>", reopen and reconnect, delete the old file after a successful reconnection',
+    documentedFor: {
+      'nrf91-slm':
+        'SLM: a CA lives under a sec_tag (AT%CMNG, written with the modem offline) and #XMQTTCON names the sec_tag per connection (MQTT_AT_commands.rst), so the new CA goes under a second sec_tag and the next #XMQTTCON uses it; the old sec_tag is deleted after a successful reconnection (seed 000 procedure)',
+    },
     settings: DEFAULT_SETTINGS,
     expected: acceptAll('the rebound context is used by the next open (seed 000 procedure)'),
     reboots: 0,
@@ -65,6 +71,10 @@ export const ROTATION_SCENARIOS: readonly RotationScenario[] = [
     kind: 'reboot',
     documented:
       'QSSLCFG "configurations will not be saved" (application note 002); UFS is the persistent user file store',
+    documentedFor: {
+      'nrf91-slm':
+        'SLM: AT#XRESET answers OK, powers the modem off and cold-boots the SiP, then prints Ready (slm_at_commands.c handle_at_reset); AT%CMNG keeps credentials in the modem, #XMQTTCFG is SLM application state',
+    },
     settings: DEFAULT_SETTINGS,
     expected: acceptAll('the CA file uploaded before the reboot is usable after it without a new upload'),
     reboots: 1,
@@ -402,7 +412,7 @@ export async function executeRotationCase(
       endedAt: new Date().toISOString(),
       rotation: {
         kind: s.kind,
-        documented: s.documented,
+        documented: s.documentedFor?.[device.driver.family] ?? s.documented,
         steps,
         stores: out.stores,
         rebind: out.rebind,
