@@ -276,16 +276,16 @@ export class Nrf91SlmDriver implements ModemDriver {
    */
   async #restart(log: CaseLog): Promise<string> {
     this.#at.clearBacklog();
-    let final: string;
+    let answered = false;
     try {
       const r = await this.#at.command('AT#XRESET', { timeoutMs: this.#t.basic });
-      final = r.final;
-      log.code('reset', final);
+      log.code('reset', r.final);
       if (!r.ok) {
         throw new Error(
-          `AT#XRESET answered ${final}: this SLM cannot be restarted over AT, so the reboot case stops here`,
+          `AT#XRESET answered ${r.final}: this SLM cannot be restarted over AT, so the reboot case stops here`,
         );
       }
+      answered = true;
     } catch (err) {
       // The OK may not leave the UART before the SiP goes down; `Ready` below is what counts.
       if (!(err instanceof AtTimeoutError)) throw err;
@@ -295,10 +295,13 @@ export class Nrf91SlmDriver implements ModemDriver {
       return await this.#at.waitForUrc(/^Ready$/, { timeoutMs: this.#t.reboot });
     } catch (err) {
       if (!(err instanceof AtTimeoutError)) throw err;
-      if (!(await deviceAnswers(this.#at, this.#t.basic)))
-        throw new Error(`no Ready within ${this.#t.reboot} ms after AT#XRESET, and no answer to AT`);
-      this.#at.transcript.record('note', 'Ready not seen after AT#XRESET, but the SLM answers AT');
-      return 'no Ready seen; SLM answered AT';
+      // Neither OK nor Ready: whether it restarted at all is unknown, and is not assumed.
+      if (!answered || !(await deviceAnswers(this.#at, this.#t.basic)))
+        throw new Error(
+          `no Ready within ${this.#t.reboot} ms after AT#XRESET (${answered ? 'OK' : 'no answer'}); whether the SLM restarted is unknown`,
+        );
+      this.#at.transcript.record('note', 'AT#XRESET answered OK, no Ready seen, the SLM answers AT');
+      return 'no Ready seen after OK; SLM answered AT';
     }
   }
 

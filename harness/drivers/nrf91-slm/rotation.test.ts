@@ -245,6 +245,24 @@ describe('nRF91 SLM CA rotation on the virtual nRF91', () => {
     }
   }, 60_000);
 
+  it('a Ready banner that never arrives after OK: noted as such, the read-back still tells what happened', async () => {
+    const r = rig({ faults: [{ kind: 'lose-urc', urc: '^Ready$' }] }, { reboot: 500 });
+    try {
+      await r.driver.identify();
+      const out = await r.driver.runRotationCase(input('reboot'));
+      expect(out.error).toBeNull();
+      expect(out.reboot?.announced).toBe('no Ready seen after OK; SLM answered AT');
+      expect(out.reboot?.after.CFUN).toBe('+CFUN: 0');
+      expect(out.steps.map((s) => [s.name, s.reached.publishAcked])).toEqual([
+        ['before-reboot', true],
+        ['after-reboot', true],
+      ]);
+      expectOnlyForeign(r.device);
+    } finally {
+      r.close();
+    }
+  }, 60_000);
+
   it('a restart the harness did not ask for makes the case unhealthy', async () => {
     const r = rig({ faults: [{ kind: 'reboot', on: { command: '^AT#XMQTTPUB=' } }] }, { mqttPacket: 1_000 });
     try {
