@@ -103,3 +103,48 @@ describe('aedes over TLS endpoint', () => {
     expect(o?.closedBy).toBe('client');
   });
 });
+
+describe('a second door onto the same aedes endpoint', () => {
+  it('serves the same chain and broker, observed apart from the main port, and closes with the endpoint', async () => {
+    const own = await startAedesTlsEndpoint({ chainPem: h.servedChainPem, keyPem: h.serverKeyPem });
+    const door = await own.listenAgain();
+    expect(door.listenPort).not.toBe(own.listenPort);
+    const connect = (port: number, clientId: string) =>
+      mqtt.connectAsync(`mqtts://127.0.0.1:${port}`, {
+        ca: h.issuingRootPem,
+        servername: 'broker.test',
+        clientId,
+        reconnectPeriod: 0,
+      });
+    // A subscriber on the main port sees a publish made through the door: one broker behind both.
+    const main = await connect(own.listenPort, 'on-main');
+    const got = new Promise<string>((resolve) => main.on('message', (_t, p) => resolve(p.toString())));
+    await main.subscribeAsync('t/door', { qos: 1 });
+    const side = await connect(door.listenPort, 'on-door');
+    await side.publishAsync('t/door', 'through the door', { qos: 1 });
+    expect(await got).toBe('through the door');
+    await side.endAsync();
+    await main.endAsync();
+    await Promise.all([own.settle(2000), door.settle(2000)]);
+    expect(own.observations().map((o) => o.mqttConnect?.clientId)).toEqual(['on-main']);
+    expect(door.observations().map((o) => o.mqttConnect?.clientId)).toEqual(['on-door']);
+    expect(door.observations()[0]?.mqttPublishes).toMatchObject([
+      { topic: 't/door', payload: 'through the door' },
+    ]);
+    // The served chain is the endpoint's: the same leaf on both ports.
+    const leafOn = (port: number) =>
+      new Promise<string>((resolve, reject) => {
+        const s = tls.connect(
+          { host: '127.0.0.1', port, servername: 'broker.test', rejectUnauthorized: false },
+          () => {
+            resolve(s.getPeerCertificate().fingerprint256);
+            s.destroy();
+          },
+        );
+        s.on('error', reject);
+      });
+    expect(await leafOn(door.listenPort)).toBe(await leafOn(own.listenPort));
+    await own.stop();
+    await expect(connect(door.listenPort, 'after-stop')).rejects.toThrow(/ECONNREFUSED/);
+  });
+});

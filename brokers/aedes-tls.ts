@@ -1,9 +1,15 @@
 import type tls from 'node:tls';
 import { Aedes, type Client } from 'aedes';
-import { type EndpointConfig, type EndpointHandle, frontListen, resolveAddresses } from './endpoint.ts';
+import {
+  type EndpointConfig,
+  type EndpointHandle,
+  frontListen,
+  resolveAddresses,
+  type SharedEndpointHandle,
+} from './endpoint.ts';
 import { startNodeTlsEngine } from './node-tls-engine.ts';
 import type { ConnectionObservation } from './observation.ts';
-import { startObservingFront } from './observing-front.ts';
+import { type ObservingFront, startObservingFront } from './observing-front.ts';
 
 const now = () => new Date().toISOString();
 
@@ -22,7 +28,7 @@ export function sniRoutingRefusal(config: EndpointConfig, servername: string | n
  * aedes served over Node `tls` in-process, behind the observing front (ClientHello, record layer,
  * who closed). The default endpoint: it needs nothing installed and starts in milliseconds.
  */
-export async function startAedesTlsEndpoint(config: EndpointConfig): Promise<EndpointHandle> {
+export async function startAedesTlsEndpoint(config: EndpointConfig): Promise<SharedEndpointHandle> {
   const aedes = await Aedes.createBroker();
   const byTlsSocket = new WeakMap<object, ConnectionObservation>();
   let lookup: (port: number) => ConnectionObservation | undefined = () => undefined;
@@ -63,7 +69,7 @@ export async function startAedesTlsEndpoint(config: EndpointConfig): Promise<End
     obs?.mqttPublishes.push({ topic: packet.topic, payload: packet.payload.toString('utf8'), at: now() });
   });
 
-  let front: Awaited<ReturnType<typeof startObservingFront>>;
+  let front: ObservingFront;
   try {
     front = await startObservingFront({
       engine: 'aedes',
@@ -75,7 +81,16 @@ export async function startAedesTlsEndpoint(config: EndpointConfig): Promise<End
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     throw err;
   }
-  lookup = (port) => front.byUpstreamPort(port);
+  const doors = new Set<ObservingFront>();
+  lookup = (port) => {
+    const seen = front.byUpstreamPort(port);
+    if (seen) return seen;
+    for (const door of doors) {
+      const onDoor = door.byUpstreamPort(port);
+      if (onDoor) return onDoor;
+    }
+    return undefined;
+  };
 
   return {
     ...resolveAddresses(config, front.listenPort),
@@ -83,8 +98,29 @@ export async function startAedesTlsEndpoint(config: EndpointConfig): Promise<End
     notes: engine.notes,
     observations: () => front.observations(),
     settle: (ms) => front.settle(ms),
+    async listenAgain(): Promise<EndpointHandle> {
+      const door = await startObservingFront({
+        engine: 'aedes',
+        listen: { host: frontListen(config).host, port: 0 },
+        upstream: { host: '127.0.0.1', port: engine.port },
+      });
+      doors.add(door);
+      return {
+        listenHost: door.listenHost,
+        listenPort: door.listenPort,
+        engine: 'aedes',
+        notes: engine.notes,
+        observations: () => door.observations(),
+        settle: (ms) => door.settle(ms),
+        async stop() {
+          doors.delete(door);
+          await door.close();
+        },
+      };
+    },
     async stop() {
-      await front.close();
+      await Promise.all([front.close(), ...[...doors].map((d) => d.close())]);
+      doors.clear();
       await engine.close();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
     },

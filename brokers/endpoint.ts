@@ -76,6 +76,17 @@ export interface EndpointHandle {
   stop(): Promise<void>;
 }
 
+/** An endpoint that can open more doors onto the same server (the suite's per-case endpoint). */
+export interface SharedEndpointHandle extends EndpointHandle {
+  /**
+   * Another listening port (free, on the listen host) onto the same engine: same TLS server, same
+   * chain and key, same broker. Its connections are observed apart, so reference clients can run
+   * there while a device uses the main port. Stopping the door leaves the endpoint up; stopping
+   * the endpoint closes every door.
+   */
+  listenAgain(): Promise<EndpointHandle>;
+}
+
 /** The engine cannot honour this config; the message says what and why. Tests skip with it. */
 export class EndpointUnsupportedError extends Error {
   constructor(

@@ -1,3 +1,4 @@
+import type { EndpointHandle } from '../brokers/endpoint.ts';
 import type { CaseEndpoint, LabNetwork } from '../harness/runner/run-case.ts';
 import { startCaseEndpoint } from '../harness/runner/run-case.ts';
 import type { ControlRequest, ControlResult } from './controls/control.ts';
@@ -12,11 +13,17 @@ export interface CaseControls {
   readonly check: ControlJudgement;
 }
 
+/** What the reference clients connect to: a case's built chain and a port serving it. */
+export interface ControlTarget {
+  readonly hierarchy: CaseEndpoint['hierarchy'];
+  readonly endpoint: Pick<EndpointHandle, 'listenPort'>;
+}
+
 /** Reference clients connect where the endpoint listens (a wildcard listen address means loopback). */
 const connectHostOf = (lab: LabNetwork) =>
   lab.listenHost === '0.0.0.0' || lab.listenHost === '::' ? '127.0.0.1' : lab.listenHost;
 
-function requestFor(c: MatrixCase, started: CaseEndpoint, lab: LabNetwork): ControlRequest {
+function requestFor(c: MatrixCase, started: ControlTarget, lab: LabNetwork): ControlRequest {
   const entry = entryOf(c.scenario);
   const h = started.hierarchy;
   const serverTarget = entry.expect.openssl.target === 'server';
@@ -63,7 +70,7 @@ async function twinControls(
  */
 export async function runCaseControls(
   c: MatrixCase,
-  started: CaseEndpoint,
+  started: ControlTarget,
   names: LabNames,
   lab: LabNetwork,
 ): Promise<CaseControls> {

@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { AtEngine } from '../harness/at/engine.ts';
 import { Transcript } from '../harness/at/transcript.ts';
 import { QuectelDriver } from '../harness/drivers/quectel/driver.ts';
-import type { OpenDevice } from '../harness/runner/device.ts';
+import { type OpenDevice, openDevice } from '../harness/runner/device.ts';
 import { createMemoryPair } from '../harness/transport/memory-pair.ts';
 import { startVirtualModem } from '../harness/virtual-modem/start.ts';
 import { executeCase } from './execute.ts';
 import { defaultMatrix } from './matrix.ts';
+import { virtualLabNetwork } from './plan-case.ts';
 
 /** A virtual modem whose network resolves nothing but localhost: every hostname case fails at DNS. */
 async function modemWithoutDns(): Promise<OpenDevice> {
@@ -54,6 +55,26 @@ describe('a case that fails before TLS', () => {
       expect(Object.values(record.verdicts)).toEqual(['inconclusive', 'inconclusive', 'inconclusive']);
       // The endpoint itself was fine: the reference clients still confirm the chain.
       expect(record.controlCheck?.ok).toBe(true);
+    } finally {
+      await device.close();
+    }
+  }, 60_000);
+});
+
+describe('a case whose controls run while the device does', () => {
+  it('keeps the device as the only connection the server saw, and the controls their own verdicts', async () => {
+    const lab = { dialHost: '127.0.0.1', listenHost: '127.0.0.1' };
+    const device = await openDevice({ driver: 'quectel', network: virtualLabNetwork(lab) });
+    const wrongCa = defaultMatrix().find((c) => c.id === 'anchors::wrong-ca');
+    if (!wrongCa) throw new Error('anchors::wrong-ca not in the default matrix');
+    const outDir = mkdtempSync(join(tmpdir(), 'trustlab-beside-'));
+    try {
+      const { record } = await executeCase(device, wrongCa, outDir, lab);
+      expect(record.outcome, `${record.reason} / ${JSON.stringify(record.controlCheck)}`).toBe('rejected');
+      expect(record.server.connections).toBe(1);
+      expect(record.controlCheck?.ok).toBe(true);
+      const against = new Set(record.controls?.map((r) => r.against));
+      expect(against).toEqual(new Set(['case', 'twin']));
     } finally {
       await device.close();
     }

@@ -6,11 +6,9 @@ import type { OpenDevice } from '../harness/runner/device.ts';
 import {
   type CaseEndpoint,
   type CaseRun,
-  type CaseSpec,
   type LabNetwork,
   runDeviceAgainst,
   startCaseEndpoint,
-  startSiblingEndpoint,
 } from '../harness/runner/run-case.ts';
 import type { CaseRecord, ServerSummary } from '../reports/record.ts';
 import { appendRecord, RESULTS_FILE } from '../reports/results-log.ts';
@@ -156,22 +154,22 @@ export interface ExecuteOptions {
 }
 
 /**
- * The case's reference controls on a sibling endpoint (same chain and key), started now and run
- * while the device works. Settles to the controls or to the error, never rejects unobserved.
+ * The case's reference controls, run while the device works: against the same endpoint (same TLS
+ * server, chain, key and broker) through a door of their own, so their connections never show in
+ * what the server saw of the device. Settles to the controls or to the error, never rejects unobserved.
  */
 function controlsBeside(
   c: MatrixCase,
   started: CaseEndpoint,
-  spec: CaseSpec,
   names: LabNames,
   lab: LabNetwork,
 ): Promise<{ controls: CaseControls } | { error: unknown }> {
   const run = async () => {
-    const sibling = await startSiblingEndpoint(started, spec, lab);
+    const door = await started.endpoint.listenAgain();
     try {
-      return await runCaseControls(c, sibling, names, lab);
+      return await runCaseControls(c, { hierarchy: started.hierarchy, endpoint: door }, names, lab);
     } finally {
-      await sibling.endpoint.stop();
+      await door.stop();
     }
   };
   return run().then(
@@ -207,10 +205,13 @@ export async function executeCase(
       attempts++;
       const started = await startCaseEndpoint(spec, lab);
       // The chain does not change between attempts: its controls run once, beside the first.
-      controlsRun ??= controlsBeside(c, started, spec, names, lab);
+      const beside = controlsRun ? null : controlsBeside(c, started, names, lab);
+      controlsRun ??= beside ?? undefined;
       try {
         run = await runDeviceAgainst(device, spec, started);
       } finally {
+        // The controls' door is on this endpoint: it stays up until they are done.
+        if (beside) await beside;
         await started.endpoint.stop();
       }
       const retry = run.outcome === 'inconclusive' && run.device.healthy && attempts < maxAttempts;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { startAedesTlsEndpoint } from '../../brokers/aedes-tls.ts';
-import type { EndpointConfig, EndpointHandle } from '../../brokers/endpoint.ts';
+import type { EndpointConfig, SharedEndpointHandle } from '../../brokers/endpoint.ts';
 import type { ConnectionObservation } from '../../brokers/observation.ts';
 import type { PkiHierarchy } from '../../certs/build.ts';
 import { buildHierarchy } from '../../certs/factory.ts';
@@ -169,7 +169,7 @@ export function endpointConfigFor(
 /** A started endpoint with its built PKI, for the device and then the reference controls. */
 export interface CaseEndpoint {
   readonly hierarchy: CaseHierarchy;
-  readonly endpoint: EndpointHandle;
+  readonly endpoint: SharedEndpointHandle;
 }
 
 export async function startCaseEndpoint(
@@ -179,20 +179,6 @@ export async function startCaseEndpoint(
   const hierarchy = await buildCaseHierarchy(spec, lab);
   const endpoint = await startAedesTlsEndpoint(endpointConfigFor(hierarchy, spec.server ?? {}, lab));
   return { hierarchy, endpoint };
-}
-
-/**
- * Another endpoint serving the same built hierarchy (same chain, same key, same server behaviour),
- * so reference clients can run while the device does without their connections showing in what
- * the server saw of the device.
- */
-export async function startSiblingEndpoint(
-  of: CaseEndpoint,
-  spec: CaseSpec,
-  lab: LabNetwork = LOOPBACK_LAB,
-): Promise<CaseEndpoint> {
-  const endpoint = await startAedesTlsEndpoint(endpointConfigFor(of.hierarchy, spec.server ?? {}, lab));
-  return { hierarchy: of.hierarchy, endpoint };
 }
 
 /**
