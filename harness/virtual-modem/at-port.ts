@@ -111,6 +111,15 @@ export class AtPort {
     this.cancelCollect();
   }
 
+  /**
+   * Booted: input is taken again from now. Called before the boot banner, since a boot timer can
+   * fire a millisecond before the offline deadline by the wall clock, and a host answering the
+   * banner at once must not lose its command.
+   */
+  goOnline(): void {
+    this.#offlineUntil = 0;
+  }
+
   cancelCollect(): void {
     if (this.#sink) clearTimeout(this.#sink.timer);
     this.#sink = null;

@@ -147,8 +147,10 @@ export class VirtualNrf91Modem implements Dialect {
     this.#port.goOffline(ms);
     const epoch = this.#epoch;
     setTimeout(() => {
+      if (epoch !== this.#epoch || this.#port.closed) return;
+      this.#port.goOnline();
       // As a URC, so a lose-urc fault can model a banner the host never saw.
-      if (epoch === this.#epoch && !this.#port.closed) this.#port.urc('Ready');
+      this.#port.urc('Ready');
     }, ms);
   }
 

@@ -71,6 +71,15 @@ describe('injected faults', () => {
     expect(echoed.lines).toEqual(['+CMEE: 1']);
   });
 
+  it('a command sent the moment RDY arrives is answered, every time', async () => {
+    const { at } = await rig();
+    for (let i = 0; i < 15; i++) {
+      await at.commandOk('AT+CFUN=1,1');
+      await at.waitForUrc(/^RDY$/, { timeoutMs: 2_000 });
+      expect((await at.command('AT', { timeoutMs: 500 })).final).toBe('OK');
+    }
+  });
+
   it('PDP deactivation: +QIURC: "pdpdeact",1 and the MQTT client reports +QMTSTAT', async () => {
     const { at } = await rig({ faults: [{ kind: 'pdp-deactivate', on: { command: '^AT\\+QMTOPEN\\?' } }] });
     expect(await openMqtt(at)).toBe('+QMTOPEN: 0,0');

@@ -233,6 +233,7 @@ export class VirtualQuectelModem implements Dialect {
       if (this.#epoch !== epoch || this.#port.closed) return;
       this.#pdpActive = true;
       this.#registeredAt = Date.now() + this.#attachMs;
+      this.#port.goOnline();
       this.#port.urc('RDY');
     }, this.#bootMs);
     if (reason === 'fault') this.#pdpActive = false;
