@@ -85,6 +85,31 @@ describe.each(['strict', 'mbedtls-2.28'] as const)('rotation on the virtual EC20
   }, 120_000);
 });
 
+describe('rotation on the virtual nRF9160 + SLM', () => {
+  let device: OpenDevice;
+  const outDir = mkdtempSync(join(tmpdir(), 'trustlab-rotation-nrf-'));
+  beforeAll(async () => {
+    device = await openDevice({ driver: 'nrf91-slm', network: virtualLabNetwork(LOOPBACK_LAB) });
+  }, 60_000);
+  afterAll(async () => device?.close());
+
+  it('rebinds by sec_tag, keeps the credential across AT#XRESET, and answers in its own terms', async () => {
+    const records: RotationRecord[] = [];
+    for (const s of ROTATION_SCENARIOS)
+      records.push(await executeRotationCase(device, s, outDir, LOOPBACK_LAB));
+    const [rebind, reboot] = records as [RotationRecord, RotationRecord];
+    expect(rebind.outcome, rebind.reason).toBe('accepted');
+    expect(rebind.rotation.stores.new).toMatch(/^sec_tag:\d+$/);
+    expect(reboot.outcome, reboot.reason).toBe('accepted');
+    const model = byQuestion(records);
+    expect(model.get('A rebound CA takes effect without a reboot?')?.answer).toBe('yes');
+    // The CA entry of the sec_tag is listed after the restart and the reconnection used it.
+    expect(model.get('Uploaded CA files survive a reboot?')?.answer).toBe('yes');
+    // No SSL context exists on this dialect, so nothing answers that question.
+    expect(model.get('SSL context settings survive a reboot (AT+CFUN=1,1)?')?.answer).toBe('unknown');
+  }, 120_000);
+});
+
 describe('rotation questions answer from observations only', () => {
   const base = {
     case: 'rotation::rebind-without-reboot',

@@ -352,9 +352,20 @@ function rebootSettingsAnswer(e: Evidence): TrustModelAnswer {
   const q = 'SSL context settings survive a reboot (AT+CFUN=1,1)?';
   const reboot = rotationOf(e, REBOOT)?.reboot;
   if (!reboot) return answer(q, 'unknown', e.record(REBOOT) ? [REBOOT] : [], e.why(REBOOT));
-  const lost = reboot.lost.filter((k) => k.startsWith('QSSLCFG') || k.startsWith('sec_tag'));
   const detail = `after ${reboot.announced}: lost ${reboot.lost.join(', ') || 'nothing'}; read back unchanged (set or default) ${reboot.kept.join(', ') || 'nothing'}`;
-  return answer(q, lost.length > 0 ? 'no' : 'yes', [REBOOT], detail);
+  const ssl = (k: string) => k.startsWith('QSSLCFG');
+  // A dialect without SSL contexts (nRF91: a sec_tag named per connection) reads none back.
+  if (![...reboot.kept, ...reboot.lost].some(ssl)) {
+    return answer(q, 'unknown', [REBOOT], `no SSL context setting was read back on this device; ${detail}`);
+  }
+  return answer(q, reboot.lost.some(ssl) ? 'no' : 'yes', [REBOOT], detail);
+}
+
+/** Whether a rotation's CA store is listed after the reboot: a UFS file name, or a CA entry (type 0) of the sec_tag. */
+function storeListed(store: string, listed: readonly string[]): boolean {
+  const tag = /^sec_tag:(\d+)$/.exec(store)?.[1];
+  if (tag !== undefined) return listed.some((l) => new RegExp(`^%CMNG: ${tag},0\\b`).test(l));
+  return listed.includes(store.replace(/^UFS:/, ''));
 }
 
 /** The owned files listed after the reboot, and a connection that used the surviving CA file. */
@@ -363,10 +374,9 @@ function rebootFilesAnswer(e: Evidence): TrustModelAnswer {
   const rot = rotationOf(e, REBOOT);
   const reboot = rot?.reboot;
   if (!rot || !reboot) return answer(q, 'unknown', e.record(REBOOT) ? [REBOOT] : [], e.why(REBOOT));
-  const file = (rot.stores.new ?? '').replace(/^UFS:/, '');
   const after = rot.steps.find((s) => s.name === 'after-reboot')?.outcome;
   const detail = `listed after the reboot: ${reboot.filesAfter.join(', ') || 'none'}; connection with it: ${after ?? 'not run'}`;
-  if (!reboot.filesAfter.includes(file)) return answer(q, 'no', [REBOOT], detail);
+  if (!storeListed(rot.stores.new ?? '', reboot.filesAfter)) return answer(q, 'no', [REBOOT], detail);
   return answer(q, after === 'accepted' ? 'yes' : 'unknown', [REBOOT], detail);
 }
 
