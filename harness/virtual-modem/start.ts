@@ -35,7 +35,7 @@ export interface VirtualModemConfig {
   readonly clock?: Date;
   readonly latency?: LatencyModel;
   readonly faults?: readonly Fault[];
-  /** Quectel: how long after RDY the module takes to register on the network again (0 by default). */
+  /** How long the module takes to register after booting (Quectel: after RDY; nRF91: after CFUN=1). */
   readonly attachMs?: number;
 }
 
@@ -134,6 +134,7 @@ export async function startVirtualModem(
       const modem = new VirtualNrf91Modem(io, {
         ...common,
         ...(config.credentials ? { credentials: config.credentials } : {}),
+        ...(config.attachMs !== undefined ? { attachMs: config.attachMs } : {}),
       });
       // Credentials as `<sec_tag>/<type>`, so foreign-credential checks read them like files.
       return running(
