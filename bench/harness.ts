@@ -49,10 +49,11 @@ const BENCH_CASES = [
   'validity::leaf-not-yet-valid',
 ];
 
-const cases = process.env.TRUSTLAB_BENCH_CASES === 'subset' ? BENCH_CASES : defaultMatrix().map((c) => c.id);
+/** null: no case filter, so each device runs exactly what `trustlab run` runs by default (rotation included). */
+const subset = process.env.TRUSTLAB_BENCH_CASES === 'subset' ? BENCH_CASES : null;
 const singleOnly = process.env.TRUSTLAB_BENCH_SINGLE === '1';
 const known = new Set(defaultMatrix().map((c) => c.id));
-const unknown = cases.filter((c) => !known.has(c));
+const unknown = (subset ?? []).filter((c) => !known.has(c));
 if (unknown.length > 0) throw new Error(`bench cases not in the default matrix: ${unknown.join(', ')}`);
 
 /**
@@ -188,7 +189,7 @@ async function measureLab(devices: number, work: string): Promise<LabMeasure> {
           `    port: tcp://127.0.0.1:${port}`,
           '    allowUnanswered: [registration]',
           // JSON is YAML: case ids with brackets (`…[sni=0]`) must be quoted in a flow sequence.
-          `    run: { dialName: ${CATALOGUE_HOST}, cases: ${JSON.stringify(cases)} }`,
+          `    run: { dialName: ${CATALOGUE_HOST}${subset ? `, cases: ${JSON.stringify(subset)}` : ''} }`,
         ]),
       ].join('\n'),
       'bench-inventory.yaml',
@@ -253,7 +254,9 @@ const work = mkdtempSync(join(tmpdir(), 'trustlab-bench-harness-'));
 try {
   console.log(`latency model: ${JSON.stringify(LATENCY)} (the serial line, both ways, paced by a relay)`);
   console.log(
-    `cases: ${cases.length}${cases === BENCH_CASES ? ' (fixed subset of the default matrix)' : ' (the default matrix)'}`,
+    subset
+      ? `cases: ${subset.length} (fixed subset of the default matrix)`
+      : 'cases: the default matrix, as `trustlab run` runs it',
   );
   const one = await measureLab(1, work);
   const p = one.phases[0];
