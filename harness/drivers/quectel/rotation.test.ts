@@ -152,7 +152,7 @@ describe('Quectel CA rotation on the virtual modem', () => {
       expect(registration).toMatch(/^\+CEREG: 0,1 after (\d+) ms$/);
       expect(Number(/after (\d+) ms/.exec(registration)?.[1])).toBeGreaterThanOrEqual(600);
       const polls = r.transcript.since(mark).filter((e) => e.dir === 'tx' && e.data.startsWith('AT+CEREG?'));
-      expect(polls.length).toBeGreaterThan(3);
+      expect(polls.length).toBeGreaterThanOrEqual(2); // at least one "not yet", then "registered"
     } finally {
       r.close();
     }
