@@ -207,7 +207,7 @@ describe('nRF91 SLM CA rotation on the virtual nRF91', () => {
       expect(Number(/after (\d+) ms/.exec(registration)?.[1])).toBeGreaterThanOrEqual(600);
       const sent = r.sent();
       const polls = sent.slice(sent.indexOf('AT#XRESET')).filter((l) => l === 'AT+CEREG?');
-      expect(polls.length).toBeGreaterThan(3);
+      expect(polls.length).toBeGreaterThanOrEqual(2); // at least one "not yet", then "registered"
     } finally {
       r.close();
     }
