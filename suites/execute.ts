@@ -180,7 +180,7 @@ function controlsBeside(
 
 /**
  * Runs one matrix case: the device once (again, up to `attempts`, while it fails before TLS) and,
- * meanwhile, the reference controls against the same chain and against the twin's. Writes the
+ * meanwhile, the reference controls against the same endpoint and against the twin's. Writes the
  * transcript and PEM bundle, appends the record. A case whose controls do not confirm it gets no
  * verdict.
  */
@@ -205,8 +205,8 @@ export async function executeCase(
       attempts++;
       const started = await startCaseEndpoint(spec, lab);
       // The chain does not change between attempts: its controls run once, beside the first.
-      const beside = controlsRun ? null : controlsBeside(c, started, names, lab);
-      controlsRun ??= beside ?? undefined;
+      const beside = controlsRun === undefined ? controlsBeside(c, started, names, lab) : null;
+      if (beside) controlsRun = beside;
       try {
         run = await runDeviceAgainst(device, spec, started);
       } finally {
