@@ -42,6 +42,15 @@ export class CaseLog {
     this.diagnostics.push({ step, raw, at: stamp() });
   }
 
+  /**
+   * A wait for network registration: the last raw answer is a code (behaviour, compared across
+   * runs), how long it took is a diagnostic (timing, which varies from run to run).
+   */
+  registration(step: string, wait: RegistrationWait): void {
+    this.code(step, wait.raw);
+    this.diagnostic(step, wait.note);
+  }
+
   reach(stage: keyof DeviceStages): void {
     this.#stages[stage] ??= stamp();
   }
@@ -67,4 +76,10 @@ export class CaseLog {
       restoreFailures,
     };
   }
+}
+
+/** What a bounded registration wait ended with: the device's last raw answer, and a note on the wait. */
+export interface RegistrationWait {
+  readonly raw: string;
+  readonly note: string;
 }

@@ -1,7 +1,7 @@
 import type { AtEngine } from '../../at/engine.ts';
 import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
 import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
-import type { CaseLog } from '../case-log.ts';
+import type { CaseLog, RegistrationWait } from '../case-log.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
 import type { RestoreStack } from '../restore-stack.ts';
 import type {
@@ -182,7 +182,7 @@ export class Nrf91SlmDriver implements ModemDriver {
       const writeCa = async (side: RotationSide, secTag: number) => {
         await this.#writeOwned(secTag, [[CMNG_TYPE.rootCa, input.anchors[side]]], stack);
         stores[side] = `sec_tag:${secTag}`;
-        log.code(`registration (${side} CA written)`, await this.#online());
+        log.registration(`registration (${side} CA written)`, await this.#online());
       };
       await this.#credentialSession(stack);
 
@@ -261,7 +261,7 @@ export class Nrf91SlmDriver implements ModemDriver {
       const after = await this.#settingsSnapshot();
       const filesAfter = await this.#ownedCredentialLines(tags);
       await this.#numericErrors(stack);
-      log.code('registration', await this.#online());
+      log.registration('registration', await this.#online());
       return { announced, before, after, ...compareReadBack(before, after), filesBefore, filesAfter };
     } finally {
       log.restarting = false;
@@ -381,7 +381,7 @@ export class Nrf91SlmDriver implements ModemDriver {
   }
 
   /** Radio on, and bounded wait for registration; returns the last +CEREG answer. */
-  async #online(): Promise<string> {
+  async #online(): Promise<RegistrationWait> {
     await this.#setCfun(1);
     return this.#awaitRegistration();
   }
@@ -416,18 +416,19 @@ export class Nrf91SlmDriver implements ModemDriver {
   }
 
   /**
-   * Polls +CEREG until home (1) or roaming (5), bounded; returns the answer and the time it took. A
+   * Polls +CEREG until home (1) or roaming (5), bounded; returns the answer and how long it took. A
    * modem that does not answer CEREG? is not waited on; one still unregistered at the bound ends the case.
    */
-  async #awaitRegistration(): Promise<string> {
+  async #awaitRegistration(): Promise<RegistrationWait> {
     const started = Date.now();
     const deadline = started + this.#t.registration;
     for (;;) {
       const r = await this.#at.command('AT+CEREG?', { timeoutMs: this.#t.basic });
-      if (!r.ok) return `${r.final} (CEREG? refused; not waited on)`;
+      if (!r.ok) return { raw: r.final, note: 'CEREG? refused; not waited on' };
       const line = r.lines.find((l) => l.startsWith('+CEREG:'));
       const stat = /^\+CEREG: \d+,(\d+)/.exec(line ?? '')?.[1];
-      if (stat === '1' || stat === '5') return `${line} after ${Date.now() - started} ms`;
+      if (line && (stat === '1' || stat === '5'))
+        return { raw: line, note: `registered after ${Date.now() - started} ms` };
       if (Date.now() > deadline)
         throw new Error(`not registered within ${this.#t.registration} ms: ${r.lines.join(' | ')}`);
       await new Promise((resolve) => setTimeout(resolve, this.#t.registrationPollMs));

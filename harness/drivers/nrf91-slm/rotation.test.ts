@@ -174,7 +174,7 @@ describe('nRF91 SLM CA rotation on the virtual nRF91', () => {
       expect(reboot?.lost).toEqual(['CFUN', 'CMEE', 'XMQTTCFG']);
       expect(reboot?.kept).toEqual([]);
       expect(out.codes.find((c) => c.step === 'reset')?.raw).toBe('OK');
-      expect(out.codes.find((c) => c.step === 'registration')?.raw).toMatch(/^\+CEREG: 0,1 after \d+ ms$/);
+      expect(out.codes.find((c) => c.step === 'registration')?.raw).toBe('+CEREG: 0,1');
 
       const sent = r.sent();
       // One write, before the reboot; the same sec_tag on both sides of it.
@@ -202,9 +202,11 @@ describe('nRF91 SLM CA rotation on the virtual nRF91', () => {
         ['before-reboot', true],
         ['after-reboot', true],
       ]);
-      const registration = out.codes.find((c) => c.step === 'registration')?.raw ?? '';
-      expect(registration).toMatch(/^\+CEREG: 0,1 after (\d+) ms$/);
-      expect(Number(/after (\d+) ms/.exec(registration)?.[1])).toBeGreaterThanOrEqual(600);
+      // The raw answer is the code (compared across runs); the time it took is a diagnostic.
+      expect(out.codes.find((c) => c.step === 'registration')?.raw).toBe('+CEREG: 0,1');
+      const waited = out.diagnostics.find((d) => d.step === 'registration')?.raw ?? '';
+      expect(waited).toMatch(/^registered after \d+ ms$/);
+      expect(Number(/after (\d+) ms/.exec(waited)?.[1])).toBeGreaterThanOrEqual(600);
       const sent = r.sent();
       const polls = sent.slice(sent.indexOf('AT#XRESET')).filter((l) => l === 'AT+CEREG?');
       expect(polls.length).toBeGreaterThanOrEqual(2); // at least one "not yet", then "registered"

@@ -1,7 +1,7 @@
 import type { AtEngine } from '../../at/engine.ts';
 import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
 import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
-import type { CaseLog } from '../case-log.ts';
+import type { CaseLog, RegistrationWait } from '../case-log.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
 import type { RestoreStack } from '../restore-stack.ts';
 import type {
@@ -273,7 +273,7 @@ export class QuectelDriver implements ModemDriver {
     try {
       await this.reset();
       // A module that just booted is not yet on the network: opening now would only time out.
-      log.code('registration', await this.#awaitRegistration());
+      log.registration('registration', await this.#awaitRegistration());
       const after = await snapshot();
       const filesAfter = await ownedFiles();
       const announced =
@@ -419,30 +419,31 @@ export class QuectelDriver implements ModemDriver {
 
   /**
    * Polls AT+CEREG? (AT+CREG? where CEREG is refused: 2G/3G) until <stat> is 1 (home) or 5
-   * (roaming), bounded by the registration timeout. Returns the last raw answer, with a note when
-   * the bound ran out; the caller goes on either way and the next open records what the network allowed.
+   * (roaming), bounded by the registration timeout. The caller goes on either way: the next open
+   * records what the network allowed.
    */
-  async #awaitRegistration(): Promise<string> {
+  async #awaitRegistration(): Promise<RegistrationWait> {
     const started = Date.now();
     const deadline = started + this.#t.registration;
+    const waited = () => `${Date.now() - started} ms`;
     let query: 'AT+CEREG?' | 'AT+CREG?' = 'AT+CEREG?';
-    let last = 'no answer';
     for (;;) {
       const r = await this.#at.command(query, { timeoutMs: this.#t.basic });
-      const prefix = query.slice(2, -1);
-      const line = r.lines.find((l) => l.startsWith(`${prefix}:`));
       if (!r.ok && query === 'AT+CEREG?') {
         query = 'AT+CREG?';
         continue;
       }
-      last = line ?? r.final;
+      const prefix = query.slice(2, -1);
+      const line = r.lines.find((l) => l.startsWith(`${prefix}:`));
+      const raw = line ?? r.final;
       const stat = line
         ?.slice(prefix.length + 1)
         .split(',')[1]
         ?.trim();
-      if (stat === '1' || stat === '5') return `${last} after ${Date.now() - started} ms`;
-      if (!r.ok || Date.now() + this.#t.registrationPoll > deadline) {
-        return `${last} (not registered after ${Date.now() - started} ms)`;
+      if (stat === '1' || stat === '5') return { raw, note: `registered after ${waited()}` };
+      if (!r.ok) return { raw, note: `${query} refused; not waited on` };
+      if (Date.now() + this.#t.registrationPoll > deadline) {
+        return { raw, note: `not registered after ${waited()} (bound ${this.#t.registration} ms)` };
       }
       await new Promise((resolve) => setTimeout(resolve, this.#t.registrationPoll));
     }
