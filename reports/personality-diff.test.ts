@@ -75,3 +75,24 @@ describe('trustlab diff between two firmware personalities of the virtual nRF916
     expect(diff.trustModel).toEqual([{ field: 'Sends SNI (sni 1)?', before: 'no', after: 'yes' }]);
   }, 300_000);
 });
+
+describe('trustlab diff between two runs of one firmware', () => {
+  it('finds nothing: times, ports, nonces and wait lengths are not behaviour (rotation included)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trustlab-same-'));
+    for (const n of ['a', 'b']) {
+      const run = await trustlab([
+        'run',
+        '--cases',
+        'anchors::wrong-ca,rotation::*',
+        '--out',
+        join(dir, n),
+        '--no-allure-report',
+      ]);
+      expect(run.code, `run ${n}`).toBe(0);
+    }
+    const { code, stdout } = await trustlab(['diff', join(dir, 'a'), join(dir, 'b'), '--json']);
+    const diff = JSON.parse(stdout) as RunDiff;
+    expect(diff.changed).toEqual([]);
+    expect(code).toBe(0);
+  }, 240_000);
+});
