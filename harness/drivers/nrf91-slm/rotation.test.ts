@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAedesTlsEndpoint } from '../../../brokers/aedes-tls.ts';
-import type { EndpointHandle } from '../../../brokers/endpoint.ts';
-import { buildHierarchy } from '../../../certs/factory.ts';
 import { AtEngine } from '../../at/engine.ts';
 import { Transcript } from '../../at/transcript.ts';
 import { createMemoryPair } from '../../transport/memory-pair.ts';
 import { VirtualNrf91Modem, type VirtualNrf91Options } from '../../virtual-modem/nrf91/modem.ts';
 import { PERSONALITIES } from '../../virtual-modem/personality.ts';
-import { TEST_HOST, TEST_NETWORK } from '../../virtual-modem/testing.ts';
+import { TEST_NETWORK } from '../../virtual-modem/testing.ts';
 import type { RotationCaseInput } from '../rotation.ts';
+import { type RotationSides, startRotationSides } from '../rotation-testing.ts';
 import { DEFAULT_NRF91_OWNERSHIP, Nrf91SlmDriver } from './driver.ts';
 import { NRF91_SLM_TIMEOUTS, type Nrf91SlmTimeouts } from './timeouts.ts';
 
@@ -20,45 +18,13 @@ const FOREIGN = {
 };
 const FIRST = DEFAULT_NRF91_OWNERSHIP.secTags.first;
 
-let old: { pem: string; endpoint: EndpointHandle };
-let rotated: { pem: string; endpoint: EndpointHandle };
-
-/** Two unrelated CAs (different names and key types), each issuing only its own server's chain. */
-async function side(name: string, keyType: 'p256' | 'rsa2048') {
-  const h = await buildHierarchy({ name, keyType, dialledHost: TEST_HOST, anchor: 'issuing-root' });
-  const endpoint = await startAedesTlsEndpoint({
-    chainPem: h.servedChainPem,
-    keyPem: h.serverKeyPem,
-    listenHost: '127.0.0.1',
-  });
-  return { pem: h.anchorsPem, endpoint };
-}
-
+let sides: RotationSides;
 beforeAll(async () => {
-  old = await side('nrf rotation old', 'p256');
-  rotated = await side('nrf rotation new', 'rsa2048');
+  sides = await startRotationSides('nrf rotation');
 }, 60_000);
+afterAll(async () => sides?.stop());
 
-afterAll(async () => {
-  await old?.endpoint.stop();
-  await rotated?.endpoint.stop();
-});
-
-function input(kind: RotationCaseInput['kind']): RotationCaseInput {
-  return {
-    caseId: `rotation::${kind}`,
-    kind,
-    settings: { seclevel: 1, sslversion: 3, sni: 1 },
-    clientId: `rot-${kind}`,
-    topic: `trustlab/rotation/${kind}`,
-    payload: 'rotation',
-    anchors: { old: old.pem, new: rotated.pem },
-    servers: {
-      old: { host: TEST_HOST, port: old.endpoint.listenPort },
-      new: { host: TEST_HOST, port: rotated.endpoint.listenPort },
-    },
-  };
-}
+const input = (kind: RotationCaseInput['kind']) => sides.input(kind);
 
 function rig(modem: Partial<VirtualNrf91Options> = {}, timeouts: Partial<Nrf91SlmTimeouts> = {}) {
   const [host, modemSide] = createMemoryPair();

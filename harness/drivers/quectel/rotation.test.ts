@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAedesTlsEndpoint } from '../../../brokers/aedes-tls.ts';
-import type { EndpointHandle } from '../../../brokers/endpoint.ts';
-import { buildHierarchy } from '../../../certs/factory.ts';
 import { PERSONALITIES } from '../../virtual-modem/personality.ts';
-import { quectelRig, TEST_HOST } from '../../virtual-modem/testing.ts';
+import { quectelRig } from '../../virtual-modem/testing.ts';
 import type { RotationCaseInput } from '../rotation.ts';
+import { type RotationSides, startRotationSides } from '../rotation-testing.ts';
 import { QuectelDriver } from './driver.ts';
 import { ResetBudget } from './reset-budget.ts';
 import { QUECTEL_TIMEOUTS, type QuectelTimeouts } from './timeouts.ts';
@@ -12,45 +10,13 @@ import { QUECTEL_TIMEOUTS, type QuectelTimeouts } from './timeouts.ts';
 /** A file someone else put on the module: it must survive every rotation byte for byte. */
 const FOREIGN = { 'customer_root.pem': '-----BEGIN CERTIFICATE-----\nnot ours\n-----END CERTIFICATE-----\n' };
 
-let old: { pem: string; endpoint: EndpointHandle };
-let rotated: { pem: string; endpoint: EndpointHandle };
-
-/** Two unrelated CAs (different names and key types), each issuing only its own server's chain. */
-async function side(name: string, keyType: 'p256' | 'rsa2048') {
-  const h = await buildHierarchy({ name, keyType, dialledHost: TEST_HOST, anchor: 'issuing-root' });
-  const endpoint = await startAedesTlsEndpoint({
-    chainPem: h.servedChainPem,
-    keyPem: h.serverKeyPem,
-    listenHost: '127.0.0.1',
-  });
-  return { pem: h.anchorsPem, endpoint };
-}
-
+let sides: RotationSides;
 beforeAll(async () => {
-  old = await side('rotation old', 'p256');
-  rotated = await side('rotation new', 'rsa2048');
+  sides = await startRotationSides('rotation');
 }, 60_000);
+afterAll(async () => sides?.stop());
 
-afterAll(async () => {
-  await old?.endpoint.stop();
-  await rotated?.endpoint.stop();
-});
-
-function input(kind: RotationCaseInput['kind']): RotationCaseInput {
-  return {
-    caseId: `rotation::${kind}`,
-    kind,
-    settings: { seclevel: 1, sslversion: 3, sni: 1 },
-    clientId: `rot-${kind}`,
-    topic: `trustlab/rotation/${kind}`,
-    payload: 'rotation',
-    anchors: { old: old.pem, new: rotated.pem },
-    servers: {
-      old: { host: TEST_HOST, port: old.endpoint.listenPort },
-      new: { host: TEST_HOST, port: rotated.endpoint.listenPort },
-    },
-  };
-}
+const input = (kind: RotationCaseInput['kind']) => sides.input(kind);
 
 function rig(
   budget = new ResetBudget({ limit: 5 }),
