@@ -4,14 +4,25 @@ import { AtPort } from './at-port.ts';
 import { FaultPlan } from './faults.ts';
 import { LatencyClock } from './latency.ts';
 
+/** An AtPort at 115200 baud and what its host side has received once `length` bytes arrived (5 s bound). */
+function portAt115200() {
+  const [host, modemSide] = createMemoryPair();
+  const port = new AtPort(modemSide, new LatencyClock({ baudRate: 115_200 }), new FaultPlan());
+  let text = '';
+  host.on('data', (b: Buffer) => {
+    text += b.toString('latin1');
+  });
+  const received = async (length: number) => {
+    const deadline = Date.now() + 5_000;
+    while (text.length < length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    return text;
+  };
+  return { port, received };
+}
+
 describe('AtPort output under a serial latency model', () => {
   it('keeps every byte in the order written, whatever the chunk sizes and write times', async () => {
-    const [host, modemSide] = createMemoryPair();
-    const port = new AtPort(modemSide, new LatencyClock({ baudRate: 115_200 }), new FaultPlan());
-    let received = '';
-    host.on('data', (b: Buffer) => {
-      received += b.toString('latin1');
-    });
+    const { port, received } = portAt115200();
     let expected = '';
     // Bursts of long and short chunks, some written from later timers while earlier ones still wait.
     for (let burst = 0; burst < 20; burst++) {
@@ -22,19 +33,11 @@ describe('AtPort output under a serial latency model', () => {
         port.write(chunk);
       }
     }
-    const deadline = Date.now() + 5_000;
-    while (received.length < expected.length && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 5));
-    expect(received).toBe(expected);
+    expect(await received(expected.length)).toBe(expected);
   });
 
   it('keeps order when writes straddle millisecond boundaries within one tick', async () => {
-    const [host, modemSide] = createMemoryPair();
-    const port = new AtPort(modemSide, new LatencyClock({ baudRate: 115_200 }), new FaultPlan());
-    let received = '';
-    host.on('data', (b: Buffer) => {
-      received += b.toString('latin1');
-    });
+    const { port, received } = portAt115200();
     let expected = '';
     for (let i = 0; i < 300; i++) {
       const chunk = `<${i}:${'x'.repeat((i * 17) % 23)}>`;
@@ -43,10 +46,7 @@ describe('AtPort output under a serial latency model', () => {
       const until = performance.now() + ((i * 7) % 10) / 10; // 0-0.9 ms: Date.now ticks mid-burst
       while (performance.now() < until);
     }
-    const deadline = Date.now() + 5_000;
-    while (received.length < expected.length && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 5));
-    expect(received).toBe(expected);
+    expect(await received(expected.length)).toBe(expected);
   });
 
   it('spends the modelled serial time before the last byte arrives', async () => {
