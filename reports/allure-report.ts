@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CONFIG = fileURLToPath(new URL('./allurerc.mjs', import.meta.url));
 // The package's exports hide cli.js, so it is found where npm installs it.
 const CLI = fileURLToPath(new URL('../node_modules/allure/cli.js', import.meta.url));
 const GENERATE_TIMEOUT_MS = 120_000;
@@ -26,9 +25,48 @@ function htmlFiles(dir: string): string[] {
   });
 }
 
+export interface AllureReportOptions {
+  /** Allure 3 categories (see allure-results.ts). */
+  readonly categories?: readonly Record<string, unknown>[];
+  /**
+   * Where Allure keeps its history between runs (a `.jsonl` file, or a folder that gets
+   * `history.jsonl`), so trends show across nights; none when absent.
+   */
+  readonly history?: string;
+}
+
+/** A history folder or file as the `.jsonl` file Allure 3 reads and appends to. */
+export function allureHistoryFile(given: string): string {
+  const path = resolve(given);
+  if (extname(path) === '.jsonl') return path;
+  return join(path, 'history.jsonl');
+}
+
+/**
+ * The run's Allure configuration, written beside the results: one self-contained HTML file,
+ * grouped by model/firmware then scenario family, with the run's categories and history file.
+ */
+function writeAllureConfig(resultsDir: string, options: AllureReportOptions): string {
+  const config = {
+    name: 'TrustLab conformance',
+    plugins: { awesome: { options: { singleFile: true, groupBy: ['parentSuite', 'feature'] } } },
+    ...(options.categories ? { categories: { rules: options.categories } } : {}),
+    ...(options.history ? { historyPath: allureHistoryFile(options.history) } : {}),
+  };
+  if (options.history) mkdirSync(dirname(allureHistoryFile(options.history)), { recursive: true });
+  const file = join(dirname(resolve(resultsDir)), 'allurerc.json');
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+  return file;
+}
+
 /** Runs the Allure 3 CLI (`allure generate`), then strips analytics from the pages. */
-export async function generateAllureReport(resultsDir: string, outputDir: string): Promise<void> {
+export async function generateAllureReport(
+  resultsDir: string,
+  outputDir: string,
+  options: AllureReportOptions = {},
+): Promise<void> {
   if (!existsSync(CLI)) throw new Error(`the Allure CLI is not installed (${CLI}); run npm install`);
+  const CONFIG = writeAllureConfig(resultsDir, options);
   await new Promise<void>((resolve, reject) => {
     const child = spawn(
       process.execPath,

@@ -1,6 +1,12 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { BASELINE_META_FILE, type BaselineMeta, BEHAVIOUR_FILE, loadBehaviour } from './behaviour.ts';
+import {
+  BASELINE_META_FILE,
+  type BaselineMeta,
+  BEHAVIOUR_FILE,
+  type BehaviourSet,
+  loadBehaviour,
+} from './behaviour.ts';
 import { TRUST_MODEL_FILE } from './evidence/trust-model.ts';
 import { readRunManifest } from './run-manifest.ts';
 
@@ -44,4 +50,14 @@ export function updateBaseline(runDir: string, root: string): { dir: string; cas
     copyFileSync(join(runDir, TRUST_MODEL_FILE), join(dir, TRUST_MODEL_FILE));
   }
   return { dir, cases: lines.length };
+}
+
+/** The baseline stored under `root` for a model and firmware, loaded, or null when there is none. */
+export function storedBaseline(
+  root: string,
+  model: string,
+  firmware: string,
+): { readonly set: BehaviourSet; readonly source: string } | null {
+  const dir = baselineDir(root, model, firmware);
+  return existsSync(join(dir, BEHAVIOUR_FILE)) ? { set: loadBehaviour(dir), source: dir } : null;
 }

@@ -30,7 +30,7 @@ function flatten(value: unknown, prefix = ''): Map<string, string> {
   return out;
 }
 
-function compareCase(before: CaseBehaviour, after: CaseBehaviour): FieldChange[] {
+export function compareCase(before: CaseBehaviour, after: CaseBehaviour): FieldChange[] {
   const a = flatten(before);
   const b = flatten(after);
   const fields = [...new Set([...a.keys(), ...b.keys()])];

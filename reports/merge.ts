@@ -1,6 +1,7 @@
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeTrustModel } from '../suites/trust-model.ts';
+import { readHarnessFaults, writeHarnessFaults } from './harness-faults.ts';
 import type { CaseRecord } from './record.ts';
 import { appendRecord, latestPerCase, RESULTS_FILE, readRecords } from './results-log.ts';
 import { type RunManifest, readRunManifest, writeRunManifest } from './run-manifest.ts';
@@ -15,8 +16,8 @@ function copyRunFile(fromDir: string, toDir: string, relative: string | null | u
 
 /**
  * Merges shard runs of one model and firmware into one run folder: each case once (the first shard
- * that recorded it; the sanity case runs in every shard), its transcript and PEM bundle, the Allure
- * results, and a run.json naming the sources. Shards of different models, firmware or catalogue
+ * that recorded it; the sanity case runs in every shard), its transcript and PEM bundle, its harness
+ * consistency-check fault if any, and a run.json naming the sources. Shards of different models, firmware or catalogue
  * revisions are refused: their union would document no single device.
  */
 export function mergeRuns(
@@ -45,7 +46,9 @@ export function mergeRuns(
 
   const seen = new Set<string>();
   const records: CaseRecord[] = [];
+  const faults = new Map<string, string>();
   for (const s of sources) {
+    const shardFaults = readHarnessFaults(s.dir);
     for (const r of s.records) {
       if (seen.has(r.case)) continue;
       seen.add(r.case);
@@ -53,14 +56,12 @@ export function mergeRuns(
       copyRunFile(s.dir, outDir, r.pemFile);
       appendRecord(join(outDir, RESULTS_FILE), r);
       records.push(r);
-    }
-    const allure = join(s.dir, 'allure-results');
-    if (existsSync(allure)) {
-      mkdirSync(join(outDir, 'allure-results'), { recursive: true });
-      for (const name of readdirSync(allure))
-        cpSync(join(allure, name), join(outDir, 'allure-results', name));
+      const fault = shardFaults.get(r.case);
+      if (fault) faults.set(r.case, fault);
     }
   }
+  // Allure results are written again from the merged records, with the faults of the shard each came from.
+  writeHarnessFaults(outDir, faults);
   const planned = [...new Set(sources.flatMap((s) => s.manifest.plannedCases ?? []))];
   const starts = sources.map((s) => s.manifest.startedAt).filter((t): t is string => Boolean(t));
   const ends = sources.map((s) => s.manifest.endedAt).filter((t): t is string => Boolean(t));

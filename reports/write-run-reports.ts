@@ -1,7 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateAllureReport } from './allure-report.ts';
+import { allureCategories, type ReportEnvironment, writeAllureResults } from './allure-results.ts';
+import type { BehaviourSet } from './behaviour.ts';
+import { readTrustModel } from './evidence/trust-model.ts';
 import { writeEvidence } from './evidence/write.ts';
+import { readHarnessFaults } from './harness-faults.ts';
+import { writeJunit } from './junit.ts';
 import { renderMarkdownReport } from './markdown.ts';
 import type { CaseRecord } from './record.ts';
 import type { RunManifest } from './run-manifest.ts';
@@ -9,17 +14,56 @@ import type { RunManifest } from './run-manifest.ts';
 export interface RunReports {
   readonly report: string;
   readonly evidence: { readonly markdown: string; readonly html: string };
+  readonly junit: string;
+  readonly allureResults: string;
   readonly allureReport: string | null;
   /** Why the Allure report is missing, when it is. */
   readonly allureError: string | null;
 }
 
-/** report.md, the evidence documents and (when asked) the Allure HTML report of a run folder. */
+export interface ReportOptions {
+  /** Generate the Allure HTML report from allure-results/. */
+  readonly allure: boolean;
+  /** The profile dashboards judge by (default rfc5280). */
+  readonly profile?: string;
+  /** The baseline whose findings are known, and where it came from. */
+  readonly baseline?: { readonly set: BehaviourSet; readonly source: string } | null;
+  /** Allure history file or folder, kept between runs. */
+  readonly allureHistory?: string;
+}
+
+export const DEFAULT_PROFILE = 'rfc5280';
+
+function environmentOf(
+  records: readonly CaseRecord[],
+  manifest: RunManifest | null,
+  profile: string,
+  baseline: string | null,
+): ReportEnvironment {
+  const first = records[0];
+  return {
+    device: manifest?.device ?? first?.device.label ?? 'unknown',
+    model: manifest?.identity?.model ?? first?.device.model ?? 'unknown',
+    firmware: manifest?.identity?.firmware ?? first?.device.firmware ?? 'unknown',
+    imei: manifest?.identity?.imei ?? null,
+    harnessVersion: manifest?.harness?.version ?? 'unknown',
+    harnessCommit: manifest?.harness?.commit ?? null,
+    catalogueRevision: manifest?.catalogue?.revision ?? null,
+    profile,
+    baseline,
+  };
+}
+
+/**
+ * Every report of a run folder, from its records alone: report.md, the evidence documents,
+ * junit.xml and allure-results/ (each case's status from its verdict under the profile, known
+ * findings from the baseline, harness faults apart) and, when asked, the Allure HTML report.
+ */
 export async function writeRunReports(
   outDir: string,
   records: readonly CaseRecord[],
   manifest: RunManifest | null,
-  options: { allure: boolean },
+  options: ReportOptions,
 ): Promise<RunReports> {
   const report = join(outDir, 'report.md');
   writeFileSync(
@@ -27,15 +71,25 @@ export async function writeRunReports(
     renderMarkdownReport(records, `TrustLab report — ${records[0]?.device.label ?? 'no device'}`),
   );
   const evidence = writeEvidence(outDir, records, manifest);
+  const profile = options.profile ?? DEFAULT_PROFILE;
+  const baseline = options.baseline ?? null;
+  const environment = environmentOf(records, manifest, profile, baseline?.source ?? null);
+  const harnessFaults = readHarnessFaults(outDir);
+  const judged = { outDir, records, environment, profile, baseline: baseline?.set ?? null, harnessFaults };
+  const junit = writeJunit(judged).file;
+  const allureResults = writeAllureResults({ ...judged, trustModel: readTrustModel(outDir) });
   let allureReport: string | null = null;
   let allureError: string | null = null;
   if (options.allure) {
     try {
-      await generateAllureReport(join(outDir, 'allure-results'), join(outDir, 'allure-report'));
+      await generateAllureReport(allureResults, join(outDir, 'allure-report'), {
+        categories: allureCategories(),
+        ...(options.allureHistory ? { history: options.allureHistory } : {}),
+      });
       allureReport = join(outDir, 'allure-report', 'index.html');
     } catch (error) {
       allureError = (error as Error).message;
     }
   }
-  return { report, evidence, allureReport, allureError };
+  return { report, evidence, junit, allureResults, allureReport, allureError };
 }

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type DeviceRequest, type OpenDevice, openDevice } from '../harness/runner/device.ts';
-import { annotateAllure } from '../reports/allure-annotations.ts';
 import { catalogueRevision } from '../reports/catalogue-revision.ts';
 import type { CaseRecord } from '../reports/record.ts';
 import { latestPerCase, RESULTS_FILE, readRecords } from '../reports/results-log.ts';
@@ -97,7 +96,6 @@ describe(`conformance on ${label}`, () => {
       { timeout: 600_000 },
       async ([, c], ctx) => {
         const { record, skipped } = await runOne(c);
-        if (config.allure) await annotateAllure(record, config.outDir);
         if (!record.device.healthy && record.outcome !== 'blocked') {
           broken = `device unhealthy after ${c.id}: ${record.device.error}`;
         }
@@ -152,7 +150,6 @@ describe.runIf(rotation.length > 0)(`CA rotation on ${label}`, () => {
               'skipped',
               `the ${device.driver.family} driver cannot express CA rotation`,
             ));
-    if (config.allure) await annotateAllure(record, config.outDir);
     if (!record.device.healthy && record.outcome !== 'blocked') {
       broken = `device unhealthy after ${s.id}: ${record.device.error}`;
     }

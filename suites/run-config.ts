@@ -20,8 +20,6 @@ export interface RunConfig {
   readonly shard?: Shard;
   /** Pause before each case, so a real modem can release its sockets (`--settle`). */
   readonly settleMs?: number;
-  /** Annotate Allure results (set by the CLI when the Allure reporter is on). */
-  readonly allure?: boolean;
   /** Publish the current AT stage for the progress display (set by the CLI). */
   readonly progress?: boolean;
   /** Run the full matrix instead of the default one (`--full`). */

@@ -53,6 +53,16 @@ program
   .option('--ssl-context <n>', 'Quectel: the SSL context (AT+QSSLCFG) the harness may use (default 1)')
   .option('--mqtt-client <n>', 'Quectel: the MQTT client index (AT+QMTCFG) the harness may use (default 1)')
   .option('--sec-tags <first+count>', 'nRF91: the sec_tag range the harness may use (default 1414679552+16)')
+  .option(
+    '--profile <name>',
+    'profile Allure, JUnit and --fail-on judge by: rfc5280 (default), webpki, mbedtls-2.28',
+  )
+  .option(
+    '--baseline <dir>',
+    "findings recorded in this baseline (or run) folder are known; 'stored' = baselines/<model>/<firmware>, 'none'",
+  )
+  .option('--fail-on <when>', 'exit 1 on: new-findings, findings, never (default)')
+  .option('--allure-history <path>', 'Allure history file or folder kept between runs (trends across nights)')
   .action(async (options) => {
     process.exitCode = await runCommand(options);
   });
@@ -71,6 +81,13 @@ program
   .description('merge shard runs of one model and firmware into one run folder and report')
   .requiredOption('--out <dir>', 'folder for the merged run')
   .option('--no-allure-report', 'skip generating the Allure HTML report')
+  .option(
+    '--profile <name>',
+    'profile Allure, JUnit and --fail-on judge by: rfc5280 (default), webpki, mbedtls-2.28',
+  )
+  .option('--baseline <dir>', "known findings: a baseline or run folder, 'stored' (default), or 'none'")
+  .option('--fail-on <when>', 'exit 1 on: new-findings, findings, never (default)')
+  .option('--allure-history <path>', 'Allure history file or folder kept between runs')
   .action(async (runs: string[], options) => {
     process.exitCode = await mergeCommand(runs, options);
   });

@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Reporter } from 'vitest/node';
 import { startVitest } from 'vitest/node';
+import { HarnessCheckReporter, writeHarnessFaults } from '../../reports/harness-faults.ts';
 import { harnessIdentity } from '../../reports/harness-identity.ts';
 import { humanProgress, jsonProgress, ProgressReporter } from '../../reports/progress.ts';
+import { evaluateGate } from '../../reports/quality-gate.ts';
 import type { CaseRecord } from '../../reports/record.ts';
 import { latestPerCase, readRecords } from '../../reports/results-log.ts';
 import { acquireRunLock, recordedCases } from '../../reports/resume.ts';
@@ -17,10 +19,17 @@ import { publicProbeRefused } from '../../suites/public-probe.ts';
 import { RUN_CONFIG_VARIABLE, type RunConfig } from '../../suites/run-config.ts';
 import { acquireDeviceLock, LOCK_TOKEN_VARIABLE } from '../lab/device-lock.ts';
 import { type DeviceOwnership, ownershipProblems, parseSecTags } from '../runner/ownership.ts';
+import {
+  planReporting,
+  ReportingFlagError,
+  type ReportingFlags,
+  type ReportingPlan,
+  resolveBaseline,
+} from './reporting-options.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export interface RunOptions {
+export interface RunOptions extends ReportingFlags {
   readonly device?: string;
   readonly driver: RunConfig['driver'];
   readonly personality: RunConfig['personality'];
@@ -158,7 +167,7 @@ function ownershipFromOptions(options: RunOptions): DeviceOwnership | undefined 
 
 function beginSession(outDir: string, config: RunConfig): RunManifest {
   const now = new Date().toISOString();
-  const { outDir: _where, allure: _a, progress: _p, ...settings } = config;
+  const { outDir: _where, progress: _p, ...settings } = config;
   return updateRunManifest(outDir, (current) => ({
     ...current,
     schema: 1,
@@ -196,9 +205,9 @@ function inPlanOrder(records: readonly CaseRecord[], planned: readonly string[] 
 }
 
 /**
- * Runs the conformance suite through vitest (so the JUnit and Allure reporters apply), then builds
- * the reports from results.jsonl alone: whatever the suite managed to record is reported.
- * Exit code 0 when the report was written; findings are in the report, not in the exit code.
+ * Runs the conformance suite through vitest, then builds every report (JUnit and Allure included)
+ * from results.jsonl alone: whatever the suite managed to record is reported. Exit code 0 when the
+ * report was written, 1 when the quality gate (`--fail-on`) failed, 2 for a usage error.
  */
 export async function runCommand(options: RunOptions): Promise<number> {
   const say = options.json ? jsonProgress() : null;
@@ -208,10 +217,12 @@ export async function runCommand(options: RunOptions): Promise<number> {
     return code;
   };
   let plan: ReturnType<typeof planRun>;
+  let reporting: ReportingPlan;
   try {
     plan = planRun(options);
+    reporting = planReporting(options, plan.config.device ? 'stored' : 'none');
   } catch (error) {
-    if (error instanceof UsageError) return fail(error.message, 2);
+    if (error instanceof UsageError || error instanceof ReportingFlagError) return fail(error.message, 2);
     throw error;
   }
   const { outDir, resumed } = plan;
@@ -237,7 +248,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
   try {
     const alreadyRecorded = new Set(recordedCases(outDir).keys());
     beginSession(outDir, plan.config);
-    const config: RunConfig = { ...plan.config, allure: true, progress: true };
+    const config: RunConfig = { ...plan.config, progress: true };
     process.env[RUN_CONFIG_VARIABLE] = JSON.stringify(config);
     const deviceLabel = config.device ?? `virtual:${config.personality}`;
     say?.({
@@ -249,20 +260,19 @@ export async function runCommand(options: RunOptions): Promise<number> {
       ...(config.shard ? { shard: formatShard(config.shard) } : {}),
     });
 
-    // Every case is replayed into Allure on resume, so each session's results are complete alone.
-    const allureResults = join(outDir, 'allure-results');
-    rmSync(allureResults, { recursive: true, force: true });
     const progress = new ProgressReporter({
       outDir,
       device: deviceLabel,
       alreadyRecorded,
       emit: say ?? humanProgress(),
     });
+    // Allure and JUnit are written from results.jsonl afterwards; the suite's own test results
+    // are the harness's consistency checks, kept to tell a harness fault from a device finding.
+    const checks = new HarnessCheckReporter();
     const reporters: (Reporter | string | [string, Record<string, unknown>])[] = [
       ...(options.json ? [] : [['default', { summary: false }] as [string, Record<string, unknown>]]),
       progress,
-      ['allure-vitest/reporter', { resultsDir: allureResults, reportMatchers: false }],
-      ['junit', { outputFile: join(outDir, 'junit.xml'), suiteName: 'trustlab-conformance' }],
+      checks,
     ];
     const vitest = await startVitest(
       'test',
@@ -280,6 +290,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
     );
     await vitest?.close();
     process.exitCode = undefined; // vitest sets it for failed tests; findings do not fail the run
+    writeHarnessFaults(outDir, checks.faults);
 
     if (!hasRecords(outDir))
       return fail(`no case was recorded; see the test output above (out: ${outDir})`, 2);
@@ -287,8 +298,17 @@ export async function runCommand(options: RunOptions): Promise<number> {
     const records = inPlanOrder(readRecords(join(outDir, RESULTS_FILE)), manifestBefore?.plannedCases);
     const executed = records.filter((r) => !alreadyRecorded.has(r.case)).length;
     const manifest = endSession(outDir, records, executed);
+    const baseline = resolveBaseline(reporting, manifest);
     const written = await writeRunReports(outDir, records, manifest, {
       allure: options.allureReport !== false,
+      profile: reporting.profile,
+      baseline,
+      ...(options.allureHistory ? { allureHistory: options.allureHistory } : {}),
+    });
+    const gate = evaluateGate(records, {
+      failOn: reporting.failOn,
+      profile: reporting.profile,
+      baseline: baseline?.set ?? null,
     });
     if (written.allureError && !say) console.error(`trustlab: ${written.allureError}`);
     const { report: reportPath, evidence, allureReport } = written;
@@ -306,15 +326,29 @@ export async function runCommand(options: RunOptions): Promise<number> {
         report: reportPath,
         evidence,
         allureReport,
-        junit: join(outDir, 'junit.xml'),
+        junit: written.junit,
+        gate: {
+          failOn: gate.failOn,
+          profile: gate.profile,
+          findings: gate.findings,
+          newFindings: gate.newFindings,
+          known: gate.known,
+          failed: gate.failed,
+          baseline: baseline?.source ?? null,
+        },
       });
     } else {
-      const extras = [`evidence: ${evidence.html}`, ...(allureReport ? [`allure: ${allureReport}`] : [])];
+      const extras = [
+        `evidence: ${evidence.html}`,
+        ...(allureReport ? [`allure: ${allureReport}`] : []),
+        `baseline: ${baseline ? baseline.source : 'none (every finding counts as new)'}`,
+        gate.line,
+      ];
       if (manifest.status !== 'complete')
         extras.push(`incomplete: resume with trustlab run --resume ${outDir}`);
       console.log(renderSummary(records, reportPath, extras));
     }
-    return 0;
+    return gate.failed ? 1 : 0;
   } finally {
     releaseDevice();
     release();

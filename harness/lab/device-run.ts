@@ -17,6 +17,8 @@ export interface ChildRunRequest {
   readonly resume: boolean;
   readonly run: DeviceRunOptions;
   readonly allureReport: boolean;
+  /** The profile the child's Allure and JUnit results judge by (default rfc5280). */
+  readonly profile?: string;
   /** The lab's lock token, so the child may use the device the lab holds. */
   readonly lockToken: string;
   /** Kill the run when it reports nothing for this long. */
@@ -40,9 +42,18 @@ export interface ChildRunResult {
 
 /** `trustlab run` arguments for one device: a fresh run, or `--resume` of its folder. */
 export function runArguments(
-  r: Pick<ChildRunRequest, 'devicePath' | 'driver' | 'owned' | 'runDir' | 'resume' | 'run' | 'allureReport'>,
+  r: Pick<
+    ChildRunRequest,
+    'devicePath' | 'driver' | 'owned' | 'runDir' | 'resume' | 'run' | 'allureReport' | 'profile'
+  >,
 ): string[] {
-  const common = ['--device', r.devicePath, '--json', ...(r.allureReport ? [] : ['--no-allure-report'])];
+  const common = [
+    '--device',
+    r.devicePath,
+    '--json',
+    ...(r.allureReport ? [] : ['--no-allure-report']),
+    ...(r.profile ? ['--profile', r.profile] : []),
+  ];
   if (r.resume) return ['run', '--resume', r.runDir, ...common];
   const o = r.run;
   return [

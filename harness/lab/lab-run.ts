@@ -24,6 +24,8 @@ export interface LabOptions {
   readonly emit: (event: LabEvent) => void;
   /** Generate each device's Allure HTML report (slow; off by default in lab runs). */
   readonly allureReport?: boolean;
+  /** The profile each device's Allure and JUnit results judge by (default rfc5280). */
+  readonly profile?: string;
   /** Devices run at the same time (default: all). */
   readonly parallel?: number;
   readonly lockDir?: string;
@@ -189,6 +191,7 @@ async function runOneDevice(
         resume,
         run: d.run,
         allureReport: options.allureReport ?? false,
+        ...(options.profile ? { profile: options.profile } : {}),
         lockToken: lock.token,
         stallTimeoutMs: options.inventory.stallTimeoutMs,
         logFile: join(dir, 'run.log'),
