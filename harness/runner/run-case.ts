@@ -88,22 +88,56 @@ export interface CaseRun {
 /** How long the endpoint is given to see the connection close after the device reported. */
 const SERVER_SETTLE_MS = 3_000;
 
-function classify(
+/** What the server saw of one connection, in a few words, for a reason. */
+function serverSaw(o: ConnectionObservation | undefined): string {
+  if (!o) return 'no connection';
+  if (o.handshake === 'not-tls') return 'bytes that were not TLS (no ClientHello)';
+  if (o.clientAlert != null) return `client alert ${o.clientAlert.number} ${o.clientAlert.name}`;
+  return `handshake ${o.handshake}${o.mqttConnect ? `, CONNECT ${o.mqttConnect.clientId}` : ', no MQTT CONNECT'}`;
+}
+
+/**
+ * The outcome from both ends. `accepted` needs the device to report the TLS link up *and* the
+ * server to have seen a completed handshake on a connection tied to the case (its MQTT CONNECT
+ * carries the case's client id whenever the device says it connected); a device that says
+ * success while the server saw no TLS is a contradiction, never a verdict. A device found
+ * unhealthy during the case gives no verdict either.
+ */
+export function classify(
   device: DeviceOutcome,
   server: readonly ConnectionObservation[],
+  clientId: string,
 ): { outcome: CaseOutcome; reason: string } {
   const reachedTls = server.some((o) => o.clientHello !== null);
   const last = server.at(-1);
+  if (!device.healthy) {
+    return {
+      outcome: 'inconclusive',
+      reason: `device fault during the case: ${device.error ?? 'marked unhealthy'}; no verdict from a faulty device`,
+    };
+  }
   if (device.reached.tlsOpened) {
     // A server that ended the connection on purpose (client certificate refused) is a rejection
     // by the server, even when the device thought the TLS link was up.
     if (last?.serverClosedReason && !device.reached.mqttConnected) {
       return { outcome: 'rejected', reason: `the server closed the connection: ${last.serverClosedReason}` };
     }
-    return { outcome: 'accepted', reason: 'the device reported the TLS connection open' };
-  }
-  if (device.error && !device.healthy) {
-    return { outcome: 'inconclusive', reason: `device fault: ${device.error}` };
+    const tied = server.find(
+      (o) =>
+        o.handshake === 'completed' &&
+        (!device.reached.mqttConnected || o.mqttConnect?.clientId === clientId),
+    );
+    if (!tied) {
+      const code = device.codes.at(-1)?.raw ?? 'no code';
+      return {
+        outcome: 'inconclusive',
+        reason: `contradiction: the device reported ${device.reached.mqttConnected ? 'MQTT connected' : 'the TLS connection open'} (${code}) but the server saw no completed TLS handshake${device.reached.mqttConnected ? ` carrying client id ${clientId}` : ''} (server saw: ${serverSaw(last)})`,
+      };
+    }
+    return {
+      outcome: 'accepted',
+      reason: 'the device reported the TLS connection open and the server saw the handshake complete',
+    };
   }
   if (!reachedTls) {
     const code = device.codes.at(-1)?.raw ?? device.error ?? 'no code';
@@ -222,7 +256,7 @@ export async function runDeviceAgainst(
     .slice(seenBefore)
     .map((o) => structuredClone(o));
   return {
-    ...classify(outcome, server),
+    ...classify(outcome, server, mqtt.clientId),
     device: outcome,
     server,
     hierarchy,

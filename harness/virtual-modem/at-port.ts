@@ -10,6 +10,8 @@ export interface Dialect {
   reboot(reason: 'command' | 'fault'): void;
   /** The network dropped the data connection: close sessions, report it the dialect's way. */
   pdpDeactivate(): void;
+  /** A restart nobody is told of: volatile TLS settings back to defaults, no banner (silent-reset fault). */
+  silentReset(): void;
 }
 
 interface DataSink {
@@ -203,6 +205,7 @@ export class AtPort {
         this.#dialect?.reboot('fault');
         continue;
       }
+      if (f.silentReset) this.#dialect?.silentReset();
       this.#dialect?.dispatch(line);
       if (f.pdpDeactivate) this.#dialect?.pdpDeactivate();
     }

@@ -21,7 +21,15 @@ export type Fault =
   /** Bytes of an upload after the first `keepBytes` are lost on the line (the module waits for the rest). */
   | { readonly kind: 'truncate-upload'; readonly keepBytes: number; readonly on?: FaultTrigger }
   /** The answer comes later than the vendor's documented maximum. */
-  | { readonly kind: 'slow-answer'; readonly on: FaultTrigger; readonly delayMs: number };
+  | { readonly kind: 'slow-answer'; readonly on: FaultTrigger; readonly delayMs: number }
+  /**
+   * Just before the command acts, the module restarts without a word (no RDY, files kept): its
+   * volatile TLS settings are back to their defaults, so the command runs without TLS where the
+   * dialect keeps TLS apart from the connection (Quectel: SSL contexts, QMTCFG "ssl"); where TLS
+   * travels with the connect command (nRF91 SLM #XMQTTCON's sec_tag) the next connect drops it.
+   * The device then reports success on a plain TCP connection: only the server can tell.
+   */
+  | { readonly kind: 'silent-reset'; readonly on: FaultTrigger };
 
 export type FaultKind = Fault['kind'];
 
@@ -32,6 +40,7 @@ export interface CommandFaults {
   readonly garbage: string | null;
   readonly delayMs: number;
   readonly truncateUploadAt: number | null;
+  readonly silentReset: boolean;
 }
 
 const DEFAULT_GARBAGE = '\x00\xff#~\x1b[0m\r\n';
@@ -66,6 +75,7 @@ export class FaultPlan {
     let garbage: string | null = null;
     let delayMs = 0;
     let truncateUploadAt: number | null = null;
+    let silentReset = false;
     for (const f of this.#faults) {
       switch (f.kind) {
         case 'reboot':
@@ -85,11 +95,14 @@ export class FaultPlan {
           if (this.#hit(f, on.command, line, on.occurrence)) truncateUploadAt = f.keepBytes;
           break;
         }
+        case 'silent-reset':
+          silentReset ||= this.#hit(f, f.on.command, line, f.on.occurrence);
+          break;
         case 'lose-urc':
           break;
       }
     }
-    return { reboot, pdpDeactivate, garbage, delayMs, truncateUploadAt };
+    return { reboot, pdpDeactivate, garbage, delayMs, truncateUploadAt, silentReset };
   }
 
   /** True when this URC is to be lost. */

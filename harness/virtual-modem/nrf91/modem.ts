@@ -73,6 +73,8 @@ export class VirtualNrf91Modem implements Dialect {
   #sockets = new Map<number, SecureSocket>();
   #nextHandle = 0;
   #mqttCfg: { clientId: string; keepAlive: number; clean: boolean } | null = null;
+  /** silent-reset fault: the next #XMQTTCON connects without the sec_tag it names. */
+  #dropTlsOnNextConnect = false;
   #mqtt: MqttSession | null = null;
   #epoch = 0;
   /** When the radio, switched on by AT+CFUN=1, is registered (home); infinity while it is off. */
@@ -136,6 +138,10 @@ export class VirtualNrf91Modem implements Dialect {
    * and gone; the modem comes up in CFUN=0 with CMEE 0; %CMNG credentials are in the modem's
    * non-volatile storage and stay.
    */
+  silentReset(): void {
+    this.#dropTlsOnNextConnect = true;
+  }
+
   reboot(): void {
     this.#epoch++;
     this.#dropAll(false);
@@ -434,7 +440,10 @@ export class VirtualNrf91Modem implements Dialect {
     const cfg = this.#mqttCfg;
     const epoch = this.#epoch;
     // With a sec_tag SLM forces peer_verify = required and hostname = the broker URL (B.4).
-    const tls = tagText === undefined ? () => null : this.#tlsFor(Number(tagText), 2, url, port);
+    const dropTls = this.#dropTlsOnNextConnect;
+    this.#dropTlsOnNextConnect = false;
+    const tls =
+      tagText === undefined || dropTls ? () => null : this.#tlsFor(Number(tagText), 2, url, port);
     void (async () => {
       const r = await dial(this.#env, url, port, tls);
       if (epoch !== this.#epoch) {

@@ -218,6 +218,12 @@ export class VirtualQuectelModem implements Dialect {
 
   // ---- Dialect ---------------------------------------------------------------------------------
 
+  silentReset(): void {
+    this.#ssl = newSslContexts();
+    // Idle clients lose their configuration (QMTCFG "ssl" back to off); open sessions stay up.
+    this.#mqtt = this.#mqtt.map((c) => (c.state === 'idle' ? newMqttClient() : c));
+  }
+
   reboot(reason: 'command' | 'fault'): void {
     this.#epoch++;
     this.#dropSessions(false);
