@@ -4,6 +4,7 @@ import { writeTrustModel } from '../suites/trust-model.ts';
 import { readHarnessFaults, writeHarnessFaults } from './harness-faults.ts';
 import type { CaseRecord } from './record.ts';
 import { appendRecord, latestPerCase, RESULTS_FILE, readRecords } from './results-log.ts';
+import { isSettled } from './resume.ts';
 import { type RunManifest, readRunManifest, writeRunManifest } from './run-manifest.ts';
 
 function copyRunFile(fromDir: string, toDir: string, relative: string | null | undefined): void {
@@ -65,7 +66,7 @@ export function mergeRuns(
   const planned = [...new Set(sources.flatMap((s) => s.manifest.plannedCases ?? []))];
   const starts = sources.map((s) => s.manifest.startedAt).filter((t): t is string => Boolean(t));
   const ends = sources.map((s) => s.manifest.endedAt).filter((t): t is string => Boolean(t));
-  const done = new Set(records.filter((r) => r.outcome !== 'blocked').map((r) => r.case));
+  const done = new Set(records.filter(isSettled).map((r) => r.case));
   const manifest: RunManifest = {
     ...first,
     device: [...new Set(sources.map((s) => s.manifest.device).filter(Boolean))].join(', '),

@@ -24,7 +24,7 @@ export function recordedCases(outDir: string): Map<string, CaseRecord> {
  * (blocked, or failed before TLS), nor when the device was broken while it ran: replaying those
  * would trip the broken-device latch again after a power cycle and the resume would record nothing.
  */
-function isSettled(r: CaseRecord): boolean {
+export function isSettled(r: CaseRecord): boolean {
   return r.outcome !== 'blocked' && r.outcome !== 'inconclusive' && r.device.healthy !== false;
 }
 

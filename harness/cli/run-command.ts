@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Reporter } from 'vitest/node';
@@ -9,9 +9,9 @@ import { humanProgress, jsonProgress, ProgressReporter } from '../../reports/pro
 import { evaluateGate } from '../../reports/quality-gate.ts';
 import type { CaseRecord } from '../../reports/record.ts';
 import { latestPerCase, readRecords } from '../../reports/results-log.ts';
-import { acquireRunLock, recordedCases } from '../../reports/resume.ts';
+import { acquireRunLock, isSettled, recordedCases } from '../../reports/resume.ts';
 import { type RunManifest, readRunManifest, updateRunManifest } from '../../reports/run-manifest.ts';
-import { formatShard, parseShard } from '../../reports/shard.ts';
+import { formatShard, parseShard, type Shard } from '../../reports/shard.ts';
 import { renderSummary } from '../../reports/summary.ts';
 import { writeRunReports } from '../../reports/write-run-reports.ts';
 import { RESULTS_FILE } from '../../suites/execute.ts';
@@ -19,6 +19,7 @@ import { publicProbeRefused } from '../../suites/public-probe.ts';
 import { RUN_CONFIG_VARIABLE, type RunConfig } from '../../suites/run-config.ts';
 import { acquireDeviceLock, LOCK_TOKEN_VARIABLE } from '../lab/device-lock.ts';
 import { type DeviceOwnership, ownershipProblems, parseSecTags } from '../runner/ownership.ts';
+import { checkCases, checkDevice, checkOutDir, PreflightError, parseTcpDevice } from './preflight.ts';
 import {
   planReporting,
   ReportingFlagError,
@@ -76,7 +77,12 @@ function hasRecords(outDir: string): boolean {
 function planRun(options: RunOptions): { outDir: string; config: RunConfig; resumed: boolean } {
   if (options.resume) {
     const outDir = resolve(options.resume);
-    const manifest = existsSync(outDir) ? readRunManifest(outDir) : null;
+    let manifest: RunManifest | null;
+    try {
+      manifest = existsSync(outDir) ? readRunManifest(outDir) : null;
+    } catch (error) {
+      throw new UsageError(`--resume ${options.resume}: ${(error as Error).message}`);
+    }
     const recorded = manifest?.settings as RunConfig | undefined;
     if (!recorded) throw new UsageError(`--resume ${options.resume}: no run.json with run settings there`);
     // The serial path may change after a power cycle; everything else must stay as recorded.
@@ -103,10 +109,14 @@ function planRun(options: RunOptions): { outDir: string; config: RunConfig; resu
   const owned = ownershipFromOptions(options);
   const publicProbeRefusal = options.publicProbe ? publicProbeRefused(options.device, process.env) : null;
   if (publicProbeRefusal) throw new UsageError(publicProbeRefusal);
-  const cases = options.cases
-    ?.split(',')
-    .map((c) => c.trim())
-    .filter(Boolean);
+  if (options.device?.startsWith('tcp://')) parseTcpDevice(options.device);
+  const cases = options.cases === undefined ? undefined : checkCases(options.cases, options.full === true);
+  let shard: Shard | undefined;
+  try {
+    shard = options.shard ? parseShard(options.shard) : undefined;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const config: RunConfig = {
     ...(options.device ? { device: options.device } : {}),
     driver: options.driver,
@@ -118,10 +128,10 @@ function planRun(options: RunOptions): { outDir: string; config: RunConfig; resu
       listenHost: options.listenHost,
       ...(options.dialName ? { dialName: options.dialName } : {}),
     },
-    ...(options.shard ? { shard: parseShard(options.shard) } : {}),
+    ...(shard ? { shard } : {}),
     ...(settleMs > 0 ? { settleMs } : {}),
     ...(options.full ? { full: true } : {}),
-    ...(cases && cases.length > 0 ? { cases } : {}),
+    ...(cases ? { cases } : {}),
     ...(options.publicProbe ? { publicProbe: true } : {}),
     ...(attempts !== undefined ? { attempts } : {}),
   };
@@ -185,7 +195,8 @@ function beginSession(outDir: string, config: RunConfig): RunManifest {
 function endSession(outDir: string, records: readonly CaseRecord[], executed: number): RunManifest {
   const now = new Date().toISOString();
   return updateRunManifest(outDir, (current) => {
-    const done = new Set(records.filter((r) => r.outcome !== 'blocked').map((r) => r.case));
+    // Complete means every planned case stands: none blocked, inconclusive or recorded on a broken device.
+    const done = new Set(records.filter(isSettled).map((r) => r.case));
     const complete = (current.plannedCases ?? []).every((id) => done.has(id)) && records.length > 0;
     const sessions = [...(current.sessions ?? [])];
     const last = sessions.pop();
@@ -222,11 +233,17 @@ export async function runCommand(options: RunOptions): Promise<number> {
     plan = planRun(options);
     reporting = planReporting(options, plan.config.device ? 'stored' : 'none');
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ReportingFlagError) return fail(error.message, 2);
+    if (error instanceof UsageError || error instanceof ReportingFlagError || error instanceof PreflightError)
+      return fail(error.message, 2);
     throw error;
   }
   const { outDir, resumed } = plan;
-  mkdirSync(outDir, { recursive: true });
+  const created = !existsSync(outDir);
+  try {
+    checkOutDir(outDir);
+  } catch (error) {
+    return fail((error as Error).message, 2);
+  }
   let release: () => void;
   try {
     release = acquireRunLock(outDir);
@@ -242,6 +259,16 @@ export async function runCommand(options: RunOptions): Promise<number> {
       releaseDevice = acquireDeviceLock(plan.config.device, { what, ...(token ? { token } : {}) }).release;
     } catch (error) {
       release();
+      return fail((error as Error).message, 2);
+    }
+    // Reached only once the device is ours: a probe must never disturb another run's modem.
+    try {
+      await checkDevice(plan.config.device);
+    } catch (error) {
+      releaseDevice();
+      release();
+      // A folder this invocation made holds nothing but its lock: nothing is left "running".
+      if (created) rmSync(outDir, { recursive: true, force: true });
       return fail((error as Error).message, 2);
     }
   }
@@ -344,8 +371,12 @@ export async function runCommand(options: RunOptions): Promise<number> {
         `baseline: ${baseline ? baseline.source : 'none (every finding counts as new)'}`,
         gate.line,
       ];
-      if (manifest.status !== 'complete')
-        extras.push(`incomplete: resume with trustlab run --resume ${outDir}`);
+      if (manifest.status !== 'complete') {
+        const open = records.filter((r) => !isSettled(r)).length;
+        extras.push(
+          `incomplete: ${open} case(s) blocked, inconclusive or recorded on a faulty device; run them again with trustlab run --resume ${outDir}`,
+        );
+      }
       console.log(renderSummary(records, reportPath, extras));
     }
     return gate.failed ? 1 : 0;

@@ -442,8 +442,7 @@ export class VirtualNrf91Modem implements Dialect {
     // With a sec_tag SLM forces peer_verify = required and hostname = the broker URL (B.4).
     const dropTls = this.#dropTlsOnNextConnect;
     this.#dropTlsOnNextConnect = false;
-    const tls =
-      tagText === undefined || dropTls ? () => null : this.#tlsFor(Number(tagText), 2, url, port);
+    const tls = tagText === undefined || dropTls ? () => null : this.#tlsFor(Number(tagText), 2, url, port);
     void (async () => {
       const r = await dial(this.#env, url, port, tls);
       if (epoch !== this.#epoch) {
