@@ -1,14 +1,17 @@
 import {
   closeSync,
+  copyFileSync,
+  existsSync,
   fstatSync,
   fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
   readSync,
+  renameSync,
   writeSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { CaseRecord } from './record.ts';
 
 export const RESULTS_FILE = 'results.jsonl';
@@ -51,6 +54,52 @@ export function readRecords(file: string): CaseRecord[] {
     }
   }
   return records;
+}
+
+/** What repairing results.jsonl did: the lines it took out, and where the original was kept. */
+export interface ResultsRepair {
+  /** 1-based line numbers of the torn or malformed lines removed. */
+  readonly removedLines: readonly number[];
+  /** The untouched original, beside the file; null when nothing needed repair. */
+  readonly copy: string | null;
+}
+
+/**
+ * Makes results.jsonl valid JSON Lines again before a resume: lines a kill tore (or anything else
+ * that is not JSON) are taken out, the original is copied beside it first, and the cleaned file
+ * replaces it atomically (written, flushed, renamed), so `jq` reads every line and nothing is lost.
+ */
+export function repairResults(file: string): ResultsRepair {
+  if (!existsSync(file)) return { removedLines: [], copy: null };
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  const removedLines: number[] = [];
+  const kept: string[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      JSON.parse(line);
+      kept.push(line);
+    } catch {
+      removedLines.push(i + 1);
+    }
+  });
+  if (removedLines.length === 0 && (text === '' || text.endsWith('\n'))) return { removedLines, copy: null };
+  const copy = join(
+    dirname(file),
+    `${basename(file)}.torn-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+  );
+  copyFileSync(file, copy);
+  const temporary = `${file}.repair-${process.pid}`;
+  const fd = openSync(temporary, 'w');
+  try {
+    writeSync(fd, kept.length > 0 ? `${kept.join('\n')}\n` : '');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, file);
+  return { removedLines, copy };
 }
 
 /**

@@ -8,7 +8,7 @@ import { harnessIdentity } from '../../reports/harness-identity.ts';
 import { humanProgress, jsonProgress, ProgressReporter } from '../../reports/progress.ts';
 import { evaluateGate } from '../../reports/quality-gate.ts';
 import type { CaseRecord } from '../../reports/record.ts';
-import { latestPerCase, readRecords } from '../../reports/results-log.ts';
+import { latestPerCase, readRecords, repairResults } from '../../reports/results-log.ts';
 import { acquireRunLock, isSettled, recordedCases } from '../../reports/resume.ts';
 import { type RunManifest, readRunManifest, updateRunManifest } from '../../reports/run-manifest.ts';
 import { formatShard, parseShard, type Shard } from '../../reports/shard.ts';
@@ -273,6 +273,13 @@ export async function runCommand(options: RunOptions): Promise<number> {
     }
   }
   try {
+    // A kill can leave a torn line: the file is made valid JSON Lines again (the original kept) first.
+    const repaired = repairResults(join(outDir, RESULTS_FILE));
+    if (repaired.copy) {
+      const note = `results.jsonl: removed torn line(s) ${repaired.removedLines.join(', ') || '(unterminated last line)'}; original kept as ${repaired.copy}`;
+      if (say) say({ event: 'results-repaired', removedLines: repaired.removedLines, copy: repaired.copy });
+      else console.error(`trustlab: ${note}`);
+    }
     const alreadyRecorded = new Set(recordedCases(outDir).keys());
     beginSession(outDir, plan.config);
     const config: RunConfig = { ...plan.config, progress: true };
