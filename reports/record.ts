@@ -35,6 +35,11 @@ export interface CaseRecord {
   readonly verdicts: Readonly<Record<string, string>>;
   /** Raw result codes and URCs from the device, in order, exactly as received. */
   readonly codes: readonly string[];
+  /**
+   * Every URC that arrived during the case, raw and in order, solicited or not (a
+   * `+QIURC: "pdpdeact"` or a boot banner mid-case shows here even when no code names it).
+   */
+  readonly urcs?: readonly string[];
   readonly server: ServerSummary;
   readonly device: {
     readonly label: string;

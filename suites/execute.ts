@@ -108,6 +108,7 @@ function toRecord(
       PROFILE_NAMES.map((p) => [p, trusted ? judge(run.outcome, c.expected[p].result) : 'control-failed']),
     ),
     codes: run.device.codes.map((code) => code.raw),
+    urcs: run.device.urcs.map((u) => u.line),
     server: summarizeServer(run.server),
     device: {
       ...base.device,

@@ -19,8 +19,9 @@ interface Exchange {
   readonly noise: string;
 }
 
+/** URCs that may come at any time. A restart banner (RDY, Ready) is not one: it ends what was pending. */
 const URCS = [
-  'RDY',
+  'APP RDY',
   '+QMTSTAT: 1,1',
   '+QIURC: "pdpdeact",1',
   '+QSSLURC: "closed",4',

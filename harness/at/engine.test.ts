@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryPair } from '../transport/memory-pair.ts';
 import { AtEngine, responsePrefixOf } from './engine.ts';
-import { AtDesyncError, AtLinkError, AtTimeoutError, AtUnexpectedUrcError } from './errors.ts';
+import {
+  AtDesyncError,
+  AtLinkError,
+  AtRestartError,
+  AtTimeoutError,
+  AtUnexpectedUrcError,
+} from './errors.ts';
 import { Transcript } from './transcript.ts';
 
 /** A reply that opens a data phase: the prompt, then exactly `size` raw bytes, then the answer. */
@@ -305,5 +311,32 @@ describe('AtEngine', () => {
       final: 'OK',
       lines: ['toString', '__proto__'],
     });
+  });
+});
+
+describe('a restart notice ends what was pending', () => {
+  it('a module that answered, then prints RDY, ends the pending command and any other wait at once', async () => {
+    const { at } = scripted({ AT: '\r\nOK\r\n', 'AT+QMTCONN=0,"x"': '\r\nRDY\r\n' });
+    await at.commandOk('AT');
+    const wait = at.waitForUrc(/^\+QMTCONN: 0,/, { timeoutMs: 20_000 });
+    const started = Date.now();
+    await expect(at.command('AT+QMTCONN=0,"x"', { timeoutMs: 20_000 })).rejects.toBeInstanceOf(
+      AtRestartError,
+    );
+    await expect(wait).rejects.toBeInstanceOf(AtRestartError);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // The banner stays for whoever waits for it (the driver's restart handling).
+    await expect(at.waitForUrc(/^RDY$/, { timeoutMs: 50 })).resolves.toBe('RDY');
+  });
+
+  it('the restart command itself is not ended by the banner it causes', async () => {
+    const { at } = scripted({ AT: '\r\nOK\r\n', 'AT+CFUN=1,1': '\r\nRDY\r\nOK\r\n' });
+    await at.commandOk('AT');
+    await expect(at.command('AT+CFUN=1,1', { restarts: true })).resolves.toMatchObject({ ok: true });
+  });
+
+  it('a banner before the module first answered is start-up, not a restart', async () => {
+    const { at } = scripted({ AT: '\r\nRDY\r\nAT\r\r\nOK\r\n' });
+    await expect(at.command('AT')).resolves.toMatchObject({ ok: true });
   });
 });

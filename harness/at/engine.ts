@@ -3,6 +3,7 @@ import {
   AtCommandError,
   AtDesyncError,
   AtLinkError,
+  AtRestartError,
   AtTimeoutError,
   AtUnexpectedUrcError,
 } from './errors.ts';
@@ -33,6 +34,8 @@ export interface CommandOptions {
    * `/^\+QSSLRECV: (\d+)$/`.
    */
   readonly rawDataAfter?: RegExp;
+  /** The command restarts the module (AT+CFUN=1,1, AT#XRESET): a boot notice does not end it. */
+  readonly restarts?: boolean;
 }
 
 export interface DataCommandOptions extends CommandOptions {
@@ -63,7 +66,12 @@ export interface AtEngineOptions {
   readonly resyncTimeoutMs?: number;
   /** After the probe's answer: how long to watch for one more final result before trusting the link. */
   readonly resyncSettleMs?: number;
+  /** Lines by which a module announces it (re)started; they end every pending command and wait at once. */
+  readonly restartNotice?: RegExp;
 }
+
+/** Restart banners of the dialects TrustLab speaks (Quectel RDY and POWERED DOWN, nRF91 SLM Ready); Quectel's APP RDY follows RDY later, while commands are answered, so it is not one. */
+export const DEFAULT_RESTART_NOTICE = /^(RDY|POWERED DOWN|Ready)$/;
 
 /** URCs of the dialects TrustLab speaks; a line starting with one is never taken as another command's answer. */
 export const DEFAULT_URC_PREFIXES = [
@@ -123,6 +131,7 @@ interface PendingCommand {
   readonly prompt: DataCommandOptions['prompt'] | null;
   readonly extraFinals: Readonly<Record<string, boolean>>;
   readonly rawDataAfter: RegExp | undefined;
+  readonly restarts: boolean;
   data: Buffer | undefined;
   onPrompt: (() => void) | null;
   readonly resolve: (r: AtResponse) => void;
@@ -168,6 +177,12 @@ export class AtEngine {
   readonly #resultAfterOk: readonly string[];
   readonly #resyncTimeoutMs: number;
   readonly #resyncSettleMs: number;
+  readonly #restartNotice: RegExp;
+  /**
+   * True once the module has answered a command since it last announced a (re)start: a boot
+   * banner before that is the module coming up (a port opened at power-on), not a restart.
+   */
+  #upSinceBoot = false;
   #partial = '';
   #skipLf = false;
   #raw: RawRead | null = null;
@@ -191,6 +206,7 @@ export class AtEngine {
     this.#resultAfterOk = options.resultAfterOk ?? DEFAULT_RESULT_AFTER_OK;
     this.#resyncTimeoutMs = options.resyncTimeoutMs ?? Math.max(1_000, 2 * this.#defaultTimeoutMs);
     this.#resyncSettleMs = options.resyncSettleMs ?? 100;
+    this.#restartNotice = options.restartNotice ?? DEFAULT_RESTART_NOTICE;
     stream.on('data', (chunk: Buffer | string) => this.#onData(chunk));
     // No more answers can come once the device side has ended, even if our side is still open.
     stream.on('end', () => this.#fail(new AtLinkError('stream ended')));
@@ -313,6 +329,7 @@ export class AtEngine {
         prompt,
         extraFinals: options.extraFinals ?? {},
         rawDataAfter: options.rawDataAfter,
+        restarts: options.restarts === true,
         data: undefined,
         onPrompt:
           payload === null
@@ -445,6 +462,7 @@ export class AtEngine {
       const extra = Object.hasOwn(pending.extraFinals, line) ? pending.extraFinals[line] : undefined;
       if (FINAL_RESULT.test(line) || extra !== undefined) {
         this.#pending = null;
+        this.#upSinceBoot = true;
         pending.resolve({
           command: pending.command,
           final: line,
@@ -500,6 +518,10 @@ export class AtEngine {
   }
 
   #onUrcLine(line: string): void {
+    if (this.#restartNotice.test(line)) {
+      if (this.#upSinceBoot) this.#endWaitsOnRestart(line);
+      this.#upSinceBoot = false;
+    }
     for (const listener of this.#listeners) {
       try {
         listener(line);
@@ -516,6 +538,25 @@ export class AtEngine {
     this.#removeWaiter(waiter);
     if (waiter.match.test(line)) waiter.resolve(line);
     else waiter.reject(new AtUnexpectedUrcError(`waiting for URC ${waiter.match}`, line));
+  }
+
+  /**
+   * A module that restarted answers nothing it was asked before: the pending command (unless it is
+   * the restart itself) and every wait for something other than the boot notice end now, instead
+   * of at their timeouts.
+   */
+  #endWaitsOnRestart(notice: string): void {
+    const pending = this.#pending;
+    if (pending && !pending.restarts) {
+      this.#pending = null;
+      this.#transcript.record('note', `restart notice ${notice} while ${pending.command} was pending`);
+      pending.reject(new AtRestartError(pending.command, notice));
+    }
+    for (const w of [...this.#waiters]) {
+      if (w.match.test(notice)) continue;
+      this.#removeWaiter(w);
+      w.reject(new AtRestartError(`waiting for URC ${w.match}`, notice));
+    }
   }
 
   #removeWaiter(waiter: UrcWaiter): void {

@@ -34,6 +34,17 @@ export class AtDesyncError extends Error {
   }
 }
 
+/** The module announced a restart (RDY, Ready…) while a command or a wait was pending: no answer will come. */
+export class AtRestartError extends Error {
+  constructor(
+    what: string,
+    readonly notice: string,
+  ) {
+    super(`${what}: the module restarted (${JSON.stringify(notice)}) before answering`);
+    this.name = 'AtRestartError';
+  }
+}
+
 /** A URC that a waiter was told to fail on arrived first. */
 export class AtUnexpectedUrcError extends Error {
   constructor(

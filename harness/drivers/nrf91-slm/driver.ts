@@ -278,7 +278,7 @@ export class Nrf91SlmDriver implements ModemDriver {
     this.#at.clearBacklog();
     let answered = false;
     try {
-      const r = await this.#at.command('AT#XRESET', { timeoutMs: this.#t.basic });
+      const r = await this.#at.command('AT#XRESET', { timeoutMs: this.#t.basic, restarts: true });
       log.code('reset', r.final);
       if (!r.ok) {
         throw new Error(

@@ -401,7 +401,7 @@ export class QuectelDriver implements ModemDriver {
     (this.#options.resetBudget ?? DEFAULT_BUDGET).consume(device);
     this.#at.clearBacklog();
     try {
-      await this.#at.commandOk('AT+CFUN=1,1', { timeoutMs: this.#t.basic });
+      await this.#at.commandOk('AT+CFUN=1,1', { timeoutMs: this.#t.basic, restarts: true });
     } catch (err) {
       // The module may restart before its OK leaves the UART; RDY below is what counts.
       if (!(err instanceof AtTimeoutError)) throw err;
