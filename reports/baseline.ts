@@ -29,6 +29,12 @@ export function updateBaseline(runDir: string, root: string): { dir: string; cas
   if (incomplete.length > 0) {
     throw new Error(`${runDir} has blocked cases (${incomplete.join(', ')}); resume it before baselining`);
   }
+  const identity = readRunManifest(runDir)?.identity;
+  if (identity?.reliable === false || set.model === 'unknown' || set.firmware === 'unknown') {
+    throw new Error(
+      `${runDir}: the device identity is unreliable (model ${set.model}, firmware ${set.firmware}${identity?.raw ? `; answers: ${identity.raw}` : ''}); a baseline must be filed under the real model and firmware, so run again once the module answers ATI / AT+CGMR cleanly`,
+    );
+  }
   const dir = baselineDir(root, set.model, set.firmware);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });

@@ -8,6 +8,10 @@ export interface DeviceIdentityRecord {
   readonly model: string;
   readonly firmware: string;
   readonly imei: string | null;
+  /** False when the identity stayed garbled after a second query (fields `unknown`, answers in `raw`). */
+  readonly reliable?: boolean;
+  /** The identity answers, escaped, when they were unreliable. */
+  readonly raw?: string;
 }
 
 /** One stretch of work on the run folder: the first run, then each resume. */

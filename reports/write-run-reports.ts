@@ -8,6 +8,7 @@ import { writeEvidence } from './evidence/write.ts';
 import { readHarnessFaults } from './harness-faults.ts';
 import { writeJunit } from './junit.ts';
 import { renderMarkdownReport } from './markdown.ts';
+import { printable } from './printable.ts';
 import type { CaseRecord } from './record.ts';
 import type { RunManifest } from './run-manifest.ts';
 
@@ -68,7 +69,7 @@ export async function writeRunReports(
   const report = join(outDir, 'report.md');
   writeFileSync(
     report,
-    renderMarkdownReport(records, `TrustLab report — ${records[0]?.device.label ?? 'no device'}`),
+    printable(renderMarkdownReport(records, `TrustLab report — ${records[0]?.device.label ?? 'no device'}`)),
   );
   const evidence = writeEvidence(outDir, records, manifest);
   const profile = options.profile ?? DEFAULT_PROFILE;

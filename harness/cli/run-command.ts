@@ -372,7 +372,13 @@ export async function runCommand(options: RunOptions): Promise<number> {
         },
       });
     } else {
+      const identity = manifest.identity;
       const extras = [
+        ...(identity?.reliable === false
+          ? [
+              `identity: unreliable (model ${identity.model}, firmware ${identity.firmware}); answers: ${identity.raw ?? '—'}`,
+            ]
+          : []),
         `evidence: ${evidence.html}`,
         ...(allureReport ? [`allure: ${allureReport}`] : []),
         `baseline: ${baseline ? baseline.source : 'none (every finding counts as new)'}`,

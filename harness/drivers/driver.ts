@@ -6,6 +6,12 @@ export interface DeviceIdentity {
   readonly model: string;
   readonly firmware: string;
   readonly imei: string | null;
+  /**
+   * False when model, manufacturer or firmware stayed garbled after a second query: those fields
+   * then say `unknown`, `raw` holds the answers escaped, and no baseline is filed under them.
+   */
+  readonly reliable?: boolean;
+  readonly raw?: string;
   /** The device clock as it answered AT+CCLK? (raw), or null when it did not answer. */
   readonly clock?: string | null;
   /** Test-command (`=?`) answers captured once per device, verbatim: command → lines, or the final result when refused. */

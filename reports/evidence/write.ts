@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { printable } from '../printable.ts';
 import type { CaseRecord } from '../record.ts';
 import type { RunManifest } from '../run-manifest.ts';
 import { runFileReader } from './facts.ts';
@@ -7,7 +8,7 @@ import { renderEvidenceHtml } from './html.ts';
 import { renderEvidenceMarkdown } from './markdown.ts';
 import { readTrustModel } from './trust-model.ts';
 
-/** Writes evidence.md and evidence.html into the run folder and returns their paths. */
+/** Writes evidence.md and evidence.html into the run folder (control bytes escaped) and returns their paths. */
 export function writeEvidence(
   outDir: string,
   records: readonly CaseRecord[],
@@ -16,7 +17,8 @@ export function writeEvidence(
   const input = { records, manifest, trustModel: readTrustModel(outDir), readRunFile: runFileReader(outDir) };
   const markdown = join(outDir, 'evidence.md');
   const html = join(outDir, 'evidence.html');
-  writeFileSync(markdown, renderEvidenceMarkdown(input));
-  writeFileSync(html, renderEvidenceHtml(input));
+  // Device text (codes, transcripts, identity) may carry NUL or escape bytes: shown escaped, never raw.
+  writeFileSync(markdown, printable(renderEvidenceMarkdown(input)));
+  writeFileSync(html, printable(renderEvidenceHtml(input)));
   return { markdown, html };
 }

@@ -3,6 +3,7 @@ import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
 import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
 import type { CaseLog, RegistrationWait } from '../case-log.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
+import { fieldFrom, IDENTITY_PATTERNS, identifyReliably } from '../identity.ts';
 import type { RestoreStack } from '../restore-stack.ts';
 import type {
   RebootObservation,
@@ -79,30 +80,31 @@ export class Nrf91SlmDriver implements ModemDriver {
 
   async identify(): Promise<DeviceIdentity> {
     const basic = { timeoutMs: this.#t.basic };
-    const first = async (command: string) => {
-      const r = await this.#at.command(command, basic);
-      return r.ok ? (r.lines[0] ?? null) : null;
-    };
     await this.#at.commandOk('AT', basic);
-    const manufacturer = await first('AT+CGMI');
-    const model = await first('AT+CGMM');
-    const firmware = await first('AT+CGMR');
-    const imei = await first('AT+CGSN');
-    const clock = await first('AT+CCLK?');
+    const identity = await identifyReliably(async () => {
+      const cgmi = await this.#at.command('AT+CGMI', basic);
+      const cgmm = await this.#at.command('AT+CGMM', basic);
+      const cgmr = await this.#at.command('AT+CGMR', basic);
+      const cgsn = await this.#at.command('AT+CGSN', basic);
+      const cclk = await this.#at.command('AT+CCLK?', basic);
+      return {
+        identity: {
+          manufacturer: fieldFrom(cgmi, IDENTITY_PATTERNS.manufacturer) ?? 'unknown',
+          model: fieldFrom(cgmm, IDENTITY_PATTERNS.model) ?? 'unknown',
+          firmware: fieldFrom(cgmr, IDENTITY_PATTERNS.firmware) ?? 'unknown',
+          imei: fieldFrom(cgsn, IDENTITY_PATTERNS.imei),
+          clock: cclk.ok ? (cclk.lines.find((l) => l.startsWith('+CCLK:')) ?? null) : null,
+        },
+        answers: [cgmi, cgmm, cgmr, cgsn],
+      };
+    });
     const capabilities: Record<string, readonly string[]> = {};
     for (const probe of ['AT#XSLMVER', 'AT#XMQTTCON=?', 'AT#XSSOCKET=?']) {
       const r = await this.#at.command(probe, basic);
       capabilities[probe] = r.ok ? r.lines : [`(refused: ${r.final})`];
     }
     this.#connectForm = connectFormOf(capabilities['AT#XMQTTCON=?'] ?? []);
-    return {
-      manufacturer: manufacturer ?? 'unknown',
-      model: model ?? 'unknown',
-      firmware: firmware ?? 'unknown',
-      imei: imei !== null && /^\d{15}$/.test(imei) ? imei : null,
-      clock,
-      capabilities,
-    };
+    return { ...identity, capabilities };
   }
 
   async abort(): Promise<string[]> {

@@ -3,6 +3,7 @@ import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
 import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
 import type { CaseLog, RegistrationWait } from '../case-log.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
+import { fieldFrom, IDENTITY_PATTERNS, identifyReliably, identityField } from '../identity.ts';
 import type { RestoreStack } from '../restore-stack.ts';
 import type {
   RebootObservation,
@@ -116,25 +117,37 @@ export class QuectelDriver implements ModemDriver {
 
   async identify(): Promise<DeviceIdentity> {
     const basic = { timeoutMs: this.#t.basic };
-    const ati = await this.#at.commandOk('ATI', basic);
-    const gmr = await this.#at.command('AT+GMR', basic);
-    const qgmr = await this.#at.command('AT+QGMR', basic);
-    const cgsn = await this.#at.command('AT+CGSN', basic);
-    const cclk = await this.#at.command('AT+CCLK?', basic);
-    const revision = ati.lines
-      .find((l) => l.startsWith('Revision:'))
-      ?.slice('Revision:'.length)
-      .trim();
     const capabilities = await this.capabilities();
-    this.#identity = {
-      manufacturer: ati.lines[0] ?? 'unknown',
-      model: ati.lines[1] ?? 'unknown',
-      firmware:
-        (qgmr.ok ? qgmr.lines[0] : undefined) ?? (gmr.ok ? gmr.lines[0] : undefined) ?? revision ?? 'unknown',
-      imei: cgsn.ok ? (cgsn.lines.find((l) => /^\d{15}$/.test(l)) ?? null) : null,
-      clock: cclk.ok ? (cclk.lines.find((l) => l.startsWith('+CCLK:')) ?? null) : null,
-      capabilities: Object.fromEntries(Object.entries(capabilities).map(([k, v]) => [k, v ?? ['(refused)']])),
-    };
+    this.#identity = await identifyReliably(async () => {
+      const ati = await this.#at.commandOk('ATI', basic);
+      const gmr = await this.#at.command('AT+GMR', basic);
+      const qgmr = await this.#at.command('AT+QGMR', basic);
+      const cgsn = await this.#at.command('AT+CGSN', basic);
+      const cclk = await this.#at.command('AT+CCLK?', basic);
+      // ATI is "<manufacturer>", "<model>", "Revision: <firmware>": anchored on the Revision line,
+      // so a stray line before the answer never becomes the model.
+      const at = ati.lines.findIndex((l) => l.startsWith('Revision:'));
+      const revision = identityField(ati.lines[at]?.slice('Revision:'.length), IDENTITY_PATTERNS.firmware);
+      const model = at >= 1 ? identityField(ati.lines[at - 1], IDENTITY_PATTERNS.model) : null;
+      const manufacturer = at >= 2 ? identityField(ati.lines[at - 2], IDENTITY_PATTERNS.manufacturer) : null;
+      return {
+        identity: {
+          manufacturer: manufacturer ?? 'unknown',
+          model: model ?? 'unknown',
+          firmware:
+            fieldFrom(qgmr, IDENTITY_PATTERNS.firmware) ??
+            fieldFrom(gmr, IDENTITY_PATTERNS.firmware) ??
+            revision ??
+            'unknown',
+          imei: fieldFrom(cgsn, IDENTITY_PATTERNS.imei),
+          clock: cclk.ok ? (cclk.lines.find((l) => l.startsWith('+CCLK:')) ?? null) : null,
+          capabilities: Object.fromEntries(
+            Object.entries(capabilities).map(([k, v]) => [k, v ?? ['(refused)']]),
+          ),
+        },
+        answers: [ati, gmr, qgmr, cgsn],
+      };
+    });
     return this.#identity;
   }
 
