@@ -37,7 +37,10 @@ const features = new Map<Feature, FeatureState>();
 
 /** The virtual modem resolves the catalogue's names to the lab; a real modem uses its carrier's DNS. */
 async function deviceRequest(): Promise<DeviceRequest> {
-  const owned = config.owned ? { owned: config.owned } : {};
+  const owned = {
+    ...(config.owned ? { owned: config.owned } : {}),
+    ...(config.baud ? { baud: config.baud } : {}),
+  };
   if (config.device) return { device: config.device, driver: config.driver, ...owned };
   // The personality's built-in store holds the lab's stand-in for a public root (used only by
   // personalities whose anchors include the store); the device's own API decides what it honours.

@@ -30,6 +30,8 @@ export interface RunConfig {
   readonly publicProbe?: boolean;
   /** Attempts for a case that fails before TLS (`--attempts`, default 3). */
   readonly attempts?: number;
+  /** The AT line's speed (`--baud`, default 115200): the serial port's, and what every wait allows for. */
+  readonly baud?: number;
 }
 
 export const RUN_CONFIG_VARIABLE = 'TRUSTLAB_RUN';

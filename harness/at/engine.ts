@@ -36,7 +36,16 @@ export interface CommandOptions {
   readonly rawDataAfter?: RegExp;
   /** The command restarts the module (AT+CFUN=1,1, AT#XRESET): a boot notice does not end it. */
   readonly restarts?: boolean;
+  /**
+   * `commandOk` only: send the same command again this many times when the device answers an error
+   * (never after silence). For idempotent reads, sets and restores, never for an open or connect
+   * whose refusal is what the case observes.
+   */
+  readonly retries?: number;
 }
+
+/** Refusals of an idempotent command tried again before the device counts as staying wrong. */
+export const TRANSIENT_RETRIES = 2;
 
 export interface DataCommandOptions extends CommandOptions {
   /** What the device sends when it is ready for the payload. */
@@ -209,6 +218,11 @@ export class AtEngine {
     this.#restartNotice = options.restartNotice ?? DEFAULT_RESTART_NOTICE;
     stream.on('data', (chunk: Buffer | string) => this.#onData(chunk));
     // No more answers can come once the device side has ended, even if our side is still open.
+    // A port that vanished and came back (USB re-enumeration on a module reset): the module is
+    // coming up again, so its banner is start-up, and a command held meanwhile is answered after it.
+    stream.on('disconnected', () => {
+      this.#upSinceBoot = false;
+    });
     stream.on('end', () => this.#fail(new AtLinkError('stream ended')));
     stream.on('close', () => this.#fail(new AtLinkError('stream closed')));
     stream.on('error', (err: Error) => this.#fail(new AtLinkError('stream error', err)));
@@ -235,9 +249,14 @@ export class AtEngine {
 
   /** Like `command`, but rejects unless the final result is OK. */
   async commandOk(command: string, options: CommandOptions = {}): Promise<AtResponse> {
-    const r = await this.command(command, options);
-    if (!r.ok) throw new AtCommandError(command, r.final);
-    return r;
+    const tries = 1 + Math.max(0, options.retries ?? 0);
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.command(command, options);
+      if (r.ok) return r;
+      if (attempt >= tries) throw new AtCommandError(command, r.final);
+      // The device answered (it is alive): a refusal of an idempotent command is tried again.
+      this.#transcript.record('note', `${command} refused (${r.final}); retry ${attempt}/${tries - 1}`);
+    }
   }
 
   /** A command that opens a data phase: after the prompt the payload is written verbatim. */

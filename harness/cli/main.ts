@@ -47,6 +47,10 @@ program
   .option('--public-probe', 'real modems only: a wrong CA uploaded against well-known public TLS brokers')
   .option('--attempts <n>', 'tries for a case that fails before TLS (PDP, DNS, TCP), default 3')
   .option(
+    '--baud <rate>',
+    "the AT line's speed (serial port, or the far side of ser2net); waits allow for it (default 115200)",
+  )
+  .option(
     '--file-prefix <prefix>',
     'Quectel: files the harness may create start with this (default trustlab_)',
   )

@@ -57,6 +57,8 @@ export interface RunOptions extends ReportingFlags {
   readonly publicProbe?: boolean;
   /** Attempts for a case that fails before TLS. */
   readonly attempts?: string | number;
+  /** The AT line's speed in baud (default 115200). */
+  readonly baud?: string | number;
   /** Device resources the run may use instead of the driver's defaults. */
   readonly filePrefix?: string;
   readonly sslContext?: string | number;
@@ -106,6 +108,10 @@ function planRun(options: RunOptions): { outDir: string; config: RunConfig; resu
   if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1 && attempts <= 10)) {
     throw new UsageError('--attempts expects a whole number from 1 to 10');
   }
+  const baud = options.baud === undefined ? undefined : Number(options.baud);
+  if (baud !== undefined && !(Number.isInteger(baud) && baud >= 300 && baud <= 4_000_000)) {
+    throw new UsageError('--baud expects the line speed in baud, e.g. 9600 or 115200');
+  }
   const owned = ownershipFromOptions(options);
   const publicProbeRefusal = options.publicProbe ? publicProbeRefused(options.device, process.env) : null;
   if (publicProbeRefusal) throw new UsageError(publicProbeRefusal);
@@ -134,6 +140,7 @@ function planRun(options: RunOptions): { outDir: string; config: RunConfig; resu
     ...(cases ? { cases } : {}),
     ...(options.publicProbe ? { publicProbe: true } : {}),
     ...(attempts !== undefined ? { attempts } : {}),
+    ...(baud !== undefined ? { baud } : {}),
   };
   return { outDir, config, resumed: false };
 }

@@ -4,9 +4,12 @@ import type { Duplex } from 'node:stream';
 import { AtEngine } from '../at/engine.ts';
 import { Transcript } from '../at/transcript.ts';
 import type { DeviceIdentity, ModemDriver } from '../drivers/driver.ts';
+import { atLineSpeed, DEFAULT_BAUD } from '../drivers/line-speed.ts';
 import { Nrf91SlmDriver } from '../drivers/nrf91-slm/driver.ts';
+import { NRF91_SLM_TIMEOUTS } from '../drivers/nrf91-slm/timeouts.ts';
 import { QuectelDriver } from '../drivers/quectel/driver.ts';
 import { ResetBudget } from '../drivers/quectel/reset-budget.ts';
+import { QUECTEL_TIMEOUTS } from '../drivers/quectel/timeouts.ts';
 import { installAbortRestore } from '../drivers/restore-stack.ts';
 import { createMemoryPair } from '../transport/memory-pair.ts';
 import { openTransport, parseDeviceAddress } from '../transport/open.ts';
@@ -28,6 +31,11 @@ export interface DeviceRequest {
   readonly driver: DriverFamily;
   /** Device resources the harness may use instead of the driver's defaults (lab inventory, `--file-prefix`…). */
   readonly owned?: DeviceOwnership;
+  /**
+   * The AT line's speed: a serial port is opened at it, and every wait is stretched by the time the
+   * longest answer takes on it (ser2net: the speed of the far side). Default 115200.
+   */
+  readonly baud?: number;
   /** Personality of the virtual modem (ignored for real devices). */
   readonly personality?: PersonalityName;
   readonly network?: VirtualNetwork;
@@ -71,6 +79,7 @@ function makeDriver(
   transcript: Transcript,
   real: boolean,
   owned: DeviceOwnership | undefined,
+  baud: number,
 ): ModemDriver {
   const at = new AtEngine(stream, { transcript });
   switch (family) {
@@ -78,11 +87,15 @@ function makeDriver(
       return new QuectelDriver(
         at,
         quectelOwnership(owned),
-        undefined,
+        atLineSpeed(QUECTEL_TIMEOUTS, baud, ['uploadTimeoutS', 'registrationPoll']),
         real ? { resetBudget: new ResetBudget({ file: resetBudgetFile() }) } : {},
       );
     case 'nrf91-slm':
-      return new Nrf91SlmDriver(at, nrf91Ownership(owned));
+      return new Nrf91SlmDriver(
+        at,
+        nrf91Ownership(owned),
+        atLineSpeed(NRF91_SLM_TIMEOUTS, baud, ['registrationPollMs']),
+      );
   }
 }
 
@@ -90,8 +103,8 @@ function makeDriver(
 const REAL_DEVICE_RECONNECT = { initialDelayMs: 200, maxDelayMs: 2_000, giveUpAfterMs: 60_000 } as const;
 
 /** Opens a real device's AT port so that it survives the port vanishing, noting each loss in the transcript. */
-async function openRealDevice(device: string, transcript: Transcript): Promise<Duplex> {
-  const stream = await openTransport(parseDeviceAddress(device), { reconnect: REAL_DEVICE_RECONNECT });
+async function openRealDevice(device: string, transcript: Transcript, baud: number): Promise<Duplex> {
+  const stream = await openTransport(parseDeviceAddress(device, baud), { reconnect: REAL_DEVICE_RECONNECT });
   stream.on('disconnected', (why: string) => transcript.record('note', `port lost (${why}); reopening`));
   stream.on('reconnected', (attempts: number) =>
     transcript.record('note', `port reopened after ${attempts} attempt(s)`),
@@ -106,7 +119,7 @@ export async function openDevice(request: DeviceRequest): Promise<OpenDevice> {
   let stopModem = () => {};
   let virtualModem: RunningVirtualModem | undefined;
   if (request.device) {
-    stream = await openRealDevice(request.device, transcript);
+    stream = await openRealDevice(request.device, transcript, request.baud ?? DEFAULT_BAUD);
     label = request.device;
     // Ctrl-C during a lab run puts back what the running case changed on the module before exiting.
     installAbortRestore();
@@ -126,7 +139,14 @@ export async function openDevice(request: DeviceRequest): Promise<OpenDevice> {
     label = `${request.driver === 'quectel' ? 'virtual' : 'virtual-nrf91'}:${virtualModem.personality}`;
     stopModem = () => virtualModem?.stop();
   }
-  const driver = makeDriver(request.driver, stream, transcript, Boolean(request.device), request.owned);
+  const driver = makeDriver(
+    request.driver,
+    stream,
+    transcript,
+    Boolean(request.device),
+    request.owned,
+    request.baud ?? DEFAULT_BAUD,
+  );
   const identity = await driver.identify();
   return {
     label,

@@ -205,6 +205,10 @@ export class AtPort {
         this.#dialect?.reboot('fault');
         continue;
       }
+      if (f.refuse !== null) {
+        this.respond([], f.refuse);
+        continue;
+      }
       if (f.silentReset) this.#dialect?.silentReset();
       this.#dialect?.dispatch(line);
       if (f.pdpDeactivate) this.#dialect?.pdpDeactivate();

@@ -29,7 +29,9 @@ export type Fault =
    * travels with the connect command (nRF91 SLM #XMQTTCON's sec_tag) the next connect drops it.
    * The device then reports success on a plain TCP connection: only the server can tell.
    */
-  | { readonly kind: 'silent-reset'; readonly on: FaultTrigger };
+  | { readonly kind: 'silent-reset'; readonly on: FaultTrigger }
+  /** The command is refused (ERROR, or the given final) without being carried out: a transient refusal. */
+  | { readonly kind: 'refuse'; readonly on: FaultTrigger; readonly final?: string };
 
 export type FaultKind = Fault['kind'];
 
@@ -41,6 +43,8 @@ export interface CommandFaults {
   readonly delayMs: number;
   readonly truncateUploadAt: number | null;
   readonly silentReset: boolean;
+  /** The final result to answer instead of carrying the command out, or null. */
+  readonly refuse: string | null;
 }
 
 const DEFAULT_GARBAGE = '\x00\xff#~\x1b[0m\r\n';
@@ -76,6 +80,7 @@ export class FaultPlan {
     let delayMs = 0;
     let truncateUploadAt: number | null = null;
     let silentReset = false;
+    let refuse: string | null = null;
     for (const f of this.#faults) {
       switch (f.kind) {
         case 'reboot':
@@ -95,6 +100,9 @@ export class FaultPlan {
           if (this.#hit(f, on.command, line, on.occurrence)) truncateUploadAt = f.keepBytes;
           break;
         }
+        case 'refuse':
+          if (this.#hit(f, f.on.command, line, f.on.occurrence)) refuse = f.final ?? 'ERROR';
+          break;
         case 'silent-reset':
           silentReset ||= this.#hit(f, f.on.command, line, f.on.occurrence);
           break;
@@ -102,7 +110,7 @@ export class FaultPlan {
           break;
       }
     }
-    return { reboot, pdpDeactivate, garbage, delayMs, truncateUploadAt, silentReset };
+    return { reboot, pdpDeactivate, garbage, delayMs, truncateUploadAt, silentReset, refuse };
   }
 
   /** True when this URC is to be lost. */

@@ -1,4 +1,4 @@
-import type { AtEngine } from '../../at/engine.ts';
+import { type AtEngine, TRANSIENT_RETRIES } from '../../at/engine.ts';
 import { AtCommandError } from '../../at/errors.ts';
 
 /** %CMNG credential types (modem_key_mgmt.h). */
@@ -86,7 +86,10 @@ export class CredentialStore {
 
   /** AT%CMNG=2: the stored content when the modem lets it be read (root CAs; keys never). */
   async read(secTag: number, type: CmngType): Promise<string | null> {
-    const r = await this.#at.command(`AT%CMNG=2,${secTag},${type}`, { timeoutMs: this.#timeoutMs });
+    const r = await this.#at.command(`AT%CMNG=2,${secTag},${type}`, {
+      timeoutMs: this.#timeoutMs,
+      retries: TRANSIENT_RETRIES,
+    });
     if (!r.ok) return null;
     // `%CMNG: <tag>,<type>,"<sha>","<content>"`; the content spans lines.
     const m = /^%CMNG: \d+,\s*\d+,\s*"[0-9A-Fa-f]*",\s*"([\s\S]*)"$/.exec(r.lines.join('\r\n'));

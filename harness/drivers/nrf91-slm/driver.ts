@@ -1,4 +1,4 @@
-import type { AtEngine } from '../../at/engine.ts';
+import { type AtEngine, TRANSIENT_RETRIES } from '../../at/engine.ts';
 import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
 import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
 import type { CaseLog, RegistrationWait } from '../case-log.ts';
@@ -332,13 +332,13 @@ export class Nrf91SlmDriver implements ModemDriver {
     const before = /^\+CMEE: (\d)/.exec(r.lines.find((l) => l.startsWith('+CMEE:')) ?? '')?.[1];
     if (!r.ok || before === undefined || before === '1') return;
     stack.push(`CMEE back to ${before}`, () =>
-      this.#at.commandOk(`AT+CMEE=${before}`, { timeoutMs: this.#t.basic }),
+      this.#at.commandOk(`AT+CMEE=${before}`, { timeoutMs: this.#t.basic, retries: TRANSIENT_RETRIES }),
     );
-    await this.#at.commandOk('AT+CMEE=1', { timeoutMs: this.#t.basic });
+    await this.#at.commandOk('AT+CMEE=1', { timeoutMs: this.#t.basic, retries: TRANSIENT_RETRIES });
   }
 
   async #cfun(): Promise<number> {
-    const r = await this.#at.commandOk('AT+CFUN?', { timeoutMs: this.#t.basic });
+    const r = await this.#at.commandOk('AT+CFUN?', { timeoutMs: this.#t.basic, retries: TRANSIENT_RETRIES });
     const m = /^\+CFUN: (\d+)/.exec(r.lines.find((l) => l.startsWith('+CFUN:')) ?? '');
     if (!m) throw new Error(`AT+CFUN? answered ${r.lines.join(' | ') || 'nothing'}`);
     return Number(m[1]);

@@ -1,4 +1,4 @@
-import type { AtEngine } from '../../at/engine.ts';
+import { type AtEngine, TRANSIENT_RETRIES } from '../../at/engine.ts';
 import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
 import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
 import type { CaseLog, RegistrationWait } from '../case-log.ts';
@@ -475,22 +475,32 @@ export class QuectelDriver implements ModemDriver {
   async #ensurePdp(pdp: NonNullable<QuectelDriverOptions['pdp']>, stack: RestoreStack): Promise<void> {
     const cid = pdp.contextId;
     if (pdp.apn !== undefined) {
-      const before = await this.#at.commandOk(`AT+QICSGP=${cid}`, { timeoutMs: this.#t.basic });
+      const before = await this.#at.commandOk(`AT+QICSGP=${cid}`, {
+        timeoutMs: this.#t.basic,
+        retries: TRANSIENT_RETRIES,
+      });
       const line = before.lines.find((l) => l.startsWith('+QICSGP:'));
       const previous = line?.slice('+QICSGP:'.length).trim() ?? null;
       const apn = /^\d+,"([^"]*)"/.exec(previous ?? '')?.[1];
       if (apn !== pdp.apn) {
         await this.#at.commandOk(`AT+QICSGP=${cid},1,${quote(pdp.apn)},"","",1`, {
           timeoutMs: this.#t.basic,
+          retries: TRANSIENT_RETRIES,
         });
         if (previous !== null) {
           stack.push(`QICSGP ${cid}`, () =>
-            this.#at.commandOk(`AT+QICSGP=${cid},${previous}`, { timeoutMs: this.#t.basic }),
+            this.#at.commandOk(`AT+QICSGP=${cid},${previous}`, {
+              timeoutMs: this.#t.basic,
+              retries: TRANSIENT_RETRIES,
+            }),
           );
         }
       }
     }
-    const state = await this.#at.commandOk('AT+QIACT?', { timeoutMs: this.#t.basic });
+    const state = await this.#at.commandOk('AT+QIACT?', {
+      timeoutMs: this.#t.basic,
+      retries: TRANSIENT_RETRIES,
+    });
     if (state.lines.some((l) => new RegExp(`^\\+QIACT: ${cid},1`).test(l))) return;
     await this.#at.commandOk(`AT+QIACT=${cid}`, { timeoutMs: this.#t.network });
     stack.push(`QIACT ${cid}`, () => this.#at.commandOk(`AT+QIDEACT=${cid}`, { timeoutMs: this.#t.network }));
@@ -533,6 +543,7 @@ export class QuectelDriver implements ModemDriver {
     const set = (v: string) =>
       this.#at.commandOk(`AT+QSSLCFG="${key}",${ctx},${formatSslValue(key, v)}`, {
         timeoutMs: this.#t.basic,
+        retries: TRANSIENT_RETRIES,
       });
     // Pushed before the write: a write that times out may still have happened (a late OK).
     stack.push(`QSSLCFG "${key}" ctx ${ctx} back to ${previous}`, async () => {
@@ -622,7 +633,10 @@ export class QuectelDriver implements ModemDriver {
     for (const [key, value] of wanted) {
       if (listed && !listed.includes(key) && key !== 'ssl') continue;
       const read = async () => {
-        const r = await this.#at.commandOk(`AT+QMTCFG="${key}",${idx}`, { timeoutMs: this.#t.basic });
+        const r = await this.#at.commandOk(`AT+QMTCFG="${key}",${idx}`, {
+          timeoutMs: this.#t.basic,
+          retries: TRANSIENT_RETRIES,
+        });
         const prefix = `+QMTCFG: "${key}",${idx},`;
         const line = r.lines.find((l) => l.startsWith(prefix));
         return line ? { value: line.slice(prefix.length), line } : null;
@@ -630,7 +644,10 @@ export class QuectelDriver implements ModemDriver {
       const before = await read();
       if (before?.value === value) continue;
       const set = (v: string) =>
-        this.#at.commandOk(`AT+QMTCFG="${key}",${idx},${v}`, { timeoutMs: this.#t.basic });
+        this.#at.commandOk(`AT+QMTCFG="${key}",${idx},${v}`, {
+          timeoutMs: this.#t.basic,
+          retries: TRANSIENT_RETRIES,
+        });
       if (before) {
         stack.push(`QMTCFG "${key}" client ${idx} back to ${before.value}`, () => set(before.value));
       }
@@ -645,7 +662,10 @@ export class QuectelDriver implements ModemDriver {
 
   /** Sets the module clock (UTC) for the case and puts the original back, advanced by the time that passed. */
   async #setClock(date: Date, stack: RestoreStack): Promise<void> {
-    const before = await this.#at.commandOk('AT+CCLK?', { timeoutMs: this.#t.basic });
+    const before = await this.#at.commandOk('AT+CCLK?', {
+      timeoutMs: this.#t.basic,
+      retries: TRANSIENT_RETRIES,
+    });
     const original = parseCclk(before.lines.find((l) => l.startsWith('+CCLK:')) ?? '');
     if (!original)
       throw new Error(`cannot read the module clock: ${before.lines.join(' | ') || before.final}`);
@@ -653,10 +673,17 @@ export class QuectelDriver implements ModemDriver {
     stack.push('CCLK back to the original clock', () =>
       this.#at.commandOk(`AT+CCLK=${formatCclk(new Date(original.getTime() + Date.now() - takenAt))}`, {
         timeoutMs: this.#t.basic,
+        retries: TRANSIENT_RETRIES,
       }),
     );
-    await this.#at.commandOk(`AT+CCLK=${formatCclk(date)}`, { timeoutMs: this.#t.basic });
-    const after = await this.#at.commandOk('AT+CCLK?', { timeoutMs: this.#t.basic });
+    await this.#at.commandOk(`AT+CCLK=${formatCclk(date)}`, {
+      timeoutMs: this.#t.basic,
+      retries: TRANSIENT_RETRIES,
+    });
+    const after = await this.#at.commandOk('AT+CCLK?', {
+      timeoutMs: this.#t.basic,
+      retries: TRANSIENT_RETRIES,
+    });
     const readBack = parseCclk(after.lines.find((l) => l.startsWith('+CCLK:')) ?? '');
     if (!readBack || Math.abs(readBack.getTime() - date.getTime()) > 5_000) {
       throw new Error(`clock read back ${after.lines.join(' | ')} after setting ${formatCclk(date)}`);

@@ -1,4 +1,4 @@
-import type { AtEngine } from '../../at/engine.ts';
+import { type AtEngine, TRANSIENT_RETRIES } from '../../at/engine.ts';
 import { AtCommandError } from '../../at/errors.ts';
 import { qfuplChecksum } from './checksum.ts';
 
@@ -51,7 +51,10 @@ export class QuectelFiles {
   }
 
   async list(): Promise<ListedFile[]> {
-    const r = await this.#at.commandOk('AT+QFLST="*"', { timeoutMs: this.#t.basic });
+    const r = await this.#at.commandOk('AT+QFLST="*"', {
+      timeoutMs: this.#t.basic,
+      retries: TRANSIENT_RETRIES,
+    });
     return r.lines.flatMap((l) => {
       const m = /^\+QFLST: "([^"]*)",(\d+)/.exec(l);
       return m ? [{ name: bare(m[1] ?? ''), size: Number(m[2]) }] : [];
@@ -67,7 +70,7 @@ export class QuectelFiles {
 
   async delete(path: string): Promise<void> {
     if (!this.owns(path)) throw new NotOwnedError(path, this.#prefix);
-    await this.#at.commandOk(`AT+QFDEL="${path}"`, { timeoutMs: this.#t.basic });
+    await this.#at.commandOk(`AT+QFDEL="${path}"`, { timeoutMs: this.#t.basic, retries: TRANSIENT_RETRIES });
   }
 
   /**

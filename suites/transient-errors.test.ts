@@ -1,0 +1,55 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDevice } from '../harness/runner/device.ts';
+import { LOOPBACK_LAB } from '../harness/runner/run-case.ts';
+import type { Fault } from '../harness/virtual-modem/faults.ts';
+import { executeCase } from './execute.ts';
+import { defaultMatrix } from './matrix.ts';
+import { virtualLabNetwork } from './plan-case.ts';
+import { SANITY } from './scenarios.ts';
+
+const SNI_SET = '^AT\\+QSSLCFG="sni",1,';
+
+async function sanityWith(faults: readonly Fault[]) {
+  const device = await openDevice({
+    driver: 'quectel',
+    network: virtualLabNetwork(LOOPBACK_LAB),
+    virtualModem: { faults },
+  });
+  const c = defaultMatrix().find((m) => m.id === SANITY);
+  if (!c) throw new Error('no sanity case');
+  const outDir = mkdtempSync(join(tmpdir(), 'trustlab-transient-'));
+  try {
+    const { record } = await executeCase(device, c, outDir, LOOPBACK_LAB, { attempts: 1 });
+    const transcript = readFileSync(join(outDir, record.transcriptFile ?? ''), 'utf8');
+    return { record, transcript, fired: device.virtualModem?.faultsFired() ?? [] };
+  } finally {
+    await device.close();
+  }
+}
+
+describe('a refused setting or restore is tried again; only a device that stays wrong is unhealthy', () => {
+  it('one refusal of the set and one of the restore: retried, the case judged, the device healthy', async () => {
+    const { record, transcript, fired } = await sanityWith([
+      { kind: 'refuse', on: { command: SNI_SET, occurrence: 1 } },
+      { kind: 'refuse', on: { command: SNI_SET, occurrence: 3 } },
+    ]);
+    expect(fired.map((f) => f.kind)).toEqual(['refuse', 'refuse']);
+    expect(transcript.match(/AT\+QSSLCFG="sni",1,\d refused \(ERROR\); retry 1\/2/g)).toHaveLength(2);
+    expect(record.device.healthy).toBe(true);
+    expect(record.outcome).toBe('accepted');
+    expect(record.verdicts.rfc5280).toBe('conformant');
+  }, 60_000);
+
+  it('a restore refused on all three tries (occurrences 2–4: the set was the first): the device is unhealthy and the case has no verdict', async () => {
+    const { record } = await sanityWith(
+      [2, 3, 4].map((occurrence) => ({ kind: 'refuse', on: { command: SNI_SET, occurrence } }) as const),
+    );
+    expect(record.device.healthy).toBe(false);
+    expect(record.device.error).toMatch(/restore failed: QSSLCFG "sni"/);
+    expect(record.outcome).toBe('inconclusive');
+    for (const v of Object.values(record.verdicts)) expect(v).toBe('inconclusive');
+  }, 60_000);
+});
