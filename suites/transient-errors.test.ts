@@ -53,3 +53,13 @@ describe('a refused setting or restore is tried again; only a device that stays 
     for (const v of Object.values(record.verdicts)) expect(v).toBe('inconclusive');
   }, 60_000);
 });
+
+describe('URCs mid-case are on the record', () => {
+  it('a PDP deactivation after the open shows in the case record, raw', async () => {
+    const { record, fired } = await sanityWith([
+      { kind: 'pdp-deactivate', on: { command: '^AT\\+QMTOPEN=' } },
+    ]);
+    expect(fired.map((f) => f.kind)).toEqual(['pdp-deactivate']);
+    expect(record.urcs?.some((u) => /^\+QIURC: "pdpdeact",\d+$/.test(u))).toBe(true);
+  }, 60_000);
+});
