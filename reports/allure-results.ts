@@ -4,12 +4,7 @@ import { join } from 'node:path';
 import type { TrustModelAnswer } from './evidence/trust-model.ts';
 import { printable } from './printable.ts';
 import type { CaseRecord } from './record.ts';
-import {
-  type ReporterContext,
-  type ReporterResult,
-  reporterResult,
-  scenarioFamily,
-} from './reporter-status.ts';
+import { judgeRecords, type ReporterResult, type RunJudging, scenarioFamily } from './reporter-status.ts';
 
 /** What the whole run was, shown as Allure's environment and as labels on every result. */
 export interface ReportEnvironment {
@@ -115,7 +110,7 @@ function description(record: CaseRecord, result: ReporterResult, profile: string
   return printable(lines.join('\n'));
 }
 
-export interface AllureResultsInput extends Omit<ReporterContext, 'harnessFault'> {
+export interface AllureResultsInput extends RunJudging {
   readonly outDir: string;
   readonly records: readonly CaseRecord[];
   readonly environment: ReportEnvironment;
@@ -142,12 +137,7 @@ export function writeAllureResults(input: AllureResultsInput): string {
   const env = input.environment;
   const questions = questionsByCase(input.trustModel);
   const engines = tlsEngines(input.records);
-  for (const record of input.records) {
-    const result = reporterResult(record, {
-      profile: input.profile,
-      ...(input.baseline ? { baseline: input.baseline } : {}),
-      harnessFault: input.harnessFaults.get(record.case) ?? null,
-    });
+  for (const { record, result } of judgeRecords(input.records, input)) {
     const family = scenarioFamily(record.case);
     const label = (name: string, value: string) => ({ name, value: printable(value) });
     const attachments = [

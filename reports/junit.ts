@@ -4,7 +4,7 @@ import type { ReportEnvironment } from './allure-results.ts';
 import type { BehaviourSet } from './behaviour.ts';
 import { printable } from './printable.ts';
 import type { CaseRecord } from './record.ts';
-import { reporterResult, scenarioFamily } from './reporter-status.ts';
+import { judgeRecords, scenarioFamily } from './reporter-status.ts';
 
 export const JUNIT_FILE = 'junit.xml';
 
@@ -40,12 +40,7 @@ export function writeJunit(input: JunitInput): { file: string; failures: number;
   const counts = new Map<string, { tests: number; failures: number; errors: number; skipped: number }>();
   let failures = 0;
   let errors = 0;
-  for (const record of input.records) {
-    const result = reporterResult(record, {
-      profile: input.profile,
-      ...(input.baseline ? { baseline: input.baseline } : {}),
-      harnessFault: input.harnessFaults.get(record.case) ?? null,
-    });
+  for (const { record, result } of judgeRecords(input.records, input)) {
     const family = scenarioFamily(record.case);
     const c = counts.get(family) ?? { tests: 0, failures: 0, errors: 0, skipped: 0 };
     c.tests++;

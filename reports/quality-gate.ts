@@ -1,6 +1,6 @@
 import type { BehaviourSet } from './behaviour.ts';
 import type { CaseRecord } from './record.ts';
-import { reporterResult } from './reporter-status.ts';
+import { judgeRecords } from './reporter-status.ts';
 
 export const FAIL_ON = ['new-findings', 'findings', 'never'] as const;
 /** What makes `trustlab run` / `trustlab lab` exit non-zero (`--fail-on`). */
@@ -24,9 +24,7 @@ export function evaluateGate(
   records: readonly CaseRecord[],
   options: { readonly failOn: FailOn; readonly profile: string; readonly baseline?: BehaviourSet | null },
 ): GateResult {
-  const categories = records.map(
-    (r) => reporterResult(r, { profile: options.profile, baseline: options.baseline ?? null }).category,
-  );
+  const categories = judgeRecords(records, options).map((j) => j.result.category);
   const newFindings = categories.filter((c) => c === 'finding').length;
   const known = categories.filter((c) => c === 'known-finding').length;
   const findings = newFindings + known;

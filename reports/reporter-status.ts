@@ -117,3 +117,26 @@ export function reporterResult(record: CaseRecord, context: ReporterContext): Re
       );
   }
 }
+
+/** How a whole run is judged for dashboards: the profile, the baseline, the harness's own faults. */
+export interface RunJudging {
+  readonly profile: string;
+  readonly baseline?: BehaviourSet | null;
+  /** Case id → the harness consistency check's failure message. */
+  readonly harnessFaults?: ReadonlyMap<string, string>;
+}
+
+/** Every record with its dashboard result, in the records' order. */
+export function judgeRecords(
+  records: readonly CaseRecord[],
+  judging: RunJudging,
+): { readonly record: CaseRecord; readonly result: ReporterResult }[] {
+  return records.map((record) => ({
+    record,
+    result: reporterResult(record, {
+      profile: judging.profile,
+      baseline: judging.baseline ?? null,
+      harnessFault: judging.harnessFaults?.get(record.case) ?? null,
+    }),
+  }));
+}
