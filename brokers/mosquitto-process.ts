@@ -99,6 +99,23 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
  */
 export async function startMosquittoEndpoint(config: EndpointConfig): Promise<EndpointHandle> {
   checkMosquittoSupport('mosquitto', config);
+  // Mosquitto binds only the ports its config names, picked free a moment before it starts; another
+  // process can take one in between, and Mosquitto then exits at start-up. Fresh ports, bounded.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startMosquittoOnce(config);
+    } catch (error) {
+      if (!(error instanceof MosquittoExitedError) || attempt >= START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+const START_ATTEMPTS = 3;
+
+/** Mosquitto exited while starting (a port taken meanwhile, or a config it refused). */
+class MosquittoExitedError extends Error {}
+
+async function startMosquittoOnce(config: EndpointConfig): Promise<EndpointHandle> {
   const binary = findMosquitto();
   if (!binary) throw new Error('mosquitto is not installed (apt-get install mosquitto)');
   const dir = mkdtempSync(join(tmpdir(), 'trustlab-mosquitto-'));
@@ -153,7 +170,8 @@ export async function startMosquittoEndpoint(config: EndpointConfig): Promise<En
         ? `exited with code ${child.exitCode}`
         : `not running after ${READY_TIMEOUT_MS} ms`;
     await cleanup();
-    throw new Error(`mosquitto ${why}: ${[...startupLines, stderr].join(' | ').slice(-800)}`);
+    const message = `mosquitto ${why}: ${[...startupLines, stderr].join(' | ').slice(-800)}`;
+    throw child.exitCode !== null ? new MosquittoExitedError(message) : new Error(message);
   }
 
   let front: Awaited<ReturnType<typeof startObservingFront>>;

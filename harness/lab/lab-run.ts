@@ -210,6 +210,18 @@ async function runOneDevice(
         break;
       }
       progressBefore = state.done;
+      // A power cycle helps a hung or faulty module, not a case that failed before TLS on a healthy one.
+      const faulty =
+        last.stalled ||
+        last.error !== null ||
+        state.blockedReason !== null ||
+        state.records.some((r) => r.device.healthy === false) ||
+        (last.exitCode !== 0 && last.exitCode !== null);
+      if (!faulty) {
+        stopped =
+          'the run ended with inconclusive cases on a healthy device; a power cycle would not change them';
+        break;
+      }
       if (sessions > options.inventory.maxResumes) {
         stopped = `${options.inventory.maxResumes} resume(s) allowed (maxResumes)`;
         break;
