@@ -1,3 +1,4 @@
+import { printable } from './printable.ts';
 import type { CaseRecord } from './record.ts';
 import { describeServerEnd } from './server-end.ts';
 
@@ -80,5 +81,6 @@ export function renderSummary(
     `  report: ${reportPath}`,
     '',
   );
-  return lines.join('\n');
+  // Codes and reasons come from the device: escaped, so no control byte reaches the terminal.
+  return printable(lines.join('\n'));
 }
