@@ -12,7 +12,7 @@ import { selectShard } from '../reports/shard.ts';
 import { executeCase, recordBlocked, recordSkipped } from './execute.ts';
 import { type FeatureState, featureFromProbe, missingFeature } from './features.ts';
 import { defaultMatrix, fullMatrix } from './matrix.ts';
-import { labPublicRootPem, virtualLabNetwork } from './plan-case.ts';
+import { labNames, labPublicRootPem, sanityOnLab, virtualLabNetwork } from './plan-case.ts';
 import { runPublicProbe } from './public-probe.ts';
 import { executeRotationCase, recordRotationWithout, selectRotation, splitCasePatterns } from './rotation.ts';
 import { runConfigFromEnv } from './run-config.ts';
@@ -85,7 +85,8 @@ async function runOne(c: MatrixCase): Promise<{ record: CaseRecord; skipped: str
   if (missing)
     return { record: recordSkipped(device, c, config.outDir, config.lab, missing), skipped: missing };
   if (config.settleMs) await sleep(config.settleMs);
-  const { record } = await executeCase(device, c, config.outDir, config.lab, {
+  const planned = c.id === SANITY ? sanityOnLab(c, labNames(config.lab, device.virtual)) : c;
+  const { record } = await executeCase(device, planned, config.outDir, config.lab, {
     publishStage: config.progress ?? false,
     ...(config.attempts ? { attempts: config.attempts } : {}),
   });

@@ -4,6 +4,7 @@ import { IP_LITERAL } from '../certs/catalogue/names.ts';
 import { buildHierarchy } from '../certs/factory.ts';
 import type { CertSpec, PkiSpec } from '../certs/pki-spec.ts';
 import type { CaseSpec, LabNetwork } from '../harness/runner/run-case.ts';
+import { expectationUnder } from './matrix.ts';
 import type { DeviceSettings, MatrixCase, Scenario } from './scenario-model.ts';
 
 /** Where a lab's device dials: an IP literal always, a DNS name (≥ 3 labels) when the lab has one. */
@@ -80,7 +81,7 @@ export function pkiFor(
   variant: 'spec' | 'twin' = scenario.certs.variant,
 ): { pki: PkiSpec } | { skip: string } {
   if (settings.dial === 'hostname' && names.name === null) {
-    return { skip: 'the lab has no DNS name the device resolves (trustlab run --dial-name)' };
+    return { skip: NO_DIAL_NAME };
   }
   const entry = entryOf(scenario, settings.dial === 'hostname' ? (names.name as string) : CATALOGUE_HOST);
   let spec = variant === 'spec' ? entry.spec : entry.twin;
@@ -88,6 +89,19 @@ export function pkiFor(
   if (settings.dial === 'ip') return { pki: retarget(spec, names.ip) };
   return { pki: spec };
 }
+
+/**
+ * The sanity case on this lab: it gates every other case, so on a lab with no DNS name the device
+ * resolves it dials the IP instead of being skipped (the hostname cases are skipped, the IP cases run).
+ */
+export function sanityOnLab(c: MatrixCase, names: LabNames): MatrixCase {
+  if (c.settings.dial !== 'hostname' || names.name !== null) return c;
+  const settings = { ...c.settings, dial: 'ip' as const };
+  return { ...c, settings, expected: expectationUnder(c.scenario, settings) };
+}
+
+/** The reason a hostname case is skipped on a lab without a name (the summary counts them by it). */
+export const NO_DIAL_NAME = 'the lab has no DNS name the device resolves (trustlab run --dial-name)';
 
 /** The broker of a case: the scenario's, opened down to TLS 1.0 when the device is set to an old version. */
 export function serverFor(c: MatrixCase): Scenario['server'] {

@@ -15,6 +15,7 @@ import { formatShard, parseShard, type Shard } from '../../reports/shard.ts';
 import { renderSummary } from '../../reports/summary.ts';
 import { writeRunReports } from '../../reports/write-run-reports.ts';
 import { RESULTS_FILE } from '../../suites/execute.ts';
+import { NO_DIAL_NAME } from '../../suites/plan-case.ts';
 import { publicProbeRefused } from '../../suites/public-probe.ts';
 import { RUN_CONFIG_VARIABLE, type RunConfig } from '../../suites/run-config.ts';
 import { acquireDeviceLock, LOCK_TOKEN_VARIABLE } from '../lab/device-lock.ts';
@@ -212,6 +213,15 @@ function endSession(outDir: string, records: readonly CaseRecord[], executed: nu
   });
 }
 
+/** The summary's line on hostname cases a lab without a DNS name could not run, when there are any. */
+function withoutName(records: readonly CaseRecord[]): string[] {
+  const skipped = records.filter((r) => r.outcome === 'skipped' && r.reason === NO_DIAL_NAME).length;
+  if (skipped === 0) return [];
+  return [
+    `${skipped} hostname case(s) skipped: the device has no DNS name for the lab; give one with --dial-name NAME (three or more labels that the device resolves to the broker)`,
+  ];
+}
+
 /** Records in the order the run planned them, so a resumed run reads like an uninterrupted one. */
 function inPlanOrder(records: readonly CaseRecord[], planned: readonly string[] = []): CaseRecord[] {
   const position = new Map(planned.map((id, i) => [id, i]));
@@ -386,6 +396,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
               `identity: unreliable (model ${identity.model}, firmware ${identity.firmware}); answers: ${identity.raw ?? '—'}`,
             ]
           : []),
+        ...withoutName(records),
         `evidence: ${evidence.html}`,
         ...(allureReport ? [`allure: ${allureReport}`] : []),
         `baseline: ${baseline ? baseline.source : 'none (every finding counts as new)'}`,
