@@ -79,7 +79,10 @@ export interface AtEngineOptions {
   readonly restartNotice?: RegExp;
 }
 
-/** Restart banners of the dialects TrustLab speaks (Quectel RDY and POWERED DOWN, nRF91 SLM Ready); Quectel's APP RDY follows RDY later, while commands are answered, so it is not one. */
+/**
+ * Restart banners of the dialects TrustLab speaks: Quectel RDY and POWERED DOWN, nRF91 SLM Ready.
+ * Quectel's APP RDY is not one: it follows RDY later, while commands are being answered.
+ */
 export const DEFAULT_RESTART_NOTICE = /^(RDY|POWERED DOWN|Ready)$/;
 
 /** URCs of the dialects TrustLab speaks; a line starting with one is never taken as another command's answer. */
@@ -217,12 +220,12 @@ export class AtEngine {
     this.#resyncSettleMs = options.resyncSettleMs ?? 100;
     this.#restartNotice = options.restartNotice ?? DEFAULT_RESTART_NOTICE;
     stream.on('data', (chunk: Buffer | string) => this.#onData(chunk));
-    // No more answers can come once the device side has ended, even if our side is still open.
     // A port that vanished and came back (USB re-enumeration on a module reset): the module is
     // coming up again, so its banner is start-up, and a command held meanwhile is answered after it.
     stream.on('disconnected', () => {
       this.#upSinceBoot = false;
     });
+    // No more answers can come once the device side has ended, even if our side is still open.
     stream.on('end', () => this.#fail(new AtLinkError('stream ended')));
     stream.on('close', () => this.#fail(new AtLinkError('stream closed')));
     stream.on('error', (err: Error) => this.#fail(new AtLinkError('stream error', err)));
