@@ -1,4 +1,5 @@
 import type { EndpointHandle } from '../brokers/endpoint.ts';
+import { DEFAULT_INTENT } from '../harness/drivers/tls-intent.ts';
 import type { CaseEndpoint, LabNetwork } from '../harness/runner/run-case.ts';
 import { startCaseEndpoint } from '../harness/runner/run-case.ts';
 import type { ControlRequest, ControlResult } from './controls/control.ts';
@@ -50,7 +51,7 @@ async function twinControls(
     {
       id: `${c.id}~twin`,
       pki: twinPki.pki,
-      settings: { seclevel: 1, sslversion: 4, sni: 1 },
+      intent: DEFAULT_INTENT,
       server: serverFor(c),
     },
     lab,

@@ -28,6 +28,7 @@ async function modemWithoutDns(): Promise<OpenDevice> {
     driver,
     transcript,
     identity,
+    tls: await driver.tlsCapabilities(),
     close: async () => modem.stop(),
   };
 }

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientCertificateSeen, ConnectionObservation } from '../brokers/observation.ts';
 import { formatTranscript } from '../harness/at/transcript.ts';
+import { inexpressible } from '../harness/drivers/tls-intent.ts';
 import type { OpenDevice } from '../harness/runner/device.ts';
 import {
   type CaseEndpoint,
@@ -18,7 +19,7 @@ import { expectationUnder } from './matrix.ts';
 import { caseSpecFor, type LabNames, labNames, pkiFor } from './plan-case.ts';
 import { PROFILE_NAMES } from './profiles.ts';
 import type { DeviceSettings, MatrixCase, Scenario } from './scenario-model.ts';
-import { judge } from './verdict.ts';
+import { judge, type Verdict } from './verdict.ts';
 
 export { RESULTS_FILE };
 
@@ -196,6 +197,8 @@ export async function executeCase(
   const placed = pkiFor(c.scenario, c.settings, names);
   if ('skip' in placed) return { record: recordSkipped(device, c, outDir, lab, placed.skip), run: null };
   const spec = caseSpecFor(c, placed.pki);
+  const cannot = inexpressible(spec.intent, device.tls, device.driver.family);
+  if (cannot) return { record: recordNotApplicable(device, c, outDir, lab, cannot), run: null };
   const stopStages = options.publishStage ? publishStages(device, outDir, c.id) : () => {};
   const maxAttempts = Math.max(1, options.attempts ?? INCONCLUSIVE_ATTEMPTS);
   let run: CaseRun | undefined;
@@ -264,6 +267,7 @@ function recordWithout(
   lab: LabNetwork,
   outcome: 'blocked' | 'skipped',
   why: string,
+  verdict: Verdict = outcome,
 ): SuiteRecord {
   const at = new Date().toISOString();
   const base = baseRecord(c, device, lab);
@@ -272,7 +276,7 @@ function recordWithout(
     device: { ...base.device, healthy: outcome !== 'blocked' },
     outcome,
     reason: why,
-    verdicts: Object.fromEntries(PROFILE_NAMES.map((p) => [p, outcome])),
+    verdicts: Object.fromEntries(PROFILE_NAMES.map((p) => [p, verdict])),
     codes: [],
     server: summarizeServer([]),
     certs: { anchors: [], served: [] },
@@ -304,4 +308,18 @@ export function recordSkipped(
   why: string,
 ): SuiteRecord {
   return recordWithout(device, c, outDir, lab, 'skipped', why);
+}
+
+/**
+ * Records a case the device cannot be asked (a setting its dialect lacks): skipped before anything
+ * was sent, every profile `not-applicable`, the reason naming the missing switch. Never retried.
+ */
+export function recordNotApplicable(
+  device: OpenDevice,
+  c: MatrixCase,
+  outDir: string,
+  lab: LabNetwork,
+  why: string,
+): SuiteRecord {
+  return recordWithout(device, c, outDir, lab, 'skipped', why, 'not-applicable');
 }

@@ -108,6 +108,7 @@ async function openVirtual(name: PersonalityName): Promise<{ device: OpenDevice;
     driver,
     transcript,
     identity,
+    tls: await driver.tlsCapabilities(),
     close: async () => modem.stop(),
   };
   return { device, engine: modem.engine };

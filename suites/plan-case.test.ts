@@ -29,15 +29,24 @@ describe('placing a case on the lab', () => {
     expect(leaf?.subjectAltNames).toEqual([{ type: 'ip', value: '10.1.2.3' }]);
   });
 
-  it('turns settings into driver settings, vendor keys and the clock', () => {
+  it('turns settings into a TLS intent with named vendor switches and the clock', () => {
     const c = find('signatures::sha1-leaf[ignoreinvalidcertsign=1]');
     const placed = pkiFor(c.scenario, c.settings, { ip: '127.0.0.1', name: 'broker.trustlab.test' });
     if (!('pki' in placed)) throw new Error('not placed');
     const spec = caseSpecFor(c, placed.pki);
-    expect(spec.settings).toEqual({ seclevel: 1, sslversion: 4, sni: 1 });
-    expect(spec.vendorTlsKeys).toEqual({ ignoreinvalidcertsign: '1' });
-    expect(spec.setClock).toBe(true);
-    const noClock = find('validity::leaf-expired[ignorelocaltime=1]');
-    expect(caseSpecFor(noClock, placed.pki).setClock).toBe(false);
+    expect(spec.intent).toEqual({
+      peerVerification: 'server',
+      version: 'all',
+      sni: true,
+      deviceClock: 'validate',
+      cipherSuites: 'all',
+      vendor: { 'quectel.ignoreinvalidcertsign': '1' },
+    });
+    expect(
+      caseSpecFor(find('validity::leaf-expired[ignorelocaltime=1]'), placed.pki).intent.deviceClock,
+    ).toBe('ignore');
+    const one = caseSpecFor(find('anchors::right-ca[ciphersuite=0XC023]'), placed.pki).intent;
+    expect(one.cipherSuites).toEqual(['0XC023']);
+    expect(caseSpecFor(find('anchors::right-ca[sslversion=1]'), placed.pki).intent.version).toBe('TLSv1');
   });
 });

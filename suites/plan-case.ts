@@ -3,6 +3,7 @@ import { buildCatalogue, CATALOGUE_HOST, type CatalogueEntry } from '../certs/ca
 import { IP_LITERAL } from '../certs/catalogue/names.ts';
 import { buildHierarchy } from '../certs/factory.ts';
 import type { CertSpec, PkiSpec } from '../certs/pki-spec.ts';
+import type { TlsIntent } from '../harness/drivers/tls-intent.ts';
 import type { CaseSpec, LabNetwork } from '../harness/runner/run-case.ts';
 import { expectationUnder } from './matrix.ts';
 import type { DeviceSettings, MatrixCase, Scenario } from './scenario-model.ts';
@@ -111,23 +112,40 @@ export function serverFor(c: MatrixCase): Scenario['server'] {
     : c.scenario.server;
 }
 
-/** Device-side form of a matrix case: the settings the driver takes and the vendor keys beyond them. */
-export function caseSpecFor(c: MatrixCase, pki: PkiSpec): CaseSpec {
-  const s = c.settings;
-  const vendorTlsKeys: Record<string, string> = {};
-  if (s.ciphersuite.toUpperCase() !== '0XFFFF') vendorTlsKeys.ciphersuite = s.ciphersuite;
-  if (s.ignoreinvalidcertsign) vendorTlsKeys.ignoreinvalidcertsign = '1';
-  if (s.ignoremulticertchainverify) vendorTlsKeys.ignoremulticertchainverify = '1';
+const VERSION_OF: Readonly<Record<DeviceSettings['sslversion'], TlsIntent['version']>> = {
+  1: 'TLSv1',
+  2: 'TLSv1.1',
+  3: 'TLSv1.2',
+  4: 'all',
+};
+const PEER_OF: Readonly<Record<DeviceSettings['seclevel'], TlsIntent['peerVerification']>> = {
+  0: 'none',
+  1: 'server',
+  2: 'mutual',
+};
+
+/**
+ * What a case's settings ask of the device's TLS client. The matrix names its axes after the knobs
+ * the catalogue was written against (case ids and baselines key on them); this is where they stop
+ * being anyone's dialect.
+ */
+export function intentFor(s: DeviceSettings): TlsIntent {
+  const vendor: Record<string, string> = {};
+  if (s.ignoreinvalidcertsign) vendor['quectel.ignoreinvalidcertsign'] = '1';
+  if (s.ignoremulticertchainverify) vendor['quectel.ignoremulticertchainverify'] = '1';
   return {
-    id: c.id,
-    pki,
-    settings: { seclevel: s.seclevel, sslversion: s.sslversion, sni: s.sni },
-    vendorTlsKeys,
-    // ignorelocaltime 0 is expressed by setting the clock: the driver then pins ignorelocaltime 0.
-    setClock: s.ignorelocaltime === 0,
-    server: serverFor(c),
-    clientCertificate: s.seclevel === 2,
+    peerVerification: PEER_OF[s.seclevel],
+    version: VERSION_OF[s.sslversion],
+    sni: s.sni === 1,
+    deviceClock: s.ignorelocaltime === 1 ? 'ignore' : 'validate',
+    cipherSuites: s.ciphersuite.toUpperCase() === '0XFFFF' ? 'all' : [s.ciphersuite],
+    vendor,
   };
+}
+
+/** Device-side form of a matrix case: its PKI, its TLS intent and the broker's behaviour. */
+export function caseSpecFor(c: MatrixCase, pki: PkiSpec): CaseSpec {
+  return { id: c.id, pki, intent: intentFor(c.settings), server: serverFor(c) };
 }
 
 /** Stable name of the lab's stand-in public hierarchy: its root's subject must not change. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { buildHierarchy } from '../certs/factory.ts';
 import { standardSpec } from '../certs/pki-spec.ts';
+import { DEFAULT_INTENT } from '../harness/drivers/tls-intent.ts';
 import type { OpenDevice } from '../harness/runner/device.ts';
 import type { CaseRecord } from '../reports/record.ts';
 import { appendRecord, RESULTS_FILE } from '../reports/results-log.ts';
@@ -64,7 +65,8 @@ export async function runPublicProbe(
       anchorsPem: pki.anchorsPem,
       host: broker.host,
       port: broker.port,
-      settings: { seclevel: 1, sslversion: 4, sni: 1 },
+      intent: DEFAULT_INTENT,
+      clock: new Date(),
       clientId,
       topic: `trustlab/probe/${clientId}`,
       payload: 'public-probe',

@@ -16,7 +16,7 @@ import { appendRecord, RESULTS_FILE } from '../reports/results-log.ts';
 import type { ControlResult } from './controls/control.ts';
 import { runControls } from './controls/run-controls.ts';
 import { type SuiteRecord, summarizeServer } from './execute.ts';
-import { labNames, pkiFor } from './plan-case.ts';
+import { intentFor, labNames, pkiFor } from './plan-case.ts';
 import { PROFILE_NAMES, type ProfileName } from './profiles.ts';
 import { DEFAULT_SETTINGS, type DeviceSettings, type ProfileExpectation } from './scenario-model.ts';
 import { SANITY, SCENARIOS } from './scenarios.ts';
@@ -304,19 +304,13 @@ export async function executeRotationCase(
   const settings: DeviceSettings = names.name ? s.settings : { ...s.settings, dial: 'ip' };
   const placed = pkiFor(sanity, settings, names);
   if ('skip' in placed) throw new Error(placed.skip);
-  const deviceSettings = { seclevel: settings.seclevel, sslversion: settings.sslversion, sni: settings.sni };
+  const intent = intentFor(settings);
   const startedAt = new Date().toISOString();
   const mark = device.transcript.mark();
   const endpoints: Partial<Record<RotationSide, CaseEndpoint>> = {};
   try {
-    endpoints.old = await startCaseEndpoint(
-      { id: `${s.id}/old`, pki: placed.pki, settings: deviceSettings },
-      lab,
-    );
-    endpoints.new = await startCaseEndpoint(
-      { id: `${s.id}/new`, pki: rotatedPki(placed.pki), settings: deviceSettings },
-      lab,
-    );
+    endpoints.old = await startCaseEndpoint({ id: `${s.id}/old`, pki: placed.pki, intent }, lab);
+    endpoints.new = await startCaseEndpoint({ id: `${s.id}/new`, pki: rotatedPki(placed.pki), intent }, lab);
     const both = endpoints as Record<RotationSide, CaseEndpoint>;
     const slug = s.id.replace(/[^a-z0-9]+/gi, '-');
     const mqtt = { clientId: 'trustlab-rot', topic: `trustlab/${slug}`, payload: `case=${s.id}` };
@@ -325,7 +319,8 @@ export async function executeRotationCase(
     const out = await run.call(device.driver, {
       caseId: s.id,
       kind: s.kind,
-      settings: deviceSettings,
+      intent,
+      ...(intent.deviceClock === 'validate' ? { clock: new Date() } : {}),
       ...mqtt,
       anchors: { old: both.old.hierarchy.anchorsPem ?? '', new: both.new.hierarchy.anchorsPem ?? '' },
       servers: {

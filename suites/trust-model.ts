@@ -32,6 +32,13 @@ class Evidence {
     return [...this.#byCase.keys()];
   }
 
+  /** The reason when the case was skipped because the device has no way to be asked it; null otherwise. */
+  notApplicable(id: string): string | null {
+    const r = this.#byCase.get(id);
+    const verdicts = r ? Object.values(r.verdicts) : [];
+    return r && verdicts.length > 0 && verdicts.every((v) => v === 'not-applicable') ? r.reason : null;
+  }
+
   record(id: string): CaseRecord | undefined {
     return this.#byCase.get(id);
   }
@@ -51,6 +58,8 @@ class Evidence {
    * defect's doing, not a device that refuses everything of that shape).
    */
   accepts(id: string): { answer: Answer; cases: string[]; note: string } {
+    const na = this.notApplicable(id);
+    if (na !== null) return { answer: 'not-applicable', cases: [id], note: na };
     const got = this.outcome(id);
     if (got === null)
       return { answer: 'unknown', cases: this.#byCase.has(id) ? [id] : [], note: this.why(id) };
@@ -90,6 +99,8 @@ function anyYes(
   const cases = parts.flatMap((p) => p.cases);
   const detail = parts.map((p) => p.note).join('; ');
   if (parts.some((p) => p.answer === 'yes')) return answer(question, 'yes', cases, detail);
+  if (parts.length > 0 && parts.every((p) => p.answer === 'not-applicable'))
+    return answer(question, 'not-applicable', cases, [...new Set(parts.map((p) => p.note))].join('; '));
   if (parts.length > 0 && parts.every((p) => p.answer === 'no')) return answer(question, 'no', cases, detail);
   return answer(question, 'unknown', cases, detail || `nothing ${yesMeans}`);
 }
@@ -97,8 +108,15 @@ function anyYes(
 /** The negation: "checks X?" is yes when the defect is refused (with its twin accepted). */
 function refuses(question: string, parts: ReturnType<Evidence['accepts']>[]): TrustModelAnswer {
   const a = anyYes(question, parts);
-  const flipped: Answer = a.answer === 'yes' ? 'no' : a.answer === 'no' ? 'yes' : 'unknown';
+  const flipped: Answer = a.answer === 'yes' ? 'no' : a.answer === 'no' ? 'yes' : a.answer;
   return { ...a, answer: flipped };
+}
+
+/** `not-applicable` when every one of these cases was one the device could not be asked; null otherwise. */
+function notApplicableAll(question: string, e: Evidence, ids: readonly string[]): TrustModelAnswer | null {
+  const why = ids.map((id) => e.notApplicable(id));
+  if (why.length === 0 || why.some((w) => w === null)) return null;
+  return answer(question, 'not-applicable', ids, [...new Set(why)].join('; '));
 }
 
 /** Whether a knob changed outcomes: pairs of (without, with) the knob. */
@@ -113,8 +131,17 @@ function knobChanges(question: string, e: Evidence, pairs: readonly [string, str
     cases.push(off, on);
     (a !== b ? changed : same).push(`${off}: ${a} → ${b}`);
   }
-  if (cases.length === 0)
+  if (cases.length === 0) {
+    const na = pairs.map(([, on]) => [on, e.notApplicable(on)] as const).filter(([, why]) => why !== null);
+    if (na.length > 0)
+      return answer(
+        question,
+        'not-applicable',
+        na.map(([id]) => id),
+        [...new Set(na.map(([, why]) => why))].join('; '),
+      );
     return answer(question, 'unknown', [], 'no pair of cases with and without the setting ran');
+  }
   const detail = [
     changed.length ? `changed: ${changed.join('; ')}` : '',
     same.length ? `unchanged: ${same.join('; ')}` : '',
@@ -125,6 +152,8 @@ function knobChanges(question: string, e: Evidence, pairs: readonly [string, str
 }
 
 function sniAnswer(question: string, e: Evidence, id: string): TrustModelAnswer {
+  const na = e.notApplicable(id);
+  if (na !== null) return answer(question, 'not-applicable', [id], na);
   const r = e.record(id);
   if (!r?.server.clientHello) {
     return answer(
@@ -164,7 +193,13 @@ function versionsAnswer(e: Evidence): TrustModelAnswer {
   const all = e.record('anchors::right-ca')?.server.clientHello;
   if (all) notes.push(`sslversion 4: offered ${all.offeredVersions.join(', ')}`);
   if (cases.length === 0)
-    return answer(q, 'unknown', [], 'no case with a single configured version saw a ClientHello');
+    return (
+      notApplicableAll(
+        q,
+        e,
+        Object.keys(QUECTEL_VERSIONS).map((v) => `anchors::right-ca[sslversion=${v}]`),
+      ) ?? answer(q, 'unknown', [], 'no case with a single configured version saw a ClientHello')
+    );
   return answer(
     q,
     mismatch ? 'no' : 'yes',
@@ -176,6 +211,8 @@ function versionsAnswer(e: Evidence): TrustModelAnswer {
 function suitesAnswer(e: Evidence): TrustModelAnswer {
   const q = 'Offers only the cipher suite it is configured for (ciphersuite)?';
   const id = 'anchors::right-ca[ciphersuite=0XC023]';
+  const na = e.notApplicable(id);
+  if (na !== null) return answer(q, 'not-applicable', [id], na);
   const hello = e.record(id)?.server.clientHello;
   if (!hello) return answer(q, 'unknown', e.record(id) ? [id] : [], `${id}: no ClientHello seen`);
   // The renegotiation SCSV (0x00ff) and TLS 1.3 suites (0x13xx) are not a configured choice.
@@ -354,9 +391,9 @@ function rebootSettingsAnswer(e: Evidence): TrustModelAnswer {
   if (!reboot) return answer(q, 'unknown', e.record(REBOOT) ? [REBOOT] : [], e.why(REBOOT));
   const detail = `after ${reboot.announced}: lost ${reboot.lost.join(', ') || 'nothing'}; read back unchanged (set or default) ${reboot.kept.join(', ') || 'nothing'}`;
   const ssl = (k: string) => k.startsWith('QSSLCFG');
-  // A dialect without SSL contexts (nRF91: a sec_tag named per connection) reads none back.
+  // A dialect without SSL contexts (nRF91: a sec_tag named per connection) has nothing to keep.
   if (![...reboot.kept, ...reboot.lost].some(ssl)) {
-    return answer(q, 'unknown', [REBOOT], `no SSL context setting was read back on this device; ${detail}`);
+    return answer(q, 'not-applicable', [REBOOT], `the device has no SSL context settings to keep; ${detail}`);
   }
   return answer(q, reboot.lost.some(ssl) ? 'no' : 'yes', [REBOOT], detail);
 }

@@ -6,6 +6,7 @@ import type { Expectation } from './profiles.ts';
  * - lenient: accepted what the profile rejects (a security finding).
  * - strict: rejected what the profile accepts (an interoperability finding).
  * - inconclusive / blocked / skipped: no TLS verdict could be formed.
+ * - not-applicable: the device has no way to be asked what the case asks (a setting it lacks).
  */
 export type Verdict =
   | 'conformant'
@@ -14,6 +15,7 @@ export type Verdict =
   | 'inconclusive'
   | 'blocked'
   | 'skipped'
+  | 'not-applicable'
   | 'control-failed';
 
 export function judge(outcome: CaseOutcome, expected: Expectation): Verdict {

@@ -1,4 +1,5 @@
 import type { RotationCaseInput, RotationOutcome } from './rotation.ts';
+import type { TlsCapabilities, TlsIntent } from './tls-intent.ts';
 
 /** What a device says about itself, verbatim where it came from an AT answer. */
 export interface DeviceIdentity {
@@ -18,15 +19,6 @@ export interface DeviceIdentity {
   readonly capabilities?: Readonly<Record<string, readonly string[]>>;
 }
 
-/** SSL settings a scenario runs under, in the vendor's own terms. */
-export interface DeviceTlsSettings {
-  /** 0 no authentication, 1 server, 2 server and client. */
-  readonly seclevel: 0 | 1 | 2;
-  /** Quectel numbering: 0 SSL3, 1 TLS1.0, 2 TLS1.1, 3 TLS1.2, 4 all. */
-  readonly sslversion: 0 | 1 | 2 | 3 | 4;
-  readonly sni: 0 | 1;
-}
-
 export interface MqttCaseInput {
   readonly caseId: string;
   /** PEM bundle uploaded as the trust anchors; null uploads nothing. */
@@ -34,18 +26,13 @@ export interface MqttCaseInput {
   /** The host and port the device dials. */
   readonly host: string;
   readonly port: number;
-  readonly settings: DeviceTlsSettings;
+  /** What the TLS client is asked to do; the driver translates it, or refuses what it cannot express. */
+  readonly intent: TlsIntent;
   readonly clientId: string;
   readonly topic: string;
   readonly payload: string;
   /** Device clock for the case (validity scenarios), put back afterwards; absent leaves the clock alone. */
   readonly clock?: Date;
-  /**
-   * Vendor TLS keys set verbatim for this case (Quectel: AT+QSSLCFG key → value, e.g.
-   * `{ ignoreinvalidcertsign: '1' }`), read back and restored like the rest. A driver or module that
-   * does not have a key refuses the case instead of running it without.
-   */
-  readonly vendorTlsKeys?: Readonly<Record<string, string>>;
   /** Client certificate chain and key (PEM) for mutual TLS (seclevel 2); uploaded under owned names and removed after. */
   readonly clientCertificate?: { readonly certPem: string; readonly keyPem: string };
 }
@@ -103,6 +90,8 @@ export interface DeviceOutcome {
 export interface ModemDriver {
   readonly family: string;
   identify(): Promise<DeviceIdentity>;
+  /** What this device's TLS client can be told, learned from its own answers (after identify). */
+  tlsCapabilities(): Promise<TlsCapabilities>;
   /** Upload anchors, configure TLS, open, connect, publish, close; restores what it changed. */
   runMqttCase(input: MqttCaseInput): Promise<DeviceOutcome>;
   /** Undoes whatever the case in progress changed (abort path, e.g. SIGINT); safe to call at any time. */

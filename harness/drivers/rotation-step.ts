@@ -27,7 +27,7 @@ export async function runRotationStep(
   const mqtt: MqttCaseInput = {
     caseId: `${input.caseId}/${name}`,
     anchorsPem: null,
-    settings: input.settings,
+    intent: input.intent,
     host: input.servers[server].host,
     port: input.servers[server].port,
     clientId: `${input.clientId}-${slug}`.slice(0, 23),

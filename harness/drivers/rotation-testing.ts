@@ -3,6 +3,7 @@ import type { EndpointHandle } from '../../brokers/endpoint.ts';
 import { buildHierarchy } from '../../certs/factory.ts';
 import { TEST_HOST } from '../virtual-modem/testing.ts';
 import type { RotationCaseInput, RotationSide } from './rotation.ts';
+import { DEFAULT_INTENT } from './tls-intent.ts';
 
 /** The two servers of a rotation test and the driver input for either kind of case. */
 export interface RotationSides {
@@ -35,7 +36,7 @@ export async function startRotationSides(label: string): Promise<RotationSides> 
       input: (kind) => ({
         caseId: `rotation::${kind}`,
         kind,
-        settings: { seclevel: 1, sslversion: 3, sni: 1 },
+        intent: { ...DEFAULT_INTENT, version: 'TLSv1.2' },
         clientId: `rot-${kind}`,
         topic: `trustlab/rotation/${kind}`,
         payload: 'rotation',

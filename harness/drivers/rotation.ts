@@ -1,4 +1,5 @@
-import type { DeviceOutcome, DeviceTlsSettings, RawCode } from './driver.ts';
+import type { DeviceOutcome, RawCode } from './driver.ts';
+import type { TlsIntent } from './tls-intent.ts';
 
 /**
  * CA rotation on a device (seeds 000 and 003): the CA the device trusts is replaced in the field.
@@ -22,7 +23,9 @@ export interface RotationEndpoint {
 export interface RotationCaseInput {
   readonly caseId: string;
   readonly kind: RotationKind;
-  readonly settings: DeviceTlsSettings;
+  readonly intent: TlsIntent;
+  /** Device clock for the case, set before the first step and put back afterwards; absent leaves it alone. */
+  readonly clock?: Date;
   /** Each step publishes here; the step name is added to client id, topic and payload. */
   readonly clientId: string;
   readonly topic: string;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_INTENT } from '../drivers/tls-intent.ts';
 import { DRIVER_FAMILIES, openDevice } from './device.ts';
 import { runCase } from './run-case.ts';
 
@@ -7,7 +8,7 @@ const NETWORK = { hosts: { 'broker.trustlab.test': '127.0.0.1' } } as const;
 const RIGHT_CA = {
   id: 'anchors::right-ca',
   certs: { keyType: 'p256', anchor: 'issuing-root' },
-  settings: { seclevel: 1, sslversion: 3, sni: 1 },
+  intent: { ...DEFAULT_INTENT, version: 'TLSv1.2' },
 } as const;
 
 /** The commands the host sent, one per line, without the data phases' payloads. */
@@ -40,7 +41,7 @@ describe('openDevice picks the driver and the built-in modem of the family', () 
         {
           id: 'anchors::right-ca',
           certs: { keyType: 'p256', anchor: 'issuing-root' },
-          settings: { seclevel: 1, sslversion: 3, sni: 1 },
+          intent: { ...DEFAULT_INTENT, version: 'TLSv1.2' },
         },
         { dialHost: 'broker.trustlab.test', listenHost: '127.0.0.1' },
       );

@@ -11,6 +11,7 @@ import { QuectelDriver } from '../drivers/quectel/driver.ts';
 import { ResetBudget } from '../drivers/quectel/reset-budget.ts';
 import { QUECTEL_TIMEOUTS } from '../drivers/quectel/timeouts.ts';
 import { installAbortRestore } from '../drivers/restore-stack.ts';
+import type { TlsCapabilities } from '../drivers/tls-intent.ts';
 import { createMemoryPair } from '../transport/memory-pair.ts';
 import { openTransport, parseDeviceAddress } from '../transport/open.ts';
 import { LOOPBACK_NETWORK, type VirtualNetwork } from '../virtual-modem/network.ts';
@@ -61,6 +62,8 @@ export interface OpenDevice {
   readonly driver: ModemDriver;
   readonly transcript: Transcript;
   readonly identity: DeviceIdentity;
+  /** What its TLS client can be told, as its driver learned it from the module's answers. */
+  readonly tls: TlsCapabilities;
   /** The built-in modem when the device is virtual: which TLS engine answered, modelled device time. */
   readonly virtualModem?: RunningVirtualModem;
   close(): Promise<void>;
@@ -148,12 +151,14 @@ export async function openDevice(request: DeviceRequest): Promise<OpenDevice> {
     request.baud ?? DEFAULT_BAUD,
   );
   const identity = await driver.identify();
+  const tls = await driver.tlsCapabilities();
   return {
     label,
     virtual: !request.device,
     driver,
     transcript,
     identity,
+    tls,
     ...(virtualModem ? { virtualModem } : {}),
     async close() {
       stream.destroy();

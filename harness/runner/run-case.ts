@@ -7,7 +7,8 @@ import { buildHierarchy } from '../../certs/factory.ts';
 import type { PkiSpec } from '../../certs/pki-spec.ts';
 import type { CertSummary, HierarchySpec } from '../../certs/spec.ts';
 import type { TranscriptEntry } from '../at/transcript.ts';
-import type { DeviceOutcome, DeviceTlsSettings, MqttCaseInput } from '../drivers/driver.ts';
+import type { DeviceOutcome, MqttCaseInput } from '../drivers/driver.ts';
+import type { TlsIntent } from '../drivers/tls-intent.ts';
 import type { TlsAttempt } from '../virtual-modem/session.ts';
 import type { OpenDevice } from './device.ts';
 
@@ -33,14 +34,9 @@ export interface CaseSpec {
   readonly id: string;
   readonly certs?: Omit<HierarchySpec, 'name' | 'dialledHost'>;
   readonly pki?: PkiSpec;
-  readonly settings: DeviceTlsSettings;
-  /** Vendor keys set verbatim for the case (Quectel QSSLCFG key → value). */
-  readonly vendorTlsKeys?: Readonly<Record<string, string>>;
-  /** Set the device clock to the build clock's "now" so validity is judged against a known time. */
-  readonly setClock?: boolean;
+  /** What the device's TLS client is asked to do; `validate` sets the device clock to "now" for the case. */
+  readonly intent: TlsIntent;
   readonly server?: CaseServer;
-  /** Give the device the PKI's client certificate (seclevel 2). */
-  readonly clientCertificate?: boolean;
 }
 
 export interface LabNetwork {
@@ -239,13 +235,10 @@ export async function runDeviceAgainst(
     anchorsPem: hierarchy.anchorsPem,
     host: hierarchy.dialledHost,
     port: endpoint.advertisedPort ?? endpoint.listenPort,
-    settings: spec.settings,
+    intent: spec.intent,
     ...mqtt,
-    ...(spec.setClock ? { clock: new Date() } : {}),
-    ...(spec.vendorTlsKeys && Object.keys(spec.vendorTlsKeys).length > 0
-      ? { vendorTlsKeys: spec.vendorTlsKeys }
-      : {}),
-    ...(spec.clientCertificate && hierarchy.client
+    ...(spec.intent.deviceClock === 'validate' ? { clock: new Date() } : {}),
+    ...(spec.intent.peerVerification === 'mutual' && hierarchy.client
       ? { clientCertificate: { certPem: hierarchy.client.chainPem, keyPem: hierarchy.client.keyPem } }
       : {}),
   };

@@ -6,7 +6,8 @@ export const TRUST_MODEL_FILE = 'trust-model.json';
 /** One inferred answer about the device's trust-anchor model (written by suites/ as trust-model.json). */
 export interface TrustModelAnswer {
   readonly question: string;
-  readonly answer: 'yes' | 'no' | 'unknown';
+  /** `not-applicable`: the device has no way to be asked (a switch its dialect lacks); the detail says which. */
+  readonly answer: 'yes' | 'no' | 'unknown' | 'not-applicable';
   /** Case ids whose evidence the answer rests on. */
   readonly cases: readonly string[];
   readonly detail?: string;
@@ -20,8 +21,13 @@ export function readTrustModel(outDir: string): TrustModelAnswer[] | null {
   if (!Array.isArray(data)) throw new Error(`${file}: expected an array of answers`);
   return data.map((entry, i) => {
     const e = entry as Partial<TrustModelAnswer>;
-    if (typeof e.question !== 'string' || !['yes', 'no', 'unknown'].includes(e.answer ?? '')) {
-      throw new Error(`${file}: entry ${i} needs a question and an answer of yes, no or unknown`);
+    if (
+      typeof e.question !== 'string' ||
+      !['yes', 'no', 'unknown', 'not-applicable'].includes(e.answer ?? '')
+    ) {
+      throw new Error(
+        `${file}: entry ${i} needs a question and an answer of yes, no, unknown or not-applicable`,
+      );
     }
     return {
       question: e.question,

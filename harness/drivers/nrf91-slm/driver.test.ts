@@ -3,6 +3,7 @@ import { AtEngine } from '../../at/engine.ts';
 import { Transcript } from '../../at/transcript.ts';
 import { createMemoryPair } from '../../transport/memory-pair.ts';
 import type { MqttCaseInput } from '../driver.ts';
+import { DEFAULT_INTENT } from '../tls-intent.ts';
 import { SecTagNotOwnedError } from './cmng.ts';
 import { DEFAULT_NRF91_OWNERSHIP, Nrf91SlmDriver } from './driver.ts';
 import { ScriptedSlm, type ScriptedSlmOptions } from './scripted-slm.ts';
@@ -42,7 +43,7 @@ const input = (anchorsPem: string | null): MqttCaseInput => ({
   anchorsPem,
   host: '127.0.0.1',
   port: 8883,
-  settings: { seclevel: 1, sslversion: 3, sni: 1 },
+  intent: { ...DEFAULT_INTENT, version: 'TLSv1.2' },
   clientId: 'trustlab-case',
   topic: 'trustlab/case',
   payload: 'case=x nonce=1',
@@ -124,11 +125,12 @@ describe('Nrf91SlmDriver against a scripted Serial LTE Modem', () => {
     const { slm, driver } = rig();
     const out = await driver.runMqttCase({
       ...input(RIGHT_PEM),
-      settings: { seclevel: 1, sslversion: 3, sni: 0 },
+      intent: { ...DEFAULT_INTENT, version: 'TLSv1.2', sni: false },
     });
-    expect(out.error).toMatch(/not expressible through SLM MQTT/);
+    expect(out.error).toMatch(/not expressible on nrf91-slm: no switch for SNI \(it always sends it\)/);
     expect(out.healthy).toBe(true);
-    expect(slm.received.filter((l) => l !== 'AT')).toEqual([]);
+    // Only the read-only test command it learns the MQTT client from.
+    expect(slm.received.filter((l) => l !== 'AT')).toEqual(['AT#XMQTTCON=?']);
   });
 
   it('TLS socket: hostname "NULL" and an explicit peer_verify go to #XSSOCKETOPT and #XSSOCKET', async () => {
@@ -175,7 +177,7 @@ describe('Nrf91SlmDriver against a scripted Serial LTE Modem', () => {
     const { slm, driver } = rig();
     const out = await driver.runMqttCase({
       ...input(RIGHT_PEM),
-      settings: { seclevel: 2, sslversion: 3, sni: 1 },
+      intent: { ...DEFAULT_INTENT, version: 'TLSv1.2', peerVerification: 'mutual' },
       clientCertificate: { certPem: 'CERT\n', keyPem: 'KEY\n' },
     });
     expect(out.error).toBeNull();

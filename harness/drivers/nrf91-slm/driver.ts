@@ -13,6 +13,7 @@ import type {
   RotationStep,
 } from '../rotation.ts';
 import { compareReadBack, runRotationStep } from '../rotation-step.ts';
+import { inexpressible, type TlsCapabilities } from '../tls-intent.ts';
 import { CMNG_TYPE, type CmngType, CredentialStore, type SecTagRange } from './cmng.ts';
 import { NRF91_SLM_TIMEOUTS, type Nrf91SlmTimeouts } from './timeouts.ts';
 
@@ -61,6 +62,7 @@ export class Nrf91SlmDriver implements ModemDriver {
   readonly #t: Nrf91SlmTimeouts;
   readonly #store: CredentialStore;
   #connectForm: ConnectForm | null = null;
+  #mqttListed = false;
   #current: RestoreStack | null = null;
 
   constructor(
@@ -103,8 +105,46 @@ export class Nrf91SlmDriver implements ModemDriver {
       const r = await this.#at.command(probe, basic);
       capabilities[probe] = r.ok ? r.lines : [`(refused: ${r.final})`];
     }
-    this.#connectForm = connectFormOf(capabilities['AT#XMQTTCON=?'] ?? []);
+    this.#learnMqtt(capabilities['AT#XMQTTCON=?'] ?? []);
     return { ...identity, capabilities };
+  }
+
+  /** The MQTT client's test answer, when identify has not asked it yet (read-only). */
+  async #probeMqtt(): Promise<void> {
+    const r = await this.#at.command('AT#XMQTTCON=?', { timeoutMs: this.#t.basic });
+    this.#learnMqtt(r.ok ? r.lines : [`(refused: ${r.final})`]);
+  }
+
+  #learnMqtt(testAnswer: readonly string[]): void {
+    this.#connectForm = connectFormOf(testAnswer);
+    this.#mqttListed = !(testAnswer[0] ?? '').startsWith('(refused');
+  }
+
+  /**
+   * With a sec_tag, SLM MQTT always verifies the peer and checks the hostname against the broker URL,
+   * which is also the SNI, and offers TLS 1.2 only: no AT knob changes any of it. Whether the
+   * MQTT client exists at all comes from the module's own `AT#XMQTTCON=?` answer.
+   */
+  async tlsCapabilities(): Promise<TlsCapabilities> {
+    if (this.#connectForm === null) await this.#probeMqtt();
+    const mqtt = this.#mqttListed;
+    return {
+      peerVerification: mqtt ? ['server', 'mutual'] : [],
+      versions: ['TLSv1.2'],
+      sniSwitch: false,
+      sniFixed: true,
+      hostnameCheckSwitch: false,
+      clockSwitch: false,
+      cipherSuiteSelection: false,
+      cipherSuites: [],
+      vendor: [],
+      basis: [
+        mqtt
+          ? `AT#XMQTTCON=? answered (${this.#connectForm}): MQTT over a sec_tag, which fixes verification, SNI and TLS 1.2`
+          : 'AT#XMQTTCON=? was refused: this SLM has no MQTT client',
+      ],
+      ...(mqtt ? {} : { unavailable: 'the module refused AT#XMQTTCON=? (no MQTT client in this SLM build)' }),
+    };
   }
 
   async abort(): Promise<string[]> {
@@ -113,19 +153,10 @@ export class Nrf91SlmDriver implements ModemDriver {
 
   async runMqttCase(input: MqttCaseInput): Promise<DeviceOutcome> {
     return this.#runCase(async (stack, log) => {
-      const { seclevel, sni, sslversion } = input.settings;
-      if (Object.keys(input.vendorTlsKeys ?? {}).length > 0) {
-        throw new Error(
-          `vendor TLS keys are not expressible through SLM MQTT: ${Object.keys(input.vendorTlsKeys ?? {}).join(', ')}`,
-        );
-      }
-      // seclevel 2 is server verification plus a client certificate in the same sec_tag.
-      const verifiesServer = seclevel === 1 || (seclevel === 2 && input.clientCertificate !== undefined);
-      if (!verifiesServer || sni !== 1 || (sslversion !== 3 && sslversion !== 4)) {
-        throw new Error(
-          `not expressible through SLM MQTT: with a sec_tag it always verifies the peer and the hostname (= SNI) and speaks TLS 1.2; asked seclevel ${seclevel}, sni ${sni}, sslversion ${sslversion}`,
-        );
-      }
+      const cannot = inexpressible(input.intent, await this.tlsCapabilities(), this.family);
+      if (cannot) throw new Error(cannot);
+      if (input.intent.peerVerification === 'mutual' && !input.clientCertificate)
+        throw new Error('mutual TLS asked without a client certificate to write into the sec_tag');
       const secTag = await this.#provision(input.anchorsPem, stack, input.clientCertificate);
       await this.#mqtt(input, secTag, stack, log);
     });

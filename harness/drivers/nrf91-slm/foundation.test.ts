@@ -9,18 +9,19 @@ import { createMemoryPair } from '../../transport/memory-pair.ts';
 import { openTransport } from '../../transport/open.ts';
 import type { VirtualNetwork } from '../../virtual-modem/network.ts';
 import { type RunningVirtualModem, startVirtualModem } from '../../virtual-modem/start.ts';
+import { DEFAULT_INTENT } from '../tls-intent.ts';
 import { DEFAULT_NRF91_OWNERSHIP, Nrf91SlmDriver } from './driver.ts';
 
-const SERVER_AUTH_TLS12 = { seclevel: 1, sslversion: 3, sni: 1 } as const;
+const SERVER_AUTH_TLS12 = { ...DEFAULT_INTENT, version: 'TLSv1.2' } as const;
 const RIGHT_CA: CaseSpec = {
   id: 'anchors::right-ca',
   certs: { keyType: 'p256', anchor: 'issuing-root' },
-  settings: SERVER_AUTH_TLS12,
+  intent: SERVER_AUTH_TLS12,
 };
 const WRONG_CA: CaseSpec = {
   id: 'anchors::wrong-ca',
   certs: { keyType: 'p256', anchor: 'unrelated-root' },
-  settings: SERVER_AUTH_TLS12,
+  intent: SERVER_AUTH_TLS12,
 };
 
 /**
@@ -67,7 +68,8 @@ async function openRig(
   const at = new AtEngine(stream, { transcript });
   const driver = new Nrf91SlmDriver(at);
   const identity = await driver.identify();
-  const device: OpenDevice = { label, virtual: true, driver, transcript, identity, close: stop };
+  const tls = await driver.tlsCapabilities();
+  const device: OpenDevice = { label, virtual: true, driver, transcript, identity, tls, close: stop };
   return { at, modem, device, stop };
 }
 

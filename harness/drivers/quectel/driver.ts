@@ -13,6 +13,7 @@ import type {
   RotationStep,
 } from '../rotation.ts';
 import { compareReadBack, runRotationStep } from '../rotation-step.ts';
+import { inexpressible, type TlsCapabilities } from '../tls-intent.ts';
 import {
   CAPABILITY_PROBES,
   type CapabilityDump,
@@ -22,6 +23,7 @@ import {
 } from './capabilities.ts';
 import { formatCclk, parseCclk } from './clock.ts';
 import { QuectelFiles } from './files.ts';
+import { quectelTlsCapabilities, sslValuesFor, VENDOR_PREFIX } from './intent.ts';
 import { ResetBudget } from './reset-budget.ts';
 import {
   BASELINE_SSL_VALUES,
@@ -57,10 +59,7 @@ export interface QuectelDriverOptions {
 }
 
 /** What every Quectel case configures before it opens anything. */
-type CaseBase = Pick<
-  MqttCaseInput,
-  'anchorsPem' | 'settings' | 'clock' | 'vendorTlsKeys' | 'clientCertificate'
->;
+type CaseBase = Pick<MqttCaseInput, 'anchorsPem' | 'intent' | 'clock' | 'clientCertificate'>;
 
 /** A raw TLS socket case (AT+QSSLOPEN): the same TLS settings as an MQTT case, no MQTT. */
 export interface TlsSocketCaseInput extends CaseBase {
@@ -71,7 +70,7 @@ export interface TlsSocketCaseInput extends CaseBase {
   readonly payload?: Buffer;
 }
 
-/** Keys every case sets from its settings; a device that does not answer them cannot run the case. */
+/** Keys every case sets; a device that does not answer them cannot run the case. */
 const REQUIRED_SSL_KEYS = ['cacert', 'seclevel', 'sslversion', 'sni'] as const;
 
 const quote = (s: string) => `"${s.replaceAll('"', '')}"`;
@@ -151,6 +150,10 @@ export class QuectelDriver implements ModemDriver {
     return this.#identity;
   }
 
+  async tlsCapabilities(): Promise<TlsCapabilities> {
+    return quectelTlsCapabilities(await this.capabilities());
+  }
+
   /** The device's test-command answers, captured once and kept for every later case. */
   async capabilities(): Promise<CapabilityDump> {
     if (this.#capabilities) return this.#capabilities;
@@ -188,7 +191,7 @@ export class QuectelDriver implements ModemDriver {
     let rebind: RotationOutcome['rebind'] = null;
     let oldDeleted: RotationOutcome['oldDeleted'] = null;
     let reboot: RebootObservation | null = null;
-    const base = { settings: input.settings, anchorsPem: null } as const;
+    const base = { intent: input.intent, anchorsPem: null } as const;
     const outcome = await this.#runCase(async (stack, log) => {
       const caps = await this.capabilities();
       if (this.#options.pdp) await this.#ensurePdp(this.#options.pdp, stack);
@@ -196,6 +199,7 @@ export class QuectelDriver implements ModemDriver {
       stores[first] = await this.#uploadOwned(`rot_${first}_ca.pem`, input.anchors[first], stack);
       await this.#configureSsl(base, stores[first], caps, stack, log);
       await this.#configureMqtt(caps, stack, log);
+      if (input.clock) await this.#setClock(input.clock, stack);
       const step = (name: string, anchors: RotationSide, server: RotationSide) =>
         this.#rotationStep(input, name, anchors, server, caps, log).then((s) => {
           steps.push(s);
@@ -221,9 +225,10 @@ export class QuectelDriver implements ModemDriver {
 
       if (!(await step('before-reboot', 'new', 'new')).reached.publishAcked) return;
       reboot = await this.#rebootAndReadBack(caps, log);
-      // Configure again from the file that survived: no new upload.
+      // Configure again from the file that survived: no new upload; a reboot may have reset the clock.
       await this.#configureSsl(base, stores.new as string, caps, stack, log);
       await this.#configureMqtt(caps, stack, log);
+      if (input.clock) await this.#setClock(new Date(), stack);
       await step('after-reboot', 'new', 'new');
     });
     return { ...outcome, kind: input.kind, steps, stores, rebind, oldDeleted, reboot };
@@ -370,6 +375,8 @@ export class QuectelDriver implements ModemDriver {
   /** Capabilities, PDP, the anchors file, the SSL context and the clock: what every case needs first. */
   async #prepare(input: CaseBase, stack: RestoreStack, log: CaseLog): Promise<CapabilityDump> {
     const caps = await this.capabilities();
+    const cannot = inexpressible(input.intent, quectelTlsCapabilities(caps), this.family);
+    if (cannot) throw new Error(cannot);
     if (this.#options.pdp) await this.#ensurePdp(this.#options.pdp, stack);
     const caPath = await this.#uploadAnchors(input.anchorsPem, stack);
     const client: Record<string, string> = {};
@@ -377,13 +384,7 @@ export class QuectelDriver implements ModemDriver {
       client.clientcert = await this.#uploadOwned('client.pem', input.clientCertificate.certPem, stack);
       client.clientkey = await this.#uploadOwned('client_key.pem', input.clientCertificate.keyPem, stack);
     }
-    await this.#configureSsl(
-      { ...input, vendorTlsKeys: { ...input.vendorTlsKeys, ...client } },
-      caPath,
-      caps,
-      stack,
-      log,
-    );
+    await this.#configureSsl(input, caPath, caps, stack, log, client);
     if (input.clock) await this.#setClock(input.clock, stack);
     return caps;
   }
@@ -571,6 +572,7 @@ export class QuectelDriver implements ModemDriver {
     caps: CapabilityDump,
     stack: RestoreStack,
     log: CaseLog,
+    clientFiles: Readonly<Record<string, string>> = {},
   ): Promise<void> {
     // The listed keys, plus the ones every case needs even when the list spells them differently
     // (the EC200x/EC800x note prints "secllevel" in the test answer).
@@ -588,23 +590,25 @@ export class QuectelDriver implements ModemDriver {
       if (r) current.set('secllevel', r.value);
     }
     const seclevelKey = current.has('seclevel') ? 'seclevel' : 'secllevel';
+    const asked = sslValuesFor(input.intent, seclevelKey);
     const desired: Record<string, string> = {
       ...BASELINE_SSL_VALUES,
-      sslversion: String(input.settings.sslversion),
-      [seclevelKey]: String(input.settings.seclevel),
-      sni: String(input.settings.sni),
+      ...asked,
       cacert: caPath,
-      // Validity checks need a clock the harness set; otherwise the module's documented default applies.
-      ignorelocaltime: input.clock ? '0' : '1',
-      ...input.vendorTlsKeys,
+      ...clientFiles,
     };
-    for (const key of [
+    // The keys this intent cannot do without; the rest are pinned where the module has them.
+    const needed = [
       'cacert',
       seclevelKey,
       'sslversion',
       'sni',
-      ...Object.keys(input.vendorTlsKeys ?? {}),
-    ]) {
+      ...(input.intent.deviceClock === 'ignore' ? ['ignorelocaltime'] : []),
+      ...(input.intent.cipherSuites === 'all' ? [] : ['ciphersuite']),
+      ...Object.keys(input.intent.vendor).map((k) => k.slice(VENDOR_PREFIX.length)),
+      ...Object.keys(clientFiles),
+    ];
+    for (const key of needed) {
       if (!current.has(key)) {
         throw new Error(`module does not answer AT+QSSLCFG="${key}",${this.#own.sslContext}`);
       }

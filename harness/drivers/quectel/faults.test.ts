@@ -9,6 +9,7 @@ import { LOOPBACK_NETWORK } from '../../virtual-modem/network.ts';
 import { PERSONALITIES } from '../../virtual-modem/personality.ts';
 import { VirtualQuectelModem } from '../../virtual-modem/quectel/modem.ts';
 import type { DeviceOutcome, MqttCaseInput } from '../driver.ts';
+import { DEFAULT_INTENT } from '../tls-intent.ts';
 import { QuectelDriver } from './driver.ts';
 import { QUECTEL_TIMEOUTS } from './timeouts.ts';
 
@@ -59,7 +60,7 @@ async function runWith(
     anchorsPem,
     host: '127.0.0.1',
     port: endpoint.listenPort,
-    settings: { seclevel: 1, sslversion: 3, sni: 1 },
+    intent: { ...DEFAULT_INTENT, version: 'TLSv1.2', deviceClock: 'ignore' },
     clientId: 'fault-case',
     topic: 'trustlab/fault',
     payload: 'x',

@@ -10,18 +10,19 @@ import { openTransport } from '../../transport/open.ts';
 import { LOOPBACK_NETWORK } from '../../virtual-modem/network.ts';
 import { PERSONALITIES } from '../../virtual-modem/personality.ts';
 import { VirtualQuectelModem } from '../../virtual-modem/quectel/modem.ts';
+import { DEFAULT_INTENT } from '../tls-intent.ts';
 import { QuectelDriver } from './driver.ts';
 
-const SERVER_AUTH_TLS12 = { seclevel: 1, sslversion: 3, sni: 1 } as const;
+const SERVER_AUTH_TLS12 = { ...DEFAULT_INTENT, version: 'TLSv1.2', deviceClock: 'ignore' } as const;
 const RIGHT_CA: CaseSpec = {
   id: 'anchors::right-ca',
   certs: { keyType: 'p256', anchor: 'issuing-root' },
-  settings: SERVER_AUTH_TLS12,
+  intent: SERVER_AUTH_TLS12,
 };
 const WRONG_CA: CaseSpec = {
   id: 'anchors::wrong-ca',
   certs: { keyType: 'p256', anchor: 'unrelated-root' },
-  settings: SERVER_AUTH_TLS12,
+  intent: SERVER_AUTH_TLS12,
 };
 
 /** A file someone else put on the module; the harness must leave it byte-identical. */
@@ -53,7 +54,8 @@ async function openRig(
   const at = new AtEngine(stream, { transcript });
   const driver = new QuectelDriver(at);
   const identity = await driver.identify();
-  const device: OpenDevice = { label, virtual: true, driver, transcript, identity, close: stop };
+  const tls = await driver.tlsCapabilities();
+  const device: OpenDevice = { label, virtual: true, driver, transcript, identity, tls, close: stop };
   return { at, modem, device, stop };
 }
 

@@ -4,6 +4,7 @@ import { Transcript } from '../../at/transcript.ts';
 import { createMemoryPair } from '../../transport/memory-pair.ts';
 import { parseAtArgs } from '../../virtual-modem/at-args.ts';
 import type { MqttCaseInput } from '../driver.ts';
+import { DEFAULT_INTENT } from '../tls-intent.ts';
 import { choosePublishForm, listedKeys } from './capabilities.ts';
 import { qfuplChecksum } from './checksum.ts';
 import { QuectelDriver } from './driver.ts';
@@ -124,7 +125,7 @@ const input: MqttCaseInput = {
   anchorsPem: '-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n',
   host: '127.0.0.1',
   port: 8883,
-  settings: { seclevel: 1, sslversion: 3, sni: 1 },
+  intent: { ...DEFAULT_INTENT, version: 'TLSv1.2', deviceClock: 'ignore' },
   clientId: 'c',
   topic: 't',
   payload: 'hello',
@@ -157,8 +158,11 @@ describe('Quectel driver on a module it learns by probing', () => {
 
   it('refuses a vendor key the module does not have instead of running without it', async () => {
     const { driver, sent } = otherDialect();
-    const out = await driver.runMqttCase({ ...input, vendorTlsKeys: { ignorecertitem: '0' } });
-    expect(out.error).toMatch(/does not answer AT\+QSSLCFG="ignorecertitem"/);
+    const out = await driver.runMqttCase({
+      ...input,
+      intent: { ...input.intent, vendor: { 'quectel.ignorecertitem': '0' } },
+    });
+    expect(out.error).toMatch(/not expressible on quectel: no quectel.ignorecertitem switch/);
     expect(out.healthy).toBe(true);
     expect(sent.some((c) => c.startsWith('AT+QMTOPEN'))).toBe(false);
   });
@@ -177,7 +181,7 @@ describe('Quectel driver, mutual TLS on a probed module', () => {
     const { driver, sent, ssl, files } = otherDialect();
     const out = await driver.runMqttCase({
       ...input,
-      settings: { seclevel: 2, sslversion: 3, sni: 1 },
+      intent: { ...DEFAULT_INTENT, version: 'TLSv1.2', deviceClock: 'ignore', peerVerification: 'mutual' },
       clientCertificate: { certPem: 'CERT', keyPem: 'KEY' },
     });
     expect(out.error).toBeNull();

@@ -8,12 +8,12 @@ import { createMemoryPair } from '../../transport/memory-pair.ts';
 import { LOOPBACK_NETWORK } from '../../virtual-modem/network.ts';
 import { PERSONALITIES } from '../../virtual-modem/personality.ts';
 import { VirtualQuectelModem } from '../../virtual-modem/quectel/modem.ts';
-import type { DeviceTlsSettings } from '../driver.ts';
+import { DEFAULT_INTENT, type TlsIntent } from '../tls-intent.ts';
 import { parseCclk } from './clock.ts';
 import { QuectelDriver } from './driver.ts';
 import { ResetBudget, ResetBudgetExceededError } from './reset-budget.ts';
 
-const SETTINGS: DeviceTlsSettings = { seclevel: 1, sslversion: 3, sni: 1 };
+const INTENT: TlsIntent = { ...DEFAULT_INTENT, version: 'TLSv1.2', deviceClock: 'ignore' };
 
 function rig(budget?: ResetBudget, pdp?: { contextId: number }) {
   const [host, io] = createMemoryPair();
@@ -66,7 +66,7 @@ describe('Quectel driver on the virtual modem: raw TLS, clock, reset', () => {
       anchorsPem: right,
       host: '127.0.0.1',
       port: endpoint.listenPort,
-      settings: SETTINGS,
+      intent: INTENT,
       payload: connect,
     });
     close();
@@ -89,7 +89,7 @@ describe('Quectel driver on the virtual modem: raw TLS, clock, reset', () => {
       anchorsPem: wrong,
       host: '127.0.0.1',
       port: endpoint.listenPort,
-      settings: SETTINGS,
+      intent: INTENT,
     });
     close();
     expect(out.codes[0]?.raw).toMatch(/^\+QSSLOPEN: 1,(?!0$)-?\d+$/);
@@ -106,7 +106,7 @@ describe('Quectel driver on the virtual modem: raw TLS, clock, reset', () => {
       anchorsPem: right,
       host: '127.0.0.1',
       port: endpoint.listenPort,
-      settings: SETTINGS,
+      intent: { ...INTENT, deviceClock: 'validate' },
       clock: new Date('2031-06-01T00:00:00Z'),
     });
     expect(out.settingsReadBack['QSSLCFG ignorelocaltime']).toBe('+QSSLCFG: "ignorelocaltime",1,0');
@@ -140,7 +140,7 @@ describe('Quectel driver on the virtual modem: raw TLS, clock, reset', () => {
       anchorsPem: right,
       host: '127.0.0.1',
       port: endpoint.listenPort,
-      settings: SETTINGS,
+      intent: INTENT,
     });
     expect(out.error).toBeNull();
     expect(out.stages.tls).not.toBeNull();

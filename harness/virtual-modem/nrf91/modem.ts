@@ -220,6 +220,8 @@ export class VirtualNrf91Modem implements Dialect {
       case '%CMNG':
         return this.#cmng(values);
       case '#XSSOCKET':
+        if (form === 'test')
+          return this.#port.respond(['#XSSOCKET: (0,1,2),(1,2),(0,1),<sec_tag>,<peer_verify>,<cid>']);
         return this.#ssocket(values);
       case '#XSOCKET':
         return values[0] === '0' ? this.#closeSocket() : this.#error();
@@ -234,6 +236,8 @@ export class VirtualNrf91Modem implements Dialect {
       case '#XMQTTCFG':
         return this.#mqttConfig(form, values);
       case '#XMQTTCON':
+        if (form === 'test')
+          return this.#port.respond(['#XMQTTCON: (0,1,2),<username>,<password>,<url>,<port>,<sec_tag>']);
         return this.#mqttConnect(values);
       case '#XMQTTPUB':
         return this.#mqttPublish(values);

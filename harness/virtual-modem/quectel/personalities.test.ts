@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAedesTlsEndpoint } from '../../../brokers/aedes-tls.ts';
 import type { EndpointHandle } from '../../../brokers/endpoint.ts';
-import type { DeviceTlsSettings } from '../../drivers/driver.ts';
+import { DEFAULT_INTENT, type TlsIntent } from '../../drivers/tls-intent.ts';
 import { type FixturePki, makePki } from '../fixtures/pki.ts';
 import { PERSONALITIES, type TrustPersonality } from '../personality.ts';
 import { quectelRig, TEST_HOST } from '../testing.ts';
 import { mbedtlsEngine } from '../tls/mbedtls-engine.ts';
 
 const mbedtls = await mbedtlsEngine.available();
-const TLS12_SNI: DeviceTlsSettings = { seclevel: 1, sslversion: 3, sni: 1 };
+const TLS12_SNI: TlsIntent = { ...DEFAULT_INTENT, version: 'TLSv1.2', deviceClock: 'ignore' };
 
 interface Served {
   readonly pki: FixturePki;
@@ -40,12 +40,12 @@ afterAll(async () => {
 
 interface CaseOptions {
   readonly anchors?: 'issuing' | 'unrelated';
-  readonly settings?: DeviceTlsSettings;
+  /** Changes from TLS 1.2, SNI on, server verification, the clock ignored. */
+  readonly intent?: Partial<TlsIntent>;
   readonly dial?: string;
   /** AT lines sent before the case. */
   readonly before?: readonly string[];
-  readonly vendorTlsKeys?: Readonly<Record<string, string>>;
-  /** The clock the driver sets for the case (it then sets ignorelocaltime 0). */
+  /** The clock the driver sets for the case (with `deviceClock: 'validate'`). */
   readonly clock?: Date;
 }
 
@@ -62,11 +62,10 @@ async function runCase(personality: TrustPersonality, server: string, o: CaseOpt
       anchorsPem: o.anchors === 'unrelated' ? s.pki.unrelatedRootPem : s.pki.rootPem,
       host: o.dial ?? TEST_HOST,
       port: s.endpoint.listenPort,
-      settings: o.settings ?? TLS12_SNI,
+      intent: { ...TLS12_SNI, ...(o.clock ? { deviceClock: 'validate' as const } : {}), ...o.intent },
       clientId: 'vm-personality',
       topic: 'trustlab/vm',
       payload: 'hello',
-      ...(o.vendorTlsKeys ? { vendorTlsKeys: o.vendorTlsKeys } : {}),
       ...(o.clock ? { clock: o.clock } : {}),
     });
     await s.endpoint.settle(3_000);
@@ -106,11 +105,11 @@ describe('strict: uploaded CA only, the dialled name checked', () => {
   });
 
   it('checks the name even with SNI off, and then sends no SNI', async () => {
-    const off = { seclevel: 1, sslversion: 3, sni: 0 } as const;
-    const ok = await runCase(p, 'valid', { settings: off });
+    const off = { sni: false } as const;
+    const ok = await runCase(p, 'valid', { intent: off });
     expect(ok.outcome.reached.tlsOpened).toBe(true);
     expect(ok.seen[0]?.clientHello?.sni).toBeNull();
-    expect((await runCase(p, 'wrongName', { settings: off })).outcome.reached.tlsOpened).toBe(false);
+    expect((await runCase(p, 'wrongName', { intent: off })).outcome.reached.tlsOpened).toBe(false);
   });
 
   it('dials an IP literal: matches the IP SAN and sends no SNI (RFC 6066)', async () => {
@@ -121,7 +120,7 @@ describe('strict: uploaded CA only, the dialled name checked', () => {
 
   it('ignores validity by default (ignorelocaltime 1) and rejects an expired leaf with ignorelocaltime 0', async () => {
     expect((await runCase(p, 'expired')).outcome.reached.tlsOpened).toBe(true);
-    const strictTime = await runCase(p, 'expired', { vendorTlsKeys: { ignorelocaltime: '0' } });
+    const strictTime = await runCase(p, 'expired', { intent: { deviceClock: 'validate' } });
     expect(strictTime.outcome.reached.tlsOpened).toBe(false);
     if (mbedtls.ok) expect(strictTime.seen[0]?.clientAlert?.number).toBe(45);
   });
@@ -135,7 +134,7 @@ describe('strict: uploaded CA only, the dialled name checked', () => {
   it('verifies nothing at seclevel 0', async () => {
     const r = await runCase(p, 'valid', {
       anchors: 'unrelated',
-      settings: { seclevel: 0, sslversion: 3, sni: 1 },
+      intent: { peerVerification: 'none' },
     });
     expect(r.outcome.reached.publishAcked).toBe(true);
   });
@@ -156,7 +155,7 @@ describe('mbedtls-2.28: stock mbedTLS through the mbedTLS engine', () => {
   it('checks the name only when SNI sets the hostname: with SNI off a wrong name passes', async (ctx) => {
     needsMbedtls(ctx);
     expect((await runCase(p, 'wrongName')).outcome.reached.tlsOpened).toBe(false);
-    const off = await runCase(p, 'wrongName', { settings: { seclevel: 1, sslversion: 3, sni: 0 } });
+    const off = await runCase(p, 'wrongName', { intent: { sni: false } });
     expect(off.outcome.reached.tlsOpened).toBe(true);
     expect(off.seen[0]?.clientHello?.sni).toBeNull();
   });
@@ -212,7 +211,7 @@ describe('lenient: seclevel ignored', () => {
     const p = PERSONALITIES.lenient;
     expect((await runCase(p, 'valid', { anchors: 'unrelated' })).outcome.reached.publishAcked).toBe(true);
     expect((await runCase(p, 'wrongName')).outcome.reached.tlsOpened).toBe(true);
-    const expired = await runCase(p, 'expired', { vendorTlsKeys: { ignorelocaltime: '0' } });
+    const expired = await runCase(p, 'expired', { intent: { deviceClock: 'validate' } });
     expect(expired.outcome.reached.tlsOpened).toBe(true);
   });
 });
