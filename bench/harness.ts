@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CATALOGUE_HOST } from '../certs/catalogue/index.ts';
 import { type SimServer, startSimServer } from '../harness/cli/sim-command.ts';
+import { DEFAULT_FAMILY } from '../harness/families.ts';
 import { parseInventory } from '../harness/lab/inventory.ts';
 import { type LabEvent, runLab } from '../harness/lab/lab-run.ts';
 import type { LatencyModel } from '../harness/virtual-modem/latency.ts';
@@ -156,7 +157,7 @@ async function startDevices(n: number, work: string): Promise<Bench> {
     const sim = await startSimServer({
       listen: 'tcp://127.0.0.1:0',
       profile: 'strict',
-      family: 'quectel',
+      family: DEFAULT_FAMILY,
       host: dialledNames(CATALOGUE_HOST).map((name) => `${name}=127.0.0.1`),
       config,
     });

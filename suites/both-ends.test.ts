@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { familyNamed } from '../harness/families.ts';
 import { type DriverFamily, openDevice } from '../harness/runner/device.ts';
 import { LOOPBACK_LAB } from '../harness/runner/run-case.ts';
 import type { Fault } from '../harness/virtual-modem/faults.ts';
@@ -10,7 +11,6 @@ import { defaultMatrix } from './matrix.ts';
 import { virtualLabNetwork } from './plan-case.ts';
 
 /** The command that opens the MQTT connection, per dialect: the silent reset lands just before it. */
-const OPEN: Record<DriverFamily, string> = { quectel: '^AT\\+QMTOPEN=', 'nrf91-slm': '^AT#XMQTTCON=1' };
 
 async function wrongCaCase(family: DriverFamily, faults: readonly Fault[]) {
   const device = await openDevice({
@@ -30,7 +30,9 @@ async function wrongCaCase(family: DriverFamily, faults: readonly Fault[]) {
 
 describe.each(['quectel', 'nrf91-slm'] as const)('no verdict from one end only (%s)', (family) => {
   it('after a silent reset the connection is plain TCP: whatever the device reports, no verdict', async () => {
-    const record = await wrongCaCase(family, [{ kind: 'silent-reset', on: { command: OPEN[family] } }]);
+    const record = await wrongCaCase(family, [
+      { kind: 'silent-reset', on: { command: familyNamed(family).virtual.hostile.open } },
+    ]);
     // The server saw bytes that were not TLS; the case must not be scored from the device alone.
     expect(record.server.handshake).toBe('not-tls');
     expect(record.outcome).toBe('inconclusive');

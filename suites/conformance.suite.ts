@@ -47,7 +47,7 @@ async function deviceRequest(): Promise<DeviceRequest> {
   return {
     driver: config.driver,
     ...owned,
-    personality: config.personality,
+    ...(config.personality ? { personality: config.personality } : {}),
     network: virtualLabNetwork(config.lab),
     builtinAnchorsPem: await labPublicRootPem(),
   };
@@ -71,7 +71,8 @@ afterAll(async () => {
 });
 
 const PHASES: readonly Phase[] = ['sanity', 'probe', 'catalogue'];
-const label = config.device ?? `virtual modem (${config.personality})`;
+const label =
+  config.device ?? `virtual ${config.driver} modem (${config.personality ?? 'its default personality'})`;
 
 async function runOne(c: MatrixCase): Promise<{ record: CaseRecord; skipped: string | null }> {
   const prior = recorded.get(c.id);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DeviceIdentity } from '../harness/drivers/driver.ts';
+import { FAMILY_NAMES } from '../harness/families.ts';
 import { openDevice } from '../harness/runner/device.ts';
 import type { LabNetwork } from '../harness/runner/run-case.ts';
 import type { Fault } from '../harness/virtual-modem/faults.ts';
@@ -12,7 +13,6 @@ import {
   type HostileMode,
   startHostileModule,
 } from '../harness/virtual-modem/hostile-module.ts';
-import type { VirtualModemFamily } from '../harness/virtual-modem/start.ts';
 import { executeCase, type SuiteRecord } from './execute.ts';
 import { defaultMatrix } from './matrix.ts';
 import { virtualLabNetwork } from './plan-case.ts';
@@ -27,7 +27,7 @@ process.env.TRUSTLAB_RESET_BUDGET = join(
 const LAB: LabNetwork = { dialHost: '127.0.0.1', listenHost: '127.0.0.1', dialName: 'hostile.trustlab.test' };
 const CASES = defaultMatrix().filter((c) => c.id === SANITY || c.id === 'anchors::wrong-ca');
 const SEEDS = [1, 2, 3];
-const FAMILIES: readonly VirtualModemFamily[] = ['quectel', 'nrf91-slm'];
+const FAMILIES = FAMILY_NAMES;
 const JUDGED = new Set(['conformant', 'lenient', 'strict']);
 
 interface HostileRun {
@@ -38,7 +38,7 @@ interface HostileRun {
 
 /** The small case set on one hostile module over tcp://, as `trustlab run --device` would run it. */
 async function runHostile(
-  family: VirtualModemFamily,
+  family: string,
   mode: HostileMode,
   seed: number,
   extraFaults: readonly Fault[] = [],

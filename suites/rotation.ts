@@ -9,6 +9,7 @@ import type {
   RotationSide,
   RotationStep,
 } from '../harness/drivers/rotation.ts';
+import { familyNamed } from '../harness/families.ts';
 import type { OpenDevice } from '../harness/runner/device.ts';
 import type { CaseOutcome } from '../harness/runner/run-case.ts';
 import { type CaseEndpoint, type LabNetwork, startCaseEndpoint } from '../harness/runner/run-case.ts';
@@ -33,10 +34,11 @@ export interface RotationScenario {
   readonly id: string;
   readonly title: string;
   readonly kind: RotationKind;
-  /** What the vendor documents; the record holds what the device did, never this text. */
+  /**
+   * What the vendor documents, when the family's own module has no text of its own
+   * (`rotationDocumented`); the record holds what the device did, never this text.
+   */
   readonly documented: string;
-  /** The same, for a driver family whose dialect the Quectel text does not describe. */
-  readonly documentedFor?: Readonly<Record<string, string>>;
   readonly settings: DeviceSettings;
   /** The decisive connection (after the rebind / after the reboot) must publish. */
   readonly expected: Readonly<Record<ProfileName, ProfileExpectation>>;
@@ -57,10 +59,6 @@ export const ROTATION_SCENARIOS: readonly RotationScenario[] = [
     kind: 'rebind',
     documented:
       'QSSLCFG "takes effect immediately" (application note 002); seed 000: upload the new CA, AT+QSSLCFG="cacert",<ctx>,"UFS:<new>", reopen and reconnect, delete the old file after a successful reconnection',
-    documentedFor: {
-      'nrf91-slm':
-        'SLM: a CA lives under a sec_tag (AT%CMNG, written with the modem offline) and #XMQTTCON names the sec_tag per connection (MQTT_AT_commands.rst), so the new CA goes under a second sec_tag and the next #XMQTTCON uses it; the old sec_tag is deleted after a successful reconnection (seed 000 procedure)',
-    },
     settings: DEFAULT_SETTINGS,
     expected: acceptAll('the rebound context is used by the next open (seed 000 procedure)'),
     reboots: 0,
@@ -71,10 +69,6 @@ export const ROTATION_SCENARIOS: readonly RotationScenario[] = [
     kind: 'reboot',
     documented:
       'QSSLCFG "configurations will not be saved" (application note 002); UFS is the persistent user file store',
-    documentedFor: {
-      'nrf91-slm':
-        'SLM: AT#XRESET answers OK, powers the modem off and cold-boots the SiP, then prints Ready (slm_at_commands.c handle_at_reset); AT%CMNG keeps credentials in the modem, #XMQTTCFG is SLM application state',
-    },
     settings: DEFAULT_SETTINGS,
     expected: acceptAll('the CA file uploaded before the reboot is usable after it without a new upload'),
     reboots: 1,
@@ -407,7 +401,7 @@ export async function executeRotationCase(
       endedAt: new Date().toISOString(),
       rotation: {
         kind: s.kind,
-        documented: s.documentedFor?.[device.driver.family] ?? s.documented,
+        documented: familyNamed(device.driver.family).driver.rotationDocumented?.[s.kind] ?? s.documented,
         steps,
         stores: out.stores,
         rebind: out.rebind,

@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DeviceOwnership } from '../harness/drivers/ownership.ts';
+import { DEFAULT_FAMILY } from '../harness/families.ts';
 import type { DriverFamily } from '../harness/runner/device.ts';
-import type { DeviceOwnership } from '../harness/runner/ownership.ts';
 import type { LabNetwork } from '../harness/runner/run-case.ts';
 import type { PersonalityName } from '../harness/virtual-modem/personality.ts';
 import type { Shard } from '../reports/shard.ts';
@@ -13,7 +14,8 @@ export interface RunConfig {
   readonly driver: DriverFamily;
   /** Device resources the run may use instead of the driver's defaults (`--file-prefix`, `--sec-tags`…). */
   readonly owned?: DeviceOwnership;
-  readonly personality: PersonalityName;
+  /** Virtual modem only; absent: the family's default personality. */
+  readonly personality?: PersonalityName;
   readonly outDir: string;
   readonly lab: LabNetwork;
   /** Run only this slice of the catalogue (`--shard i/n`); the sanity case runs in every shard. */
@@ -41,8 +43,7 @@ export function runConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RunConfi
   const given = env[RUN_CONFIG_VARIABLE];
   if (given) return JSON.parse(given) as RunConfig;
   return {
-    driver: 'quectel',
-    personality: 'strict',
+    driver: DEFAULT_FAMILY,
     outDir: mkdtempSync(join(tmpdir(), 'trustlab-run-')),
     lab: { dialHost: '127.0.0.1', listenHost: '127.0.0.1' },
   };

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { DRIVER_FAMILIES } from '../runner/device.ts';
+import { DEFAULT_FAMILY, FAMILY_NAMES } from '../families.ts';
 import { PERSONALITIES } from '../virtual-modem/personality.ts';
 import { baselineUpdateCommand } from './baseline-command.ts';
 import { diffCommand } from './diff-command.ts';
@@ -20,12 +20,13 @@ program
     'serial path (/dev/ttyUSB2, /dev/serial/by-id/...) or tcp://host:port (ser2net)',
   )
   .addOption(
-    new Option('--driver <family>', 'AT dialect of the device').choices(DRIVER_FAMILIES).default('quectel'),
+    new Option('--driver <family>', 'AT dialect of the device').choices(FAMILY_NAMES).default(DEFAULT_FAMILY),
   )
   .addOption(
-    new Option('--personality <name>', 'trust personality of the virtual modem')
-      .choices(Object.keys(PERSONALITIES))
-      .default('strict'),
+    new Option(
+      '--personality <name>',
+      "trust personality of the virtual modem (default: the family's own)",
+    ).choices(Object.keys(PERSONALITIES)),
   )
   .option('--out <dir>', 'output folder (default reports/out/<run-id>)')
   .option('--dial-host <host>', 'host the device dials to reach the broker', '127.0.0.1')

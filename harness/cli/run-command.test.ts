@@ -58,8 +58,14 @@ describe('trustlab run ownership flags', () => {
     [{ sslContext: '7' }, 'device ownership: sslContext: a whole number from 0 to 5'],
     [{ filePrefix: 'a/b' }, 'device ownership: filePrefix: 3 to 32 letters'],
     [{ mqttClient: '1.5' }, '--mqtt-client expects a whole number'],
-    [{ secTags: '1+1' }, '--sec-tags is for --driver nrf91-slm'],
-    [{ driver: 'nrf91-slm', filePrefix: 'lab_' }, 'are for --driver quectel'],
+    [
+      { secTags: '1+1' },
+      '--sec-tags is not for --driver quectel; it takes --file-prefix, --ssl-context, --mqtt-client',
+    ],
+    [
+      { driver: 'nrf91-slm', filePrefix: 'lab_' },
+      '--file-prefix is not for --driver nrf91-slm; it takes --sec-tags',
+    ],
     [{ driver: 'nrf91-slm', secTags: '12' }, '--sec-tags expects <first>+<count>'],
     [{ driver: 'nrf91-slm', secTags: '2147483647+2' }, 'secTags: the range ends past 2147483647'],
   ])('refuses %o with a usage error, before creating anything', async (flags, message) => {

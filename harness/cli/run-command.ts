@@ -18,8 +18,15 @@ import { RESULTS_FILE } from '../../suites/execute.ts';
 import { NO_DIAL_NAME } from '../../suites/plan-case.ts';
 import { publicProbeRefused } from '../../suites/public-probe.ts';
 import { RUN_CONFIG_VARIABLE, type RunConfig } from '../../suites/run-config.ts';
+import {
+  type DeviceOwnership,
+  foreignOwnershipKeys,
+  OWNERSHIP_FLAGS,
+  ownershipProblems,
+  parseSecTags,
+} from '../drivers/ownership.ts';
+import { familyNamed } from '../families.ts';
 import { acquireDeviceLock, LOCK_TOKEN_VARIABLE } from '../lab/device-lock.ts';
-import { type DeviceOwnership, ownershipProblems, parseSecTags } from '../runner/ownership.ts';
 import { checkCases, checkDevice, checkOutDir, PreflightError, parseTcpDevice } from './preflight.ts';
 import {
   planReporting,
@@ -148,17 +155,18 @@ function planRun(options: RunOptions): { outDir: string; config: RunConfig; resu
 
 /** The ownership flags as one value, checked for the driver they apply to; undefined when none is given. */
 function ownershipFromOptions(options: RunOptions): DeviceOwnership | undefined {
-  const quectelFlags = [options.filePrefix, options.sslContext, options.mqttClient].some(
-    (v) => v !== undefined,
-  );
-  if (options.driver === 'quectel' && options.secTags !== undefined) {
+  // A flag for a resource this family does not have is a mistake, never silently dropped.
+  const keys = familyNamed(options.driver).driver.ownershipKeys;
+  const given = {
+    filePrefix: options.filePrefix,
+    sslContext: options.sslContext,
+    mqttClient: options.mqttClient,
+    secTags: options.secTags,
+  };
+  const foreign = foreignOwnershipKeys(given as DeviceOwnership, keys);
+  if (foreign.length > 0) {
     throw new UsageError(
-      '--sec-tags is for --driver nrf91-slm; a Quectel run takes --file-prefix, --ssl-context, --mqtt-client',
-    );
-  }
-  if (options.driver === 'nrf91-slm' && quectelFlags) {
-    throw new UsageError(
-      '--file-prefix, --ssl-context and --mqtt-client are for --driver quectel; an nRF91 run takes --sec-tags',
+      `${foreign.map((k) => OWNERSHIP_FLAGS[k]).join(', ')} ${foreign.length > 1 ? 'are' : 'is'} not for --driver ${options.driver}; it takes ${keys.map((k) => OWNERSHIP_FLAGS[k]).join(', ')}`,
     );
   }
   const secTags = options.secTags === undefined ? undefined : parseSecTags(options.secTags);
@@ -301,7 +309,8 @@ export async function runCommand(options: RunOptions): Promise<number> {
     beginSession(outDir, plan.config);
     const config: RunConfig = { ...plan.config, progress: true };
     process.env[RUN_CONFIG_VARIABLE] = JSON.stringify(config);
-    const deviceLabel = config.device ?? `virtual:${config.personality}`;
+    const family = familyNamed(config.driver).virtual;
+    const deviceLabel = config.device ?? `${family.label}:${config.personality ?? family.defaultPersonality}`;
     say?.({
       event: 'run-start',
       outDir,

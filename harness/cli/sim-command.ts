@@ -1,21 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { type Command, Option } from 'commander';
+import { DEFAULT_FAMILY, FAMILY_NAMES, familyNamed } from '../families.ts';
 import { createMemoryPair } from '../transport/memory-pair.ts';
 import { isLoopback, type VirtualNetwork } from '../virtual-modem/network.ts';
 import { PERSONALITIES } from '../virtual-modem/personality.ts';
 import {
   type RunningVirtualModem,
   startVirtualModem,
-  VIRTUAL_MODEM_FAMILIES,
   type VirtualModemConfig,
-  type VirtualModemFamily,
 } from '../virtual-modem/start.ts';
 
 export interface SimOptions {
   readonly listen: string;
-  readonly profile: string;
-  readonly family: VirtualModemFamily;
+  /** Trust personality; absent: the family's default. */
+  readonly profile?: string;
+  readonly family: string;
   readonly model?: string;
   readonly firmware?: string;
   /** name=address entries for the modem's hosts map. */
@@ -82,7 +82,8 @@ export async function startSimServer(options: SimOptions): Promise<SimServer> {
     {
       ...extra,
       family: options.family,
-      personality: options.profile as VirtualModemConfig['personality'],
+      personality: (options.profile ??
+        familyNamed(options.family).virtual.defaultPersonality) as VirtualModemConfig['personality'],
       network,
       ...(extra.clock ? { clock: new Date(extra.clock) } : {}),
       ...(options.model ? { model: options.model } : {}),
@@ -135,13 +136,11 @@ export function registerSimCommand(program: Command): void {
     )
     .requiredOption('--listen <url>', 'tcp://127.0.0.1:PORT (loopback only unless --allow-non-loopback)')
     .addOption(
-      new Option('--profile <name>', 'trust personality')
-        .choices(Object.keys(PERSONALITIES))
-        .default('strict'),
+      new Option('--profile <name>', "trust personality (default: the family's own)").choices(
+        Object.keys(PERSONALITIES),
+      ),
     )
-    .addOption(
-      new Option('--family <family>', 'AT dialect').choices(VIRTUAL_MODEM_FAMILIES).default('quectel'),
-    )
+    .addOption(new Option('--family <family>', 'AT dialect').choices(FAMILY_NAMES).default(DEFAULT_FAMILY))
     .option('--model <model>', 'model the modem reports (EC200U, EC800N, EC200M)')
     .option('--firmware <revision>', 'firmware revision the modem reports')
     .option('--host <name=address...>', 'hosts map entries for names the modem dials')

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const FIXTURE = fileURLToPath(new URL('./fixtures/sigint-during-case.ts', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('./quectel/fixtures/sigint-during-case.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
 describe('SIGINT during a case', () => {

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { AtEngine, type AtResponse } from '../at/engine.ts';
 import { Transcript } from '../at/transcript.ts';
+import { familyNamed } from '../families.ts';
 import type { HealthCheckName, InventoryDevice } from './inventory.ts';
 
 /**
@@ -145,26 +146,12 @@ async function identityCheck(
   reported: { model: string | null; firmware: string | null },
   add: Add,
 ): Promise<void> {
-  // The revision each dialect documents: ATI (and AT+QGMR's longer form) on Quectel, AT+CGMR on nRF91.
-  const revisions: string[] = [];
-  if (device.driver === 'quectel') {
-    const ati = await q.ask('ATI');
-    if (!ati?.ok) return add('identity', 'not-answered', notAnswered(ati, 'ATI'));
-    reported.model = ati.lines[1]?.trim() ?? null;
-    const revision = ati.lines
-      .find((l) => l.startsWith('Revision:'))
-      ?.slice('Revision:'.length)
-      .trim();
-    if (revision) revisions.push(revision);
-    const qgmr = await q.ask('AT+QGMR');
-    if (qgmr?.ok && qgmr.lines[0]) revisions.push(qgmr.lines[0].trim());
-  } else {
-    const cgmm = await q.ask('AT+CGMM');
-    const cgmr = await q.ask('AT+CGMR');
-    if (!cgmm?.ok && !cgmr?.ok) return add('identity', 'not-answered', notAnswered(cgmr, 'AT+CGMR'));
-    reported.model = cgmm?.ok ? (cgmm.lines[0]?.trim() ?? null) : null;
-    if (cgmr?.ok && cgmr.lines[0]) revisions.push(cgmr.lines[0].trim());
-  }
+  // Each dialect asks its own identity commands (ATI and AT+QGMR, AT+CGMM and AT+CGMR, …).
+  const answer = await familyNamed(device.driver).driver.health.identity((command) => q.ask(command));
+  if ('unanswered' in answer)
+    return add('identity', 'not-answered', notAnswered(answer.answer, answer.unanswered));
+  reported.model = answer.model;
+  const revisions = [...answer.revisions];
   reported.firmware = revisions.at(-1) ?? null;
   const said = `model ${reported.model ?? '?'}, firmware ${revisions.join(' / ') || '?'}`;
   if (device.model && reported.model !== device.model) {
@@ -179,8 +166,7 @@ async function identityCheck(
 }
 
 async function registrationCheck(q: Exchanges, device: InventoryDevice, add: Add): Promise<void> {
-  // LTE first; a Quectel module on 2G/3G registers in CREG only.
-  const queries = device.driver === 'quectel' ? ['AT+CEREG?', 'AT+CREG?'] : ['AT+CEREG?'];
+  const queries = familyNamed(device.driver).driver.health.registration;
   const refused: string[] = [];
   for (const command of queries) {
     const r = await q.ask(command);
@@ -203,7 +189,7 @@ async function registrationCheck(q: Exchanges, device: InventoryDevice, add: Add
 }
 
 async function pdpCheck(q: Exchanges, device: InventoryDevice, add: Add): Promise<void> {
-  const command = device.driver === 'quectel' ? 'AT+QIACT?' : 'AT+CGACT?';
+  const command = familyNamed(device.driver).driver.health.pdp;
   const r = await q.ask(command);
   if (!answered(r)) return add('pdp', 'not-answered', notAnswered(r, command));
   if (!r.ok) return add('pdp', 'fail', `${command}: ${r.final}`);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
-import { DRIVER_FAMILIES, type DriverFamily } from '../runner/device.ts';
-import { type DeviceOwnership, ownershipProblems } from '../runner/ownership.ts';
+import { type DeviceOwnership, ownershipProblems } from '../drivers/ownership.ts';
+import { DEFAULT_FAMILY, FAMILY_NAMES, familyNamed } from '../families.ts';
 import { parseDeviceAddress } from '../transport/address.ts';
 
 /** Health checks a device may fail to answer without being excluded (stated per device, never assumed). */
@@ -24,7 +24,7 @@ export interface InventoryDevice {
   readonly port: string;
   /** The stable path (/dev/serial/by-id/…): what runs open and what the device lock is keyed by. */
   readonly byId?: string;
-  readonly driver: DriverFamily;
+  readonly driver: string;
   /** Model the device must report (ATI / AT+CGMM); a different answer means a wrong cable or port. */
   readonly model?: string;
   /** Firmware revision the device must report (ATI Revision, AT+QGMR or AT+CGMR). */
@@ -213,11 +213,10 @@ function parseDevice(value: unknown, path: Path, fail: Fail): InventoryDevice {
     address(byId, [...path, 'byId'], fail);
     if (byId.startsWith('tcp://')) fail([...path, 'byId'], 'expected a serial path (/dev/serial/by-id/…)');
   }
-  const driverName = text(d, 'driver', path, fail) ?? 'quectel';
-  if (!(DRIVER_FAMILIES as readonly string[]).includes(driverName)) {
-    fail([...path, 'driver'], `"${driverName}" is not a driver (known: ${DRIVER_FAMILIES.join(', ')})`);
+  const driver = text(d, 'driver', path, fail) ?? DEFAULT_FAMILY;
+  if (!FAMILY_NAMES.includes(driver)) {
+    fail([...path, 'driver'], `"${driver}" is not a driver (known: ${FAMILY_NAMES.join(', ')})`);
   }
-  const driver = driverName as DriverFamily;
   const allow = strings(d, 'allowUnanswered', path, fail);
   for (const [i, check] of allow.entries()) {
     if (!(HEALTH_CHECKS as readonly string[]).includes(check)) {
@@ -272,11 +271,19 @@ function parsePowerCycle(value: unknown, path: Path, fail: Fail): PowerCycle {
   };
 }
 
-function parseOwnership(value: unknown, driver: DriverFamily, path: Path, fail: Fail): DeviceOwnership {
+function parseOwnership(value: unknown, driver: string, path: Path, fail: Fail): DeviceOwnership {
   const o = mapping(value, path, fail);
-  if (driver === 'nrf91-slm') {
-    known(o, ['secTags'], path, fail);
-    if (o.secTags === undefined) return {};
+  // Only the keys this family uses: another family's key here is a mistake, not something to ignore.
+  const keys = familyNamed(driver).driver.ownershipKeys;
+  known(o, keys, path, fail);
+  const owned: { -readonly [K in keyof DeviceOwnership]: DeviceOwnership[K] } = {};
+  const filePrefix = text(o, 'filePrefix', path, fail);
+  if (filePrefix !== undefined) owned.filePrefix = filePrefix;
+  for (const key of ['sslContext', 'mqttClient'] as const) {
+    const v = integer(o, key, path, fail, { min: 0, max: 5 });
+    if (v !== undefined) owned[key] = v;
+  }
+  if (o.secTags !== undefined) {
     const s = mapping(o.secTags, [...path, 'secTags'], fail);
     known(s, ['first', 'count'], [...path, 'secTags'], fail);
     const first =
@@ -285,21 +292,9 @@ function parseOwnership(value: unknown, driver: DriverFamily, path: Path, fail: 
     const count =
       integer(s, 'count', [...path, 'secTags'], fail, { min: 1, max: 256 }) ??
       fail([...path, 'secTags', 'count'], 'required');
-    return checkedOwnership({ secTags: { first, count } }, path, fail);
+    owned.secTags = { first, count };
   }
-  known(o, ['filePrefix', 'sslContext', 'mqttClient'], path, fail);
-  const filePrefix = text(o, 'filePrefix', path, fail);
-  const sslContext = integer(o, 'sslContext', path, fail, { min: 0, max: 5 });
-  const mqttClient = integer(o, 'mqttClient', path, fail, { min: 0, max: 5 });
-  return checkedOwnership(
-    {
-      ...(filePrefix !== undefined ? { filePrefix } : {}),
-      ...(sslContext !== undefined ? { sslContext } : {}),
-      ...(mqttClient !== undefined ? { mqttClient } : {}),
-    },
-    path,
-    fail,
-  );
+  return checkedOwnership(owned, path, fail);
 }
 
 /** The same rules `trustlab run` applies to its ownership flags, so a lab file never passes what a run refuses. */

@@ -4,14 +4,11 @@ import type { Duplex } from 'node:stream';
 import { AtEngine } from '../at/engine.ts';
 import { Transcript } from '../at/transcript.ts';
 import type { DeviceIdentity, ModemDriver } from '../drivers/driver.ts';
-import { atLineSpeed, DEFAULT_BAUD } from '../drivers/line-speed.ts';
-import { Nrf91SlmDriver } from '../drivers/nrf91-slm/driver.ts';
-import { NRF91_SLM_TIMEOUTS } from '../drivers/nrf91-slm/timeouts.ts';
-import { QuectelDriver } from '../drivers/quectel/driver.ts';
-import { ResetBudget } from '../drivers/quectel/reset-budget.ts';
-import { QUECTEL_TIMEOUTS } from '../drivers/quectel/timeouts.ts';
+import { DEFAULT_BAUD } from '../drivers/line-speed.ts';
+import type { DeviceOwnership } from '../drivers/ownership.ts';
 import { installAbortRestore } from '../drivers/restore-stack.ts';
 import type { TlsCapabilities } from '../drivers/tls-intent.ts';
+import { FAMILY_NAMES, familyNamed } from '../families.ts';
 import { createMemoryPair } from '../transport/memory-pair.ts';
 import { openTransport, parseDeviceAddress } from '../transport/open.ts';
 import { LOOPBACK_NETWORK, type VirtualNetwork } from '../virtual-modem/network.ts';
@@ -21,10 +18,10 @@ import {
   startVirtualModem,
   type VirtualModemConfig,
 } from '../virtual-modem/start.ts';
-import { type DeviceOwnership, nrf91Ownership, quectelOwnership } from './ownership.ts';
 
-export const DRIVER_FAMILIES = ['quectel', 'nrf91-slm'] as const;
-export type DriverFamily = (typeof DRIVER_FAMILIES)[number];
+/** Every family a device can be driven as (the registry's names). */
+export const DRIVER_FAMILIES = FAMILY_NAMES;
+export type DriverFamily = string;
 
 export interface DeviceRequest {
   /** Serial path or tcp://host:port; absent starts the built-in virtual modem. */
@@ -49,12 +46,6 @@ export interface DeviceRequest {
   >;
 }
 
-/** The personality a virtual modem of each family has unless told otherwise. */
-const DEFAULT_PERSONALITY: Record<DriverFamily, PersonalityName> = {
-  quectel: 'strict',
-  'nrf91-slm': 'mfw-1.2.3',
-};
-
 /** An opened device: its driver, the transcript of everything said to it, and how to let go of it. */
 export interface OpenDevice {
   readonly label: string;
@@ -76,32 +67,6 @@ export interface OpenDevice {
 const resetBudgetFile = () =>
   process.env.TRUSTLAB_RESET_BUDGET ?? join(homedir(), '.trustlab', 'reset-budget.json');
 
-function makeDriver(
-  family: DriverFamily,
-  stream: Duplex,
-  transcript: Transcript,
-  real: boolean,
-  owned: DeviceOwnership | undefined,
-  baud: number,
-): ModemDriver {
-  const at = new AtEngine(stream, { transcript });
-  switch (family) {
-    case 'quectel':
-      return new QuectelDriver(
-        at,
-        quectelOwnership(owned),
-        atLineSpeed(QUECTEL_TIMEOUTS, baud, ['uploadTimeoutS', 'registrationPoll']),
-        real ? { resetBudget: new ResetBudget({ file: resetBudgetFile() }) } : {},
-      );
-    case 'nrf91-slm':
-      return new Nrf91SlmDriver(
-        at,
-        nrf91Ownership(owned),
-        atLineSpeed(NRF91_SLM_TIMEOUTS, baud, ['registrationPollMs']),
-      );
-  }
-}
-
 /** How long a real port may stay away (module reboot, USB re-enumeration, ser2net restart) before the link counts as lost. */
 const REAL_DEVICE_RECONNECT = { initialDelayMs: 200, maxDelayMs: 2_000, giveUpAfterMs: 60_000 } as const;
 
@@ -116,6 +81,8 @@ async function openRealDevice(device: string, transcript: Transcript, baud: numb
 }
 
 export async function openDevice(request: DeviceRequest): Promise<OpenDevice> {
+  // An unknown family is an error before any port is opened, never another dialect.
+  const family = familyNamed(request.driver);
   const transcript = new Transcript();
   let stream: Duplex;
   let label: string;
@@ -132,24 +99,22 @@ export async function openDevice(request: DeviceRequest): Promise<OpenDevice> {
       {
         ...request.virtualModem,
         family: request.driver,
-        personality: request.personality ?? DEFAULT_PERSONALITY[request.driver],
+        personality: request.personality ?? family.virtual.defaultPersonality,
         network: request.network ?? LOOPBACK_NETWORK,
         ...(request.builtinAnchorsPem !== undefined ? { builtinAnchorsPem: request.builtinAnchorsPem } : {}),
       },
       modemSide,
     );
     stream = host;
-    label = `${request.driver === 'quectel' ? 'virtual' : 'virtual-nrf91'}:${virtualModem.personality}`;
+    label = `${family.virtual.label}:${virtualModem.personality}`;
     stopModem = () => virtualModem?.stop();
   }
-  const driver = makeDriver(
-    request.driver,
-    stream,
-    transcript,
-    Boolean(request.device),
-    request.owned,
-    request.baud ?? DEFAULT_BAUD,
-  );
+  const driver = family.driver.createDriver(new AtEngine(stream, { transcript }), {
+    owned: request.owned,
+    baud: request.baud ?? DEFAULT_BAUD,
+    real: Boolean(request.device),
+    resetBudgetFile: resetBudgetFile(),
+  });
   const identity = await driver.identify();
   const tls = await driver.tlsCapabilities();
   return {

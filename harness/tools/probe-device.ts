@@ -12,12 +12,12 @@ import { parseArgs } from 'node:util';
 import { AtEngine } from '../at/engine.ts';
 import { formatTranscript, Transcript } from '../at/transcript.ts';
 import type { DeviceIdentity } from '../drivers/driver.ts';
-import { Nrf91SlmDriver } from '../drivers/nrf91-slm/driver.ts';
-import { QuectelDriver } from '../drivers/quectel/driver.ts';
+import { DEFAULT_BAUD } from '../drivers/line-speed.ts';
+import { DEFAULT_FAMILY, FAMILY_NAMES, familyNamed } from '../families.ts';
 import { type DeviceAddress, openTransport, parseDeviceAddress } from '../transport/open.ts';
 
-export const PROBE_FAMILIES = ['quectel', 'nrf91-slm'] as const;
-export type ProbeFamily = (typeof PROBE_FAMILIES)[number];
+export const PROBE_FAMILIES = FAMILY_NAMES;
+export type ProbeFamily = string;
 
 export interface ProbeResult {
   readonly identity: DeviceIdentity;
@@ -25,11 +25,19 @@ export interface ProbeResult {
 }
 
 export async function probeDevice(address: DeviceAddress, family: ProbeFamily): Promise<ProbeResult> {
+  // Identification sends only execution, read and test commands; a driver never writes in identify().
+  const { driver: familyModule } = familyNamed(family);
   const stream = await openTransport(address);
   const transcript = new Transcript();
   try {
     const at = new AtEngine(stream, { transcript, defaultTimeoutMs: 2_000 });
-    const driver = family === 'quectel' ? new QuectelDriver(at) : new Nrf91SlmDriver(at);
+    const driver = familyModule.createDriver(at, {
+      owned: undefined,
+      baud: DEFAULT_BAUD,
+      // No reset budget: identify() never resets a module.
+      real: false,
+      resetBudgetFile: '',
+    });
     return { identity: await driver.identify(), transcript };
   } finally {
     stream.destroy();
@@ -40,7 +48,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       device: { type: 'string' },
-      driver: { type: 'string', default: 'quectel' },
+      driver: { type: 'string', default: DEFAULT_FAMILY },
       baud: { type: 'string', default: '115200' },
       'no-rtscts': { type: 'boolean', default: false },
       transcript: { type: 'string' },

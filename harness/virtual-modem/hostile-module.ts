@@ -1,8 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { familyNamed } from '../families.ts';
 import { createMemoryPair } from '../transport/memory-pair.ts';
+import type { HostileTargets } from './dialect.ts';
 import type { Fault } from './faults.ts';
 import type { VirtualNetwork } from './network.ts';
-import { type RunningVirtualModem, startVirtualModem, type VirtualModemFamily } from './start.ts';
+import { type RunningVirtualModem, startVirtualModem } from './start.ts';
 
 /**
  * How a module misbehaves on the line (modem → host), beyond the dialect's own faults. Injected
@@ -29,24 +31,16 @@ export interface LineMangling {
 export interface HostileMode {
   readonly line?: LineMangling;
   /** The dialect's own faults for this mode, placed by the seed. */
-  readonly faults?: (family: VirtualModemFamily, random: () => number) => readonly Fault[];
+  readonly faults?: (family: string, random: () => number) => readonly Fault[];
 }
 
 const pick = <T>(random: () => number, items: readonly T[]): T =>
   items[Math.floor(random() * items.length)] as T;
 const between = (random: () => number, lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
 
-/** Commands every case sends, per dialect: where seeded dialect faults land. */
-const SETTINGS: Record<VirtualModemFamily, readonly string[]> = {
-  quectel: [
-    '^AT\\+QSSLCFG="sni",',
-    '^AT\\+QSSLCFG="seclevel",',
-    '^AT\\+QMTCFG="ssl",',
-    '^AT\\+QSSLCFG="cacert",',
-  ],
-  'nrf91-slm': ['^AT\\+CMEE=', '^AT%CMNG=1', '^AT#XMQTTCFG=', '^AT\\+CFUN\\?'],
-};
-const OPEN: Record<VirtualModemFamily, string> = { quectel: '^AT\\+QMTOPEN=', 'nrf91-slm': '^AT#XMQTTCON=1' };
+/** Where a dialect's seeded faults land: the commands and URCs its own folder declares. */
+const targets = (family: string): HostileTargets => familyNamed(family).virtual.hostile;
+const SETTINGS = (family: string) => targets(family).settings;
 
 /**
  * The misbehaviours the hostile suite runs, as data: ten and more modes seen on real modules.
@@ -62,46 +56,35 @@ export const HOSTILE_MODES: Readonly<Record<string, HostileMode>> = {
   'slow-line': { line: { delayMs: [1, 12] } },
   refusals: {
     faults: (family, random) => [
-      { kind: 'refuse', on: { command: pick(random, SETTINGS[family]), occurrence: between(random, 1, 3) } },
-      { kind: 'refuse', on: { command: pick(random, SETTINGS[family]), occurrence: between(random, 1, 3) } },
+      { kind: 'refuse', on: { command: pick(random, SETTINGS(family)), occurrence: between(random, 1, 3) } },
+      { kind: 'refuse', on: { command: pick(random, SETTINGS(family)), occurrence: between(random, 1, 3) } },
     ],
   },
   'silent-reset': {
     faults: (family, random) => [
-      { kind: 'silent-reset', on: { command: OPEN[family], occurrence: between(random, 1, 2) } },
+      { kind: 'silent-reset', on: { command: targets(family).open, occurrence: between(random, 1, 2) } },
     ],
   },
   reboot: {
     faults: (family, random) => [
-      { kind: 'reboot', on: { command: pick(random, SETTINGS[family]), occurrence: between(random, 1, 4) } },
+      { kind: 'reboot', on: { command: pick(random, SETTINGS(family)), occurrence: between(random, 1, 4) } },
     ],
   },
   silence: {
     faults: (family, random) => [
       {
         kind: 'slow-answer',
-        on: { command: pick(random, SETTINGS[family]), occurrence: between(random, 1, 3) },
+        on: { command: pick(random, SETTINGS(family)), occurrence: between(random, 1, 3) },
         delayMs: 4_000,
       },
     ],
   },
-  // The certificate upload damaged: Quectel's QFUPL data phase loses bytes; nRF91's %CMNG write is
-  // one line, so its answer comes behind a burst of noise instead.
   'damaged-upload': {
-    faults: (family, random) =>
-      family === 'quectel'
-        ? [
-            {
-              kind: 'truncate-upload',
-              keepBytes: between(random, 10, 400),
-              on: { command: '^AT\\+QFUPL=', occurrence: between(random, 1, 2) },
-            },
-          ]
-        : [{ kind: 'garbage', on: { command: '^AT%CMNG=0', occurrence: between(random, 1, 2) } }],
+    faults: (family, random) => targets(family).damagedUpload((lo, hi) => between(random, lo, hi)),
   },
   'pdp-loss': {
     faults: (family, random) => [
-      { kind: 'pdp-deactivate', on: { command: OPEN[family], occurrence: between(random, 1, 2) } },
+      { kind: 'pdp-deactivate', on: { command: targets(family).open, occurrence: between(random, 1, 2) } },
     ],
   },
 };
@@ -118,11 +101,6 @@ export function seeded(seed: number): () => number {
   };
 }
 
-const STRAY_URCS: Record<VirtualModemFamily, readonly string[]> = {
-  quectel: ['+QIND: "csq",20,99', '+CEREG: 1', '+CSCON: 1', '+QIND: "act","LTE"'],
-  'nrf91-slm': ['+CEREG: 1', '+CSCON: 1', '%MDMEV: SEARCH STATUS 2', '%XMODEMSLEEP: 1,0'],
-};
-
 function garbageLine(random: () => number): Buffer {
   const noise = ['#~', '\x00\xff', '\x1b[0m', 'dbg: tick', '\xfe\xfa??', '\x07'];
   return Buffer.from(`${pick(random, noise)}${pick(random, noise)}\r\n`, 'latin1');
@@ -133,18 +111,13 @@ class ManglingRelay {
   readonly #out: (chunk: Buffer) => void;
   readonly #m: LineMangling;
   readonly #random: () => number;
-  readonly #family: VirtualModemFamily;
+  readonly #family: string;
   #queue: Buffer[] = [];
   #draining = false;
   #longLineAt: number;
   #lines = 0;
 
-  constructor(
-    family: VirtualModemFamily,
-    m: LineMangling,
-    random: () => number,
-    out: (chunk: Buffer) => void,
-  ) {
+  constructor(family: string, m: LineMangling, random: () => number, out: (chunk: Buffer) => void) {
     this.#family = family;
     this.#m = m;
     this.#random = random;
@@ -180,7 +153,7 @@ class ManglingRelay {
     }
     if (m.garbageLines && this.#random() < m.garbageLines) this.#enqueue(garbageLine(this.#random));
     if (m.strayUrcs && this.#random() < m.strayUrcs) {
-      this.#enqueue(Buffer.from(`\r\n${pick(this.#random, STRAY_URCS[this.#family])}\r\n`));
+      this.#enqueue(Buffer.from(`\r\n${pick(this.#random, targets(this.#family).strayUrcs)}\r\n`));
     }
     if (m.glitchBytes && this.#random() < m.glitchBytes)
       this.#enqueue(Buffer.from([pick(this.#random, [0x00, 0xff, 0xfe])]));
@@ -214,7 +187,7 @@ class ManglingRelay {
 }
 
 export interface HostileModuleOptions {
-  readonly family: VirtualModemFamily;
+  readonly family: string;
   readonly mode: HostileMode;
   readonly seed: number;
   readonly network: VirtualNetwork;

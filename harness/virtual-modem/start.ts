@@ -1,25 +1,23 @@
 import type { Duplex } from 'node:stream';
+import { familyNamed } from '../families.ts';
+import type { CommonModemOptions } from './dialect.ts';
 import type { Fault } from './faults.ts';
 import type { DeviceTimeReport, LatencyModel } from './latency.ts';
 import { LOOPBACK_NETWORK, type VirtualNetwork } from './network.ts';
-import { VirtualNrf91Modem } from './nrf91/modem.ts';
 import {
   isPersonalityName,
   PERSONALITIES,
   type PersonalityName,
   type TrustPersonality,
 } from './personality.ts';
-import { VirtualQuectelModem } from './quectel/modem.ts';
 import type { TlsAttempt } from './session.ts';
 import type { TlsEngineId } from './tls/engine.ts';
 import { type EngineChoice, selectEngine } from './tls/engines.ts';
 
-export const VIRTUAL_MODEM_FAMILIES = ['quectel', 'nrf91-slm'] as const;
-export type VirtualModemFamily = (typeof VIRTUAL_MODEM_FAMILIES)[number];
-
 /** Everything a virtual modem can be told, as data (the CLI and the runner pass it through). */
 export interface VirtualModemConfig {
-  readonly family: VirtualModemFamily;
+  /** The modem family (`harness/families.ts`); an unknown name is an error. */
+  readonly family: string;
   readonly personality?: PersonalityName | TrustPersonality;
   /** PEM bundle for the personality's built-in store (a lab-made "public" root). */
   readonly builtinAnchorsPem?: string;
@@ -41,7 +39,7 @@ export interface VirtualModemConfig {
 
 /** A running virtual modem: what it is, which TLS engine answers, and what it did. */
 export interface RunningVirtualModem {
-  readonly family: VirtualModemFamily;
+  readonly family: string;
   readonly model: string;
   readonly firmware: string;
   readonly personality: string;
@@ -72,16 +70,6 @@ export function resolvePersonality(
   };
 }
 
-/** What both virtual modem classes offer the runner. */
-interface VirtualModemCore {
-  readonly model: string;
-  readonly firmware: string;
-  tlsAttempts(): readonly TlsAttempt[];
-  deviceTime(): DeviceTimeReport;
-  faultsFired(): readonly { kind: string; at: string; detail: string }[];
-  shutdown(): void;
-}
-
 /**
  * Starts a virtual modem on the modem side of a byte stream. The TLS engine is chosen here, up
  * front: an engine the personality names but this machine lacks is an error now, not mid-case.
@@ -90,9 +78,10 @@ export async function startVirtualModem(
   config: VirtualModemConfig,
   io: Duplex,
 ): Promise<RunningVirtualModem> {
+  const dialect = familyNamed(config.family).virtual;
   const personality = resolvePersonality(config);
   const selection = await selectEngine(personality.engine);
-  const common = {
+  const common: CommonModemOptions = {
     personality,
     network: config.network ?? LOOPBACK_NETWORK,
     engine: { engine: selection.engine, note: selection.note },
@@ -101,11 +90,13 @@ export async function startVirtualModem(
     ...(config.clock ? { clock: config.clock } : {}),
     ...(config.latency ? { latency: config.latency } : {}),
     ...(config.faults ? { faults: config.faults } : {}),
+    ...(config.attachMs !== undefined ? { attachMs: config.attachMs } : {}),
   };
-  const running = (
-    modem: VirtualModemCore,
-    files: () => ReadonlyMap<string, Buffer>,
-  ): RunningVirtualModem => ({
+  const { modem, files } = dialect.start(io, common, {
+    ...(config.files ? { files: config.files } : {}),
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+  });
+  return {
     family: config.family,
     model: modem.model,
     firmware: modem.firmware,
@@ -120,27 +111,5 @@ export async function startVirtualModem(
       modem.shutdown();
       io.destroy();
     },
-  });
-  switch (config.family) {
-    case 'quectel': {
-      const modem = new VirtualQuectelModem(io, {
-        ...common,
-        ...(config.files ? { files: config.files } : {}),
-        ...(config.attachMs !== undefined ? { attachMs: config.attachMs } : {}),
-      });
-      return running(modem, () => modem.files());
-    }
-    case 'nrf91-slm': {
-      const modem = new VirtualNrf91Modem(io, {
-        ...common,
-        ...(config.credentials ? { credentials: config.credentials } : {}),
-        ...(config.attachMs !== undefined ? { attachMs: config.attachMs } : {}),
-      });
-      // Credentials as `<sec_tag>/<type>`, so foreign-credential checks read them like files.
-      return running(
-        modem,
-        () => new Map(modem.credentials().map((c) => [`${c.tag}/${c.type}`, Buffer.from(c.content)])),
-      );
-    }
-  }
+  };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERSONALITIES } from '../../virtual-modem/personality.ts';
-import { quectelRig } from '../../virtual-modem/testing.ts';
+import { quectelRig } from '../../virtual-modem/quectel/rig.ts';
 import type { RotationCaseInput } from '../rotation.ts';
 import { type RotationSides, startRotationSides } from '../rotation-testing.ts';
 import { QuectelDriver } from './driver.ts';

@@ -4,8 +4,9 @@ import type { EndpointHandle } from '../../../brokers/endpoint.ts';
 import { DEFAULT_INTENT, type TlsIntent } from '../../drivers/tls-intent.ts';
 import { type FixturePki, makePki } from '../fixtures/pki.ts';
 import { PERSONALITIES, type TrustPersonality } from '../personality.ts';
-import { quectelRig, TEST_HOST } from '../testing.ts';
+import { TEST_HOST } from '../testing.ts';
 import { mbedtlsEngine } from '../tls/mbedtls-engine.ts';
+import { quectelRig } from './rig.ts';
 
 const mbedtls = await mbedtlsEngine.available();
 const TLS12_SNI: TlsIntent = { ...DEFAULT_INTENT, version: 'TLSv1.2', deviceClock: 'ignore' };

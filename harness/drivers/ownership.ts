@@ -1,9 +1,7 @@
-import { DEFAULT_NRF91_OWNERSHIP, type Nrf91Ownership } from '../drivers/nrf91-slm/driver.ts';
-import { DEFAULT_QUECTEL_OWNERSHIP, type QuectelOwnership } from '../drivers/quectel/driver.ts';
-
 /**
  * What the harness may touch on a device, as a lab declares it (inventory `owned:` or the `trustlab
- * run` flags): Quectel file prefix, SSL context and MQTT client; nRF91 sec_tag range. Anything not
+ * run` flags): a file-name prefix, an SSL context and an MQTT client index, a sec_tag range. Each
+ * family says which of these it uses (`OWNERSHIP_FLAGS` below, its `ownershipKeys`); anything not
  * given stays at the driver's default.
  */
 export interface DeviceOwnership {
@@ -13,11 +11,26 @@ export interface DeviceOwnership {
   readonly secTags?: { readonly first: number; readonly count: number };
 }
 
-/** Quectel UFS names the harness creates: `<prefix><case>.pem`; short enough for the 80-byte name limit. */
+export type OwnershipKey = keyof DeviceOwnership;
+
+/** The `trustlab run` flag of each ownership key. */
+export const OWNERSHIP_FLAGS: Readonly<Record<OwnershipKey, string>> = {
+  filePrefix: '--file-prefix',
+  sslContext: '--ssl-context',
+  mqttClient: '--mqtt-client',
+  secTags: '--sec-tags',
+};
+
+/** The keys given that a family with these keys does not use. */
+export function foreignOwnershipKeys(o: DeviceOwnership, keys: readonly OwnershipKey[]): OwnershipKey[] {
+  return (Object.keys(o) as OwnershipKey[]).filter((k) => o[k] !== undefined && !keys.includes(k));
+}
+
+/** Module file names the harness creates: `<prefix><case>.pem`; short enough for an 80-byte name limit. */
 const FILE_PREFIX = /^[A-Za-z0-9_.-]{3,32}$/;
-/** AT+QSSLCFG contexts and AT+QMTCFG clients are 0–5 on every Quectel LTE module documented. */
+/** SSL contexts and MQTT client indexes: 0–5 on every module documented. */
 const QUECTEL_INDEX = { min: 0, max: 5 } as const;
-/** nRF91 sec_tags are 32-bit signed positive; one case uses one tag, a run at most a few. */
+/** sec_tags are 32-bit signed positive; one case uses one tag, a run at most a few. */
 const SEC_TAG = { max: 2_147_483_647, maxCount: 256 } as const;
 
 /** Why this ownership cannot be used, one line per problem (empty: usable). */
@@ -63,17 +76,4 @@ export function ownershipArguments(o: DeviceOwnership | undefined): string[] {
     ...(o.mqttClient !== undefined ? ['--mqtt-client', String(o.mqttClient)] : []),
     ...(o.secTags ? ['--sec-tags', formatSecTags(o.secTags)] : []),
   ];
-}
-
-export function quectelOwnership(o: DeviceOwnership | undefined): QuectelOwnership {
-  return {
-    ...DEFAULT_QUECTEL_OWNERSHIP,
-    ...(o?.filePrefix !== undefined ? { filePrefix: o.filePrefix } : {}),
-    ...(o?.sslContext !== undefined ? { sslContext: o.sslContext } : {}),
-    ...(o?.mqttClient !== undefined ? { mqttClient: o.mqttClient } : {}),
-  };
-}
-
-export function nrf91Ownership(o: DeviceOwnership | undefined): Nrf91Ownership {
-  return o?.secTags ? { secTags: o.secTags } : DEFAULT_NRF91_OWNERSHIP;
 }
