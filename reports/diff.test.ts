@@ -56,17 +56,24 @@ describe('trustlab diff', () => {
     expect(md).toContain('Only in the baseline: `anchors::wrong-ca`');
   });
 
-  it('compares trust-model answers', () => {
+  it('compares trust-model answers by question id: a reworded question changes nothing', () => {
+    const id = 'names.sni-on.checked' as const;
     const before = {
       ...set([]),
-      trustModel: [{ question: 'checks hostname?', answer: 'yes' as const, cases: [] }],
+      trustModel: [
+        { id, question: 'checks hostname?', answer: 'yes' as const, cases: [] },
+        { id: 'sni.sent' as const, question: 'Sends SNI?', answer: 'yes' as const, cases: [] },
+      ],
     };
     const after = {
       ...set([]),
-      trustModel: [{ question: 'checks hostname?', answer: 'no' as const, cases: [] }],
+      trustModel: [
+        { id, question: 'Checks the hostname with SNI on?', answer: 'no' as const, cases: [] },
+        { id: 'sni.sent' as const, question: 'Sends SNI (sni 1)?', answer: 'yes' as const, cases: [] },
+      ],
     };
     expect(diffBehaviour(before, after).trustModel).toEqual([
-      { field: 'checks hostname?', before: 'yes', after: 'no' },
+      { id, field: 'Checks the hostname with SNI on?', before: 'yes', after: 'no' },
     ]);
   });
 

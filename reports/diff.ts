@@ -13,7 +13,7 @@ export interface RunDiff {
   /** Cases only the candidate ran, and only the baseline ran. */
   readonly added: readonly string[];
   readonly removed: readonly string[];
-  readonly trustModel: readonly FieldChange[];
+  readonly trustModel: readonly (FieldChange & { readonly id: string })[];
 }
 
 const show = (v: unknown): string =>
@@ -46,12 +46,18 @@ export function diffBehaviour(baseline: BehaviourSet, candidate: BehaviourSet): 
     const fields = after ? compareCase(before, after) : [];
     return fields.length > 0 ? [{ case: id, fields }] : [];
   });
-  const answers = (set: BehaviourSet) => new Map((set.trustModel ?? []).map((a) => [a.question, a.answer]));
+  // Keyed by the question's id: rewording a question changes no diff.
+  const answers = (set: BehaviourSet) => new Map((set.trustModel ?? []).map((a) => [a.id, a]));
   const before = answers(baseline);
   const after = answers(candidate);
   const trustModel = [...new Set([...before.keys(), ...after.keys()])]
-    .filter((q) => (before.get(q) ?? '—') !== (after.get(q) ?? '—'))
-    .map((q) => ({ field: q, before: before.get(q) ?? '—', after: after.get(q) ?? '—' }));
+    .filter((id) => (before.get(id)?.answer ?? '—') !== (after.get(id)?.answer ?? '—'))
+    .map((id) => ({
+      field: after.get(id)?.question ?? before.get(id)?.question ?? id,
+      id,
+      before: before.get(id)?.answer ?? '—',
+      after: after.get(id)?.answer ?? '—',
+    }));
   const meta = (s: BehaviourSet) => ({
     source: s.source,
     model: s.model,

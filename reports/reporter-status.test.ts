@@ -177,7 +177,14 @@ describe('JUnit and Allure results written from the records', () => {
       records,
       environment,
       profile: 'rfc5280',
-      trustModel: [{ question: 'Checks the server name?', answer: 'no', cases: ['names::san-mismatch'] }],
+      trustModel: [
+        {
+          id: 'names.sni-on.checked',
+          question: 'Checks the server name?',
+          answer: 'no',
+          cases: ['names::san-mismatch'],
+        },
+      ],
       harnessFaults: new Map(),
     });
     const results = readdirSync(dir)

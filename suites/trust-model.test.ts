@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { QUESTIONS } from '../reports/evidence/questions.ts';
 import type { CaseRecord } from '../reports/record.ts';
 import { fakeRecord, QUIET_SERVER } from '../reports/testing/fake-record.ts';
 import { inferTrustModel } from './trust-model.ts';
@@ -105,5 +106,33 @@ describe('inferTrustModel', () => {
       expect(['yes', 'no', 'unknown']).toContain(a.answer);
       expect(Array.isArray(a.cases)).toBe(true);
     }
+  });
+
+  it('answers every catalogued question exactly once, under its id and its catalogued text', () => {
+    const model = inferTrustModel([]);
+    expect(model.map((a) => a.id).sort()).toEqual(Object.keys(QUESTIONS).sort());
+    for (const a of model) expect(a.question).toBe(QUESTIONS[a.id]);
+  });
+
+  it('a knob case the device could not be asked makes its question not-applicable, with the reason', () => {
+    const why = 'not expressible on some-family: no switch for the device clock';
+    const skipped = (id: string) =>
+      rec(id, 'skipped', {
+        reason: why,
+        verdicts: { rfc5280: 'not-applicable', webpki: 'not-applicable', 'mbedtls-2.28': 'not-applicable' },
+      });
+    const records = ['leaf', 'intermediate', 'root'].flatMap((w) =>
+      ['expired', 'not-yet-valid'].flatMap((k) => [
+        rec(`validity::${w}-${k}`, 'rejected'),
+        skipped(`validity::${w}-${k}[ignorelocaltime=1]`),
+      ]),
+    );
+    const a = inferTrustModel(records).find((x) => x.id === 'switch.ignore-clock.disables-validity');
+    expect(a?.answer).toBe('not-applicable');
+    expect(a?.detail).toBe(why);
+    // A case that simply did not run is still unknown: not-applicable needs the device's own reason.
+    expect(inferTrustModel([]).find((x) => x.id === 'switch.ignore-clock.disables-validity')?.answer).toBe(
+      'unknown',
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { QUESTIONS, type QuestionId } from '../reports/evidence/questions.ts';
 import { TRUST_MODEL_FILE, type TrustModelAnswer } from '../reports/evidence/trust-model.ts';
 import type { CaseRecord } from '../reports/record.ts';
 import type { RotationRecord } from './rotation.ts';
@@ -83,8 +84,9 @@ class Evidence {
   }
 }
 
-const answer = (question: string, a: Answer, cases: readonly string[], detail: string): TrustModelAnswer => ({
-  question,
+const answer = (id: QuestionId, a: Answer, cases: readonly string[], detail: string): TrustModelAnswer => ({
+  id,
+  question: QUESTIONS[id],
   answer: a,
   cases: [...new Set(cases)],
   detail,
@@ -92,7 +94,7 @@ const answer = (question: string, a: Answer, cases: readonly string[], detail: s
 
 /** Combine several cases that each say yes/no to the same question: any yes wins, all no is no. */
 function anyYes(
-  question: string,
+  question: QuestionId,
   parts: ReturnType<Evidence['accepts']>[],
   yesMeans = 'accepted',
 ): TrustModelAnswer {
@@ -106,21 +108,29 @@ function anyYes(
 }
 
 /** The negation: "checks X?" is yes when the defect is refused (with its twin accepted). */
-function refuses(question: string, parts: ReturnType<Evidence['accepts']>[]): TrustModelAnswer {
+function refuses(question: QuestionId, parts: ReturnType<Evidence['accepts']>[]): TrustModelAnswer {
   const a = anyYes(question, parts);
   const flipped: Answer = a.answer === 'yes' ? 'no' : a.answer === 'no' ? 'yes' : a.answer;
   return { ...a, answer: flipped };
 }
 
 /** `not-applicable` when every one of these cases was one the device could not be asked; null otherwise. */
-function notApplicableAll(question: string, e: Evidence, ids: readonly string[]): TrustModelAnswer | null {
+function notApplicableAll(
+  question: QuestionId,
+  e: Evidence,
+  ids: readonly string[],
+): TrustModelAnswer | null {
   const why = ids.map((id) => e.notApplicable(id));
   if (why.length === 0 || why.some((w) => w === null)) return null;
   return answer(question, 'not-applicable', ids, [...new Set(why)].join('; '));
 }
 
 /** Whether a knob changed outcomes: pairs of (without, with) the knob. */
-function knobChanges(question: string, e: Evidence, pairs: readonly [string, string][]): TrustModelAnswer {
+function knobChanges(
+  question: QuestionId,
+  e: Evidence,
+  pairs: readonly [string, string][],
+): TrustModelAnswer {
   const changed: string[] = [];
   const same: string[] = [];
   const cases: string[] = [];
@@ -151,7 +161,7 @@ function knobChanges(question: string, e: Evidence, pairs: readonly [string, str
   return answer(question, changed.length > 0 ? 'yes' : 'no', cases, detail);
 }
 
-function sniAnswer(question: string, e: Evidence, id: string): TrustModelAnswer {
+function sniAnswer(question: QuestionId, e: Evidence, id: string): TrustModelAnswer {
   const na = e.notApplicable(id);
   if (na !== null) return answer(question, 'not-applicable', [id], na);
   const r = e.record(id);
@@ -176,7 +186,7 @@ const QUECTEL_VERSIONS: Readonly<Record<string, readonly string[]>> = {
 };
 
 function versionsAnswer(e: Evidence): TrustModelAnswer {
-  const q = 'Offers only the TLS version it is configured for (sslversion)?';
+  const q = 'tls.version-limit.respected';
   const cases: string[] = [];
   const notes: string[] = [];
   let mismatch = false;
@@ -209,7 +219,7 @@ function versionsAnswer(e: Evidence): TrustModelAnswer {
 }
 
 function suitesAnswer(e: Evidence): TrustModelAnswer {
-  const q = 'Offers only the cipher suite it is configured for (ciphersuite)?';
+  const q = 'tls.cipher-suite-limit.respected';
   const id = 'anchors::right-ca[ciphersuite=0XC023]';
   const na = e.notApplicable(id);
   if (na !== null) return answer(q, 'not-applicable', [id], na);
@@ -223,7 +233,7 @@ function suitesAnswer(e: Evidence): TrustModelAnswer {
 }
 
 function depthAnswer(e: Evidence): TrustModelAnswer {
-  const q = 'Accepts the deepest chain tested (8 intermediates)?';
+  const q = 'chain.depth-8.accepted';
   let deepest = 0;
   let firstRefused: number | null = null;
   const cases: string[] = [];
@@ -242,7 +252,7 @@ function depthAnswer(e: Evidence): TrustModelAnswer {
 }
 
 function storeAnswer(e: Evidence): TrustModelAnswer {
-  const q = 'Trusts a CA other than the uploaded one (a built-in store)?';
+  const q = 'anchors.built-in-store.trusted';
   const probe = 'anchors::public-root-wrong-ca';
   const publicBrokers = e.ids().filter((id) => id.startsWith('public::'));
   const reached = publicBrokers.filter((id) => e.outcome(id) === 'accepted');
@@ -288,7 +298,7 @@ function storeAnswer(e: Evidence): TrustModelAnswer {
 }
 
 function uploadedAnswer(e: Evidence): TrustModelAnswer {
-  const q = 'Trusts the uploaded CA?';
+  const q = 'anchors.uploaded-ca.trusted';
   const got = e.outcome('anchors::right-ca');
   if (got === 'accepted')
     return answer(q, 'yes', ['anchors::right-ca'], 'a valid chain from the uploaded root was accepted');
@@ -328,7 +338,7 @@ const clientCertSeen = (r: CaseRecord | undefined) =>
  * the broker saw none, unknown otherwise.
  */
 function clientCertAnswer(e: Evidence): TrustModelAnswer {
-  const q = 'Presents a client certificate at seclevel 2?';
+  const q = 'client.certificate.presented';
   const ids = ['client::right-ca', 'client::wrong-ca', 'client::expired'].filter((id) => e.record(id));
   const seen = ids.flatMap((id) => {
     const cert = clientCertSeen(e.record(id));
@@ -370,7 +380,7 @@ function rotationOf(e: Evidence, id: string): RotationRecord['rotation'] | null 
 
 /** Yes when the rebound CA reached the new server and the old server was refused after the rebind. */
 function rebindAnswer(e: Evidence): TrustModelAnswer {
-  const q = 'A rebound CA takes effect without a reboot?';
+  const q = 'rotation.rebind.effective';
   const rot = rotationOf(e, REBIND);
   if (!rot) return answer(q, 'unknown', e.record(REBIND) ? [REBIND] : [], e.why(REBIND));
   const step = (n: string) => rot.steps.find((s) => s.name === n)?.outcome;
@@ -386,7 +396,7 @@ function rebindAnswer(e: Evidence): TrustModelAnswer {
 
 /** From the settings read back before and after AT+CFUN=1,1: any SSL key that changed means no. */
 function rebootSettingsAnswer(e: Evidence): TrustModelAnswer {
-  const q = 'SSL context settings survive a reboot (AT+CFUN=1,1)?';
+  const q = 'rotation.reboot.settings-kept';
   const reboot = rotationOf(e, REBOOT)?.reboot;
   if (!reboot) return answer(q, 'unknown', e.record(REBOOT) ? [REBOOT] : [], e.why(REBOOT));
   const detail = `after ${reboot.announced}: lost ${reboot.lost.join(', ') || 'nothing'}; read back unchanged (set or default) ${reboot.kept.join(', ') || 'nothing'}`;
@@ -407,7 +417,7 @@ function storeListed(store: string, listed: readonly string[]): boolean {
 
 /** The owned files listed after the reboot, and a connection that used the surviving CA file. */
 function rebootFilesAnswer(e: Evidence): TrustModelAnswer {
-  const q = 'Uploaded CA files survive a reboot?';
+  const q = 'rotation.reboot.files-kept';
   const rot = rotationOf(e, REBOOT);
   const reboot = rot?.reboot;
   if (!rot || !reboot) return answer(q, 'unknown', e.record(REBOOT) ? [REBOOT] : [], e.why(REBOOT));
@@ -433,26 +443,24 @@ export function inferTrustModel(records: readonly CaseRecord[]): TrustModelAnswe
   return [
     uploadedAnswer(e),
     storeAnswer(e),
-    refuses('Verifies the server chain at seclevel 1 (refuses an unrelated root)?', [
-      acc('anchors::wrong-ca'),
-    ]),
-    anyYes('Connects with no CA uploaded at all?', [acc('anchors::no-ca-uploaded')]),
-    knobChanges('Does seclevel 0 switch verification off?', e, [
+    refuses('chain.unrelated-root.refused', [acc('anchors::wrong-ca')]),
+    anyYes('anchors.no-ca.connects', [acc('anchors::no-ca-uploaded')]),
+    knobChanges('switch.no-verification.disables-checks', e, [
       ['anchors::wrong-ca', 'anchors::wrong-ca[seclevel=0]'],
       ['names::san-mismatch', 'names::san-mismatch[seclevel=0]'],
     ]),
-    anyYes('Accepts a root without BasicConstraints?', [acc('anchors::root-without-basic-constraints')]),
-    anyYes('Accepts a root with BasicConstraints CA=FALSE?', [acc('anchors::root-ca-false')]),
-    anyYes('Accepts a root whose KeyUsage lacks keyCertSign?', [acc('anchors::root-ku-without-keycertsign')]),
-    anyYes('Accepts a root without KeyUsage?', [acc('anchors::root-without-key-usage')]),
-    anyYes('Accepts a root whose BasicConstraints is not critical?', [acc('anchors::root-bc-not-critical')]),
-    anyYes('Accepts a v1 root?', [acc('anchors::v1-root')]),
-    anyYes('Accepts an intermediate uploaded as the trust anchor?', [acc('anchors::intermediate-as-anchor')]),
-    refuses("Checks the leaf's validity period?", validity('leaf')),
-    refuses("Checks the intermediate's validity period?", validity('intermediate')),
-    refuses("Checks the root's validity period?", validity('root')),
+    anyYes('root.without-basic-constraints.accepted', [acc('anchors::root-without-basic-constraints')]),
+    anyYes('root.ca-false.accepted', [acc('anchors::root-ca-false')]),
+    anyYes('root.ku-without-keycertsign.accepted', [acc('anchors::root-ku-without-keycertsign')]),
+    anyYes('root.without-key-usage.accepted', [acc('anchors::root-without-key-usage')]),
+    anyYes('root.bc-not-critical.accepted', [acc('anchors::root-bc-not-critical')]),
+    anyYes('root.v1.accepted', [acc('anchors::v1-root')]),
+    anyYes('anchors.intermediate-as-anchor.accepted', [acc('anchors::intermediate-as-anchor')]),
+    refuses('validity.leaf.checked', validity('leaf')),
+    refuses('validity.intermediate.checked', validity('intermediate')),
+    refuses('validity.root.checked', validity('root')),
     knobChanges(
-      'Does ignorelocaltime 1 switch the validity checks off?',
+      'switch.ignore-clock.disables-validity',
       e,
       ['leaf', 'intermediate', 'root'].flatMap((w) =>
         ['expired', 'not-yet-valid'].map(
@@ -460,66 +468,59 @@ export function inferTrustModel(records: readonly CaseRecord[]): TrustModelAnswe
         ),
       ),
     ),
-    refuses('Checks the hostname with SNI on?', [acc('names::san-mismatch')]),
-    refuses('Checks the hostname with SNI off?', [acc('names::san-mismatch[sni=0]')]),
-    anyYes('Falls back to the subject CN when there is no SAN?', [acc('names::cn-only-no-san')]),
-    anyYes('Accepts a CN match when the SAN names another host?', [acc('names::cn-matches-san-does-not')]),
-    anyYes('Accepts a wildcard covering exactly one label?', [acc('names::wildcard-one-label')]),
-    anyYes('Accepts wildcards beyond one whole label (apex, two labels, partial)?', wildcardBeyond.map(acc)),
-    anyYes('Matches an IP literal against an iPAddress SAN?', [acc('names::ip-literal-ip-san')]),
-    anyYes('Matches an IP literal against a dNSName SAN?', [acc('names::ip-literal-dns-san')]),
-    sniAnswer('Sends SNI (sni 1)?', e, 'anchors::right-ca'),
-    sniAnswer('Sends SNI with sni 0?', e, 'anchors::right-ca[sni=0]'),
-    sniAnswer('Sends an IP literal as SNI (RFC 6066 forbids it)?', e, 'anchors::right-ca[dial=ip]'),
+    refuses('names.sni-on.checked', [acc('names::san-mismatch')]),
+    refuses('names.sni-off.checked', [acc('names::san-mismatch[sni=0]')]),
+    anyYes('names.cn-fallback.accepted', [acc('names::cn-only-no-san')]),
+    anyYes('names.cn-match-san-mismatch.accepted', [acc('names::cn-matches-san-does-not')]),
+    anyYes('names.wildcard-one-label.accepted', [acc('names::wildcard-one-label')]),
+    anyYes('names.wildcard-beyond-label.accepted', wildcardBeyond.map(acc)),
+    anyYes('names.ip-literal-ip-san.matched', [acc('names::ip-literal-ip-san')]),
+    anyYes('names.ip-literal-dns-san.matched', [acc('names::ip-literal-dns-san')]),
+    sniAnswer('sni.sent', e, 'anchors::right-ca'),
+    sniAnswer('sni.sent-when-off', e, 'anchors::right-ca[sni=0]'),
+    sniAnswer('sni.ip-literal-sent', e, 'anchors::right-ca[dial=ip]'),
     depthAnswer(e),
-    anyYes('Accepts intermediates sent in reverse order?', [acc('chains::reverse-order')]),
-    anyYes('Completes a chain whose intermediate was not sent?', [acc('chains::intermediate-not-sent')]),
-    anyYes('Accepts an unrelated certificate inside the served chain?', [
-      acc('chains::extra-unrelated-cert'),
-    ]),
-    refuses('Enforces pathLenConstraint?', [acc('chains::pathlen-exceeded')]),
-    anyYes('Accepts an intermediate that is not a CA (no BasicConstraints, or CA=FALSE)?', [
+    anyYes('chain.reverse-order.accepted', [acc('chains::reverse-order')]),
+    anyYes('chain.missing-intermediate.completed', [acc('chains::intermediate-not-sent')]),
+    anyYes('chain.extra-unrelated-cert.accepted', [acc('chains::extra-unrelated-cert')]),
+    refuses('chain.pathlen.enforced', [acc('chains::pathlen-exceeded')]),
+    anyYes('chain.non-ca-intermediate.accepted', [
       acc('chains::intermediate-without-basic-constraints'),
       acc('chains::intermediate-ca-false'),
     ]),
-    anyYes('Accepts RSA-1024 keys (leaf or root)?', [
-      acc('signatures::rsa1024-leaf'),
-      acc('signatures::rsa1024-root'),
-    ]),
-    anyYes('Accepts SHA-1 signatures?', [acc('signatures::sha1-leaf'), acc('signatures::sha1-intermediate')]),
-    anyYes('Accepts MD5 signatures?', [acc('signatures::md5-leaf')]),
-    refuses('Refuses corrupted signatures?', [
+    anyYes('keys.rsa1024.accepted', [acc('signatures::rsa1024-leaf'), acc('signatures::rsa1024-root')]),
+    anyYes('signatures.sha1.accepted', [acc('signatures::sha1-leaf'), acc('signatures::sha1-intermediate')]),
+    anyYes('signatures.md5.accepted', [acc('signatures::md5-leaf')]),
+    refuses('signatures.corrupted.refused', [
       acc('signatures::corrupted-leaf-signature'),
       acc('signatures::corrupted-intermediate-signature'),
     ]),
     knobChanges(
-      'Does ignoreinvalidcertsign 1 change the signature checks?',
+      'switch.ignoreinvalidcertsign.changes-signature-checks',
       e,
       SCENARIOS.filter((s) => s.id.startsWith('signatures::') && s.kind === 'defect').map(
         (s) => [s.id, `${s.id}[ignoreinvalidcertsign=1]`] as [string, string],
       ),
     ),
-    knobChanges('Does ignoremulticertchainverify 1 stop the checks above the leaf?', e, [
+    knobChanges('switch.ignoremulticertchainverify.stops-chain-checks', e, [
       ['anchors::wrong-ca', 'anchors::wrong-ca[ignoremulticertchainverify=1]'],
       ['chains::intermediate-not-sent', 'chains::intermediate-not-sent[ignoremulticertchainverify=1]'],
       ['chains::intermediate-ca-false', 'chains::intermediate-ca-false[ignoremulticertchainverify=1]'],
       ['validity::intermediate-expired', 'validity::intermediate-expired[ignoremulticertchainverify=1]'],
     ]),
-    refuses('Refuses a leaf whose EKU lacks serverAuth?', [acc('extensions::eku-client-auth-only')]),
-    refuses('Refuses unknown critical extensions?', [
+    refuses('extensions.eku-without-server-auth.refused', [acc('extensions::eku-client-auth-only')]),
+    refuses('extensions.unknown-critical.refused', [
       acc('extensions::unknown-critical-extension-leaf'),
       acc('extensions::unknown-critical-extension-intermediate'),
       acc('extensions::unknown-critical-extension-root'),
     ]),
-    anyYes('Processes nameConstraints (accepts a chain whose constraints permit the name)?', [
+    anyYes('extensions.name-constraints.processed', [
       acc('extensions::name-constraints-exclude-dialled-name~twin'),
     ]),
     versionsAnswer(e),
     suitesAnswer(e),
-    anyYes('Speaks TLS 1.3 (connects to a TLS 1.3-only broker)?', [acc('tls::server-tls13-only')]),
-    anyYes('Reassembles a handshake fragmented into 512-byte records?', [
-      acc('tls::handshake-fragmented-512'),
-    ]),
+    anyYes('tls.tls13.spoken', [acc('tls::server-tls13-only')]),
+    anyYes('tls.fragmented-handshake.reassembled', [acc('tls::handshake-fragmented-512')]),
     clientCertAnswer(e),
     rebindAnswer(e),
     rebootSettingsAnswer(e),
