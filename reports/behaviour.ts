@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { contractProblem, readContractFile } from './contract.ts';
 import { readTrustModel, type TrustModelAnswer } from './evidence/trust-model.ts';
 import type { CaseRecord } from './record.ts';
 import { latestPerCase, RESULTS_FILE, readRecords } from './results-log.ts';
@@ -80,13 +81,28 @@ export interface BaselineMeta {
 }
 
 /** Loads a run folder (results.jsonl) or a baseline folder (behaviour.jsonl). */
+/** A baseline's behaviour.jsonl, every line checked against its contract; a bad line is named. */
+function readBehaviourLines(file: string): CaseBehaviour[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((line, i) => {
+      if (line.trim() === '') return [];
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        throw new Error(`${file}: line ${i + 1}: not JSON; the file is left as it is`);
+      }
+      const problem = contractProblem('case-behaviour', value);
+      if (problem) throw new Error(`${file}: line ${i + 1}: ${problem}; the file is left as it is`);
+      return [value as CaseBehaviour];
+    });
+}
+
 export function loadBehaviour(dir: string): BehaviourSet {
   if (existsSync(join(dir, BEHAVIOUR_FILE))) {
-    const meta = JSON.parse(readFileSync(join(dir, BASELINE_META_FILE), 'utf8')) as BaselineMeta;
-    const lines = readFileSync(join(dir, BEHAVIOUR_FILE), 'utf8')
-      .split('\n')
-      .filter((l) => l.trim());
-    const cases = lines.map((l) => JSON.parse(l) as CaseBehaviour);
+    const meta = readContractFile(join(dir, BASELINE_META_FILE), 'baseline-meta') as BaselineMeta;
+    const cases = readBehaviourLines(join(dir, BEHAVIOUR_FILE));
     return {
       source: dir,
       model: meta.model,

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Reporter, TestCase } from 'vitest/node';
+import { readContractFile } from './contract.ts';
 
 /**
  * The cases whose harness consistency checks failed in the last session (case id → message):
@@ -20,11 +21,8 @@ export function writeHarnessFaults(outDir: string, faults: ReadonlyMap<string, s
 export function readHarnessFaults(outDir: string): Map<string, string> {
   const file = join(outDir, HARNESS_FAULTS_FILE);
   if (!existsSync(file)) return new Map();
-  const data: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  if (!data || typeof data !== 'object' || Array.isArray(data)) {
-    throw new Error(`${file}: expected an object of case id → message`);
-  }
-  return new Map(Object.entries(data).map(([k, v]) => [k, String(v)]));
+  const data = readContractFile(file, 'harness-faults') as Record<string, string>;
+  return new Map(Object.entries(data));
 }
 
 /**

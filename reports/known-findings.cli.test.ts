@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { labGates } from '../harness/lab/lab-gate.ts';
+import { labGates } from '../app/lab/lab-gate.ts';
 import type { RunDiff } from './diff.ts';
 
 const BIN = fileURLToPath(new URL('../bin/trustlab.js', import.meta.url));

@@ -1,6 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { writeTrustModel } from '../suites/trust-model.ts';
 import { readHarnessFaults, writeHarnessFaults } from './harness-faults.ts';
 import type { CaseRecord } from './record.ts';
 import { appendRecord, latestPerCase, RESULTS_FILE, readRecords } from './results-log.ts';
@@ -86,7 +85,6 @@ export function mergeRuns(
     })),
   };
   writeRunManifest(outDir, manifest);
-  // The trust model rests on every case, so it is recomputed over the union, never copied from a shard.
-  writeTrustModel(outDir, records);
+  // No trust-model.json is copied: it rests on every case, so the caller infers it over the union.
   return { records, manifest };
 }

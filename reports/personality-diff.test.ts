@@ -72,7 +72,9 @@ describe('trustlab diff between two firmware personalities of the virtual nRF916
       expect(after.filter((x) => !before.includes(x))).toEqual([0]);
       expect(before.filter((x) => !after.includes(x))).toEqual([]);
     }
-    expect(diff.trustModel).toEqual([{ id: 'sni.sent', field: 'Sends SNI (sni 1)?', before: 'no', after: 'yes' }]);
+    expect(diff.trustModel).toEqual([
+      { id: 'sni.sent', field: 'Sends SNI (sni 1)?', before: 'no', after: 'yes' },
+    ]);
   }, 300_000);
 });
 

@@ -2,7 +2,7 @@ import type { TlsAlert } from '../brokers/alerts.ts';
 import type { ClientHelloSummary } from '../brokers/client-hello.ts';
 import type { ClientCertificateSeen, HandshakeResult } from '../brokers/observation.ts';
 import type { CertSummary } from '../certs/spec.ts';
-import type { CaseOutcome } from '../harness/runner/run-case.ts';
+import type { CaseOutcome } from '../contracts/case.ts';
 
 /** What the server saw of the device's connection, flattened for reports. */
 export interface ServerSummary {

@@ -12,6 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { contractProblem } from './contract.ts';
 import type { CaseRecord } from './record.ts';
 
 export const RESULTS_FILE = 'results.jsonl';
@@ -42,17 +43,63 @@ export function appendRecord(file: string, record: CaseRecord): void {
   }
 }
 
-/** Reads results.jsonl; a torn line (a kill mid-write) is skipped, not fatal. */
-export function readRecords(file: string): CaseRecord[] {
-  const records: CaseRecord[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      records.push(JSON.parse(line) as CaseRecord);
-    } catch {
-      // A torn line from a kill; everything recorded before and after it is intact.
-    }
+/** A line of results.jsonl that is not a TrustLab record, and why. */
+export interface ResultsProblem {
+  /** 1-based. */
+  readonly line: number;
+  readonly problem: string;
+}
+
+/** results.jsonl holds lines that are not TrustLab records: each named, the valid records kept. */
+export class ResultsFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly ResultsProblem[],
+    readonly records: readonly CaseRecord[],
+  ) {
+    const shown = problems
+      .slice(0, 3)
+      .map((p) => `line ${p.line}: ${p.problem}`)
+      .join('; ');
+    const more = problems.length > 3 ? `; and ${problems.length - 3} more` : '';
+    super(
+      `${file}: ${problems.length} line(s) are not TrustLab records (${shown}${more}); the file is left as it is and its ${records.length} valid record(s) are kept (trustlab run --resume moves the bad lines aside, keeping a copy)`,
+    );
+    this.name = 'ResultsFileError';
   }
+}
+
+/** Every line of the file checked against the record contract: the records, and the lines that are not. */
+export function checkResults(text: string): { records: CaseRecord[]; problems: ResultsProblem[] } {
+  const records: CaseRecord[] = [];
+  const problems: ResultsProblem[] = [];
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      // The last line of a file that does not end in a newline: a kill mid-write, not a foreign line.
+      if (i === lines.length - 1) return;
+      problems.push({ line: i + 1, problem: 'not JSON' });
+      return;
+    }
+    const problem = contractProblem('case-record', value);
+    if (problem) problems.push({ line: i + 1, problem });
+    else records.push(value as CaseRecord);
+  });
+  return { records, problems };
+}
+
+/**
+ * Reads results.jsonl, every line checked against the record contract. A torn last line (a kill
+ * mid-write) is skipped; any other line that is not a record throws `ResultsFileError`, naming the
+ * line and the field, with the valid records on the error. The file itself is never changed here.
+ */
+export function readRecords(file: string): CaseRecord[] {
+  const { records, problems } = checkResults(readFileSync(file, 'utf8'));
+  if (problems.length > 0) throw new ResultsFileError(file, problems, records);
   return records;
 }
 
@@ -65,9 +112,9 @@ export interface ResultsRepair {
 }
 
 /**
- * Makes results.jsonl valid JSON Lines again before a resume: lines a kill tore (or anything else
- * that is not JSON) are taken out, the original is copied beside it first, and the cleaned file
- * replaces it atomically (written, flushed, renamed), so `jq` reads every line and nothing is lost.
+ * Makes results.jsonl valid again before a resume: lines a kill tore and lines that are not records
+ * (not JSON, or not meeting the record contract) are taken out, the original is copied beside it
+ * first, and the cleaned file replaces it atomically (written, flushed, renamed), so nothing is lost.
  */
 export function repairResults(file: string): ResultsRepair {
   if (!existsSync(file)) return { removedLines: [], copy: null };
@@ -77,12 +124,15 @@ export function repairResults(file: string): ResultsRepair {
   const kept: string[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
+    let value: unknown;
     try {
-      JSON.parse(line);
-      kept.push(line);
+      value = JSON.parse(line);
     } catch {
       removedLines.push(i + 1);
+      return;
     }
+    if (contractProblem('case-record', value) === null) kept.push(line);
+    else removedLines.push(i + 1);
   });
   if (removedLines.length === 0 && (text === '' || text.endsWith('\n'))) return { removedLines, copy: null };
   const copy = join(

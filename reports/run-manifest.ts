@@ -1,5 +1,6 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { readContractFile } from './contract.ts';
 
 export const RUN_MANIFEST_FILE = 'run.json';
 
@@ -57,11 +58,7 @@ export interface RunManifest {
 export function readRunManifest(outDir: string): RunManifest | null {
   const file = join(outDir, RUN_MANIFEST_FILE);
   if (!existsSync(file)) return null;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as RunManifest;
-  } catch (error) {
-    throw new Error(`${file} is not valid JSON (${(error as Error).message}); refusing to overwrite it`);
-  }
+  return readContractFile(file, 'run-manifest') as RunManifest;
 }
 
 /** Writes run.json atomically (temporary file, fsync, rename): a kill leaves the old or the new one. */

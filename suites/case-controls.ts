@@ -1,6 +1,7 @@
 import type { EndpointHandle } from '../brokers/endpoint.ts';
+import type { LabNetwork } from '../contracts/case.ts';
 import { DEFAULT_INTENT } from '../harness/drivers/tls-intent.ts';
-import type { CaseEndpoint, LabNetwork } from '../harness/runner/run-case.ts';
+import type { CaseEndpoint } from '../harness/runner/run-case.ts';
 import { startCaseEndpoint } from '../harness/runner/run-case.ts';
 import type { ControlRequest, ControlResult } from './controls/control.ts';
 import { type ControlJudgement, judgeControls } from './controls/judge-controls.ts';

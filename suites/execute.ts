@@ -1,13 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientCertificateSeen, ConnectionObservation } from '../brokers/observation.ts';
+import type { LabNetwork } from '../contracts/case.ts';
 import { formatTranscript } from '../harness/at/transcript.ts';
 import { inexpressible } from '../harness/drivers/tls-intent.ts';
 import type { OpenDevice } from '../harness/runner/device.ts';
 import {
   type CaseEndpoint,
   type CaseRun,
-  type LabNetwork,
   runDeviceAgainst,
   startCaseEndpoint,
 } from '../harness/runner/run-case.ts';

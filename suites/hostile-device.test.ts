@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { LabNetwork } from '../contracts/case.ts';
 import type { DeviceIdentity } from '../harness/drivers/driver.ts';
 import { FAMILY_NAMES } from '../harness/families.ts';
 import { openDevice } from '../harness/runner/device.ts';
-import type { LabNetwork } from '../harness/runner/run-case.ts';
 import type { Fault } from '../harness/virtual-modem/faults.ts';
 import {
   HOSTILE_MODES,

@@ -3,8 +3,9 @@ import { buildCatalogue, CATALOGUE_HOST, type CatalogueEntry } from '../certs/ca
 import { IP_LITERAL } from '../certs/catalogue/names.ts';
 import { buildHierarchy } from '../certs/factory.ts';
 import type { CertSpec, PkiSpec } from '../certs/pki-spec.ts';
+import type { LabNetwork } from '../contracts/case.ts';
 import type { TlsIntent } from '../harness/drivers/tls-intent.ts';
-import type { CaseSpec, LabNetwork } from '../harness/runner/run-case.ts';
+import type { CaseSpec } from '../harness/runner/run-case.ts';
 import { expectationUnder } from './matrix.ts';
 import type { DeviceSettings, MatrixCase, Scenario } from './scenario-model.ts';
 

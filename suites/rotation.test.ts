@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOOPBACK_LAB } from '../contracts/case.ts';
 import { type OpenDevice, openDevice } from '../harness/runner/device.ts';
-import { LOOPBACK_LAB } from '../harness/runner/run-case.ts';
 import { latestPerCase, RESULTS_FILE, readRecords } from '../reports/results-log.ts';
 import { virtualLabNetwork } from './plan-case.ts';
 import {

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectionObservation } from '../brokers/observation.ts';
 import type { PkiSpec } from '../certs/pki-spec.ts';
+import type { CaseOutcome, LabNetwork } from '../contracts/case.ts';
 import { formatTranscript } from '../harness/at/transcript.ts';
 import type {
   RotationKind,
@@ -11,8 +12,7 @@ import type {
 } from '../harness/drivers/rotation.ts';
 import { familyNamed } from '../harness/families.ts';
 import type { OpenDevice } from '../harness/runner/device.ts';
-import type { CaseOutcome } from '../harness/runner/run-case.ts';
-import { type CaseEndpoint, type LabNetwork, startCaseEndpoint } from '../harness/runner/run-case.ts';
+import { type CaseEndpoint, startCaseEndpoint } from '../harness/runner/run-case.ts';
 import { appendRecord, RESULTS_FILE } from '../reports/results-log.ts';
 import type { ControlResult } from './controls/control.ts';
 import { runControls } from './controls/run-controls.ts';

@@ -1,11 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LabNetwork } from '../contracts/case.ts';
 import type { DeviceOwnership } from '../harness/drivers/ownership.ts';
 import { DEFAULT_FAMILY } from '../harness/families.ts';
 import type { DriverFamily } from '../harness/runner/device.ts';
-import type { LabNetwork } from '../harness/runner/run-case.ts';
 import type { PersonalityName } from '../harness/virtual-modem/personality.ts';
+import { schemaChecker } from '../reports/contract.ts';
 import type { Shard } from '../reports/shard.ts';
 
 /** What a run is pointed at. The CLI passes it to the suite through the TRUSTLAB_RUN variable. */
@@ -38,10 +39,26 @@ export interface RunConfig {
 
 export const RUN_CONFIG_VARIABLE = 'TRUSTLAB_RUN';
 
-/** The run the CLI asked for, or the default: the virtual modem, loopback, a fresh temporary folder. */
+const runConfigProblem = schemaChecker(new URL('./run-config.schema.json', import.meta.url));
+
+/**
+ * The run the CLI asked for, checked against its schema (a hand-set or stale variable is an error
+ * naming the field, never a run on a half-read config), or the default: the virtual modem, loopback,
+ * a fresh temporary folder.
+ */
 export function runConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RunConfig {
   const given = env[RUN_CONFIG_VARIABLE];
-  if (given) return JSON.parse(given) as RunConfig;
+  if (given) {
+    let value: unknown;
+    try {
+      value = JSON.parse(given);
+    } catch (error) {
+      throw new Error(`${RUN_CONFIG_VARIABLE} is not JSON (${(error as Error).message})`);
+    }
+    const problem = runConfigProblem(value);
+    if (problem) throw new Error(`${RUN_CONFIG_VARIABLE}: ${problem}`);
+    return value as RunConfig;
+  }
   return {
     driver: DEFAULT_FAMILY,
     outDir: mkdtempSync(join(tmpdir(), 'trustlab-run-')),

@@ -1,4 +1,4 @@
-import type { CaseOutcome } from '../harness/runner/run-case.ts';
+import type { CaseOutcome } from '../contracts/case.ts';
 import type { Expectation } from './profiles.ts';
 
 /**

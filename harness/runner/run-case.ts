@@ -6,14 +6,12 @@ import type { PkiHierarchy } from '../../certs/build.ts';
 import { buildHierarchy } from '../../certs/factory.ts';
 import type { PkiSpec } from '../../certs/pki-spec.ts';
 import type { CertSummary, HierarchySpec } from '../../certs/spec.ts';
+import { type CaseOutcome, type LabNetwork, LOOPBACK_LAB } from '../../contracts/case.ts';
 import type { TranscriptEntry } from '../at/transcript.ts';
 import type { DeviceOutcome, MqttCaseInput } from '../drivers/driver.ts';
 import type { TlsIntent } from '../drivers/tls-intent.ts';
 import type { TlsAttempt } from '../virtual-modem/session.ts';
 import type { OpenDevice } from './device.ts';
-
-/** What the device did, judged only from observations on both sides. */
-export type CaseOutcome = 'accepted' | 'rejected' | 'inconclusive' | 'blocked' | 'skipped';
 
 /** What the broker does beyond serving the chain (a subset of the endpoint config, as data). */
 export interface CaseServer {
@@ -38,17 +36,6 @@ export interface CaseSpec {
   readonly intent: TlsIntent;
   readonly server?: CaseServer;
 }
-
-export interface LabNetwork {
-  /** The host the device dials (an IP literal or a name the device can resolve). */
-  readonly dialHost: string;
-  /** A DNS name (three labels or more) the device resolves to the lab, for hostname cases. */
-  readonly dialName?: string;
-  /** Where the endpoint listens; loopback unless a lab says otherwise. */
-  readonly listenHost: string;
-}
-
-export const LOOPBACK_LAB: LabNetwork = { dialHost: '127.0.0.1', listenHost: '127.0.0.1' };
 
 /** The built PKI of a case, in the form every consumer reads (anchors null = none uploaded). */
 export interface CaseHierarchy {

@@ -55,7 +55,8 @@ beforeAll(async () => {
     join(outDir, 'trust-model.json'),
     JSON.stringify([
       {
-        question: 'Trusts only the uploaded CA?',
+        id: 'anchors.uploaded-ca.trusted',
+        question: 'Trusts the uploaded CA?',
         answer: 'yes',
         cases: ['anchors::wrong-ca'],
         detail: 'wrong CA rejected',

@@ -41,7 +41,7 @@ describe('trust-model.json read back', () => {
       /entry 0: unknown question id "root.purple"/,
     );
     expect(() => readTrustModel(runWith([{ id: 'root.v1.accepted', answer: 'maybe' }]))).toThrow(
-      /entry 0: answer must be one of yes, no, unknown, not-applicable \(found "maybe"\)/,
+      /not a TrustLab trust-model file: \/0\/answer: "maybe" is not one of yes, no, unknown, not-applicable/,
     );
     expect(() => readTrustModel(runWith('[{"id": '))).toThrow(/trust-model.json: not JSON/);
   });

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readContractFile } from '../contract.ts';
 import { isQuestionId, QUESTIONS, type QuestionId, questionIdOfText } from './questions.ts';
 
 export const TRUST_MODEL_FILE = 'trust-model.json';
@@ -56,12 +57,6 @@ export function parseTrustModelAnswer(entry: unknown, where: string): TrustModel
 export function readTrustModel(outDir: string): TrustModelAnswer[] | null {
   const file = join(outDir, TRUST_MODEL_FILE);
   if (!existsSync(file)) return null;
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new Error(`${file}: not JSON (${(error as Error).message})`);
-  }
-  if (!Array.isArray(data)) throw new Error(`${file}: expected an array of answers`);
+  const data = readContractFile(file, 'trust-model') as unknown[];
   return data.map((entry, i) => parseTrustModelAnswer(entry, `${file}: entry ${i}`));
 }

@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LabNetwork } from '../../../contracts/case.ts';
 import { AtEngine } from '../../at/engine.ts';
 import { Transcript } from '../../at/transcript.ts';
 import type { OpenDevice } from '../../runner/device.ts';
-import { type CaseSpec, type LabNetwork, runCase } from '../../runner/run-case.ts';
+import { type CaseSpec, runCase } from '../../runner/run-case.ts';
 import { createMemoryPair } from '../../transport/memory-pair.ts';
 import { openTransport } from '../../transport/open.ts';
 import type { VirtualNetwork } from '../../virtual-modem/network.ts';

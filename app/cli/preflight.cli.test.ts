@@ -39,7 +39,7 @@ const BAD_INPUTS: readonly [string, string[], RegExp][] = [
   ['--out below a regular file', ['--out', join(aFile, 'run')], /cannot create the folder/],
   ['--shard past its count', ['--shard', '3/2'], /--shard expects i\/n/],
   ['--resume of a folder without a run', ['--resume', join(dir, 'nothing-here')], /no run\.json/],
-  ['--resume of a malformed run.json', ['--resume', badResume], /not valid JSON/],
+  ['--resume of a malformed run.json', ['--resume', badResume], /run.json: not JSON/],
 ];
 
 describe('bad input to trustlab run fails fast, in plain words', () => {

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { type Command, Option } from 'commander';
-import { DEFAULT_FAMILY, FAMILY_NAMES, familyNamed } from '../families.ts';
-import { createMemoryPair } from '../transport/memory-pair.ts';
-import { isLoopback, type VirtualNetwork } from '../virtual-modem/network.ts';
-import { PERSONALITIES } from '../virtual-modem/personality.ts';
+import { DEFAULT_FAMILY, FAMILY_NAMES, familyNamed } from '../../harness/families.ts';
+import { createMemoryPair } from '../../harness/transport/memory-pair.ts';
+import { isLoopback, type VirtualNetwork } from '../../harness/virtual-modem/network.ts';
+import { PERSONALITIES } from '../../harness/virtual-modem/personality.ts';
 import {
   type RunningVirtualModem,
   startVirtualModem,
   type VirtualModemConfig,
-} from '../virtual-modem/start.ts';
+} from '../../harness/virtual-modem/start.ts';
 
 export interface SimOptions {
   readonly listen: string;

@@ -1,7 +1,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { type DeviceOwnership, formatSecTags } from '../drivers/ownership.ts';
-import type { CaseOutcome } from '../runner/run-case.ts';
+import type { CaseOutcome } from '../../contracts/case.ts';
+import { type DeviceOwnership, formatSecTags } from '../../harness/drivers/ownership.ts';
 import { describeHealth, type HealthReport } from './health.ts';
 import type { PowerCycleResult } from './power-cycle.ts';
 

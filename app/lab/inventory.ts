@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
-import { type DeviceOwnership, ownershipProblems } from '../drivers/ownership.ts';
-import { DEFAULT_FAMILY, FAMILY_NAMES, familyNamed } from '../families.ts';
-import { parseDeviceAddress } from '../transport/address.ts';
+import { type DeviceOwnership, ownershipProblems } from '../../harness/drivers/ownership.ts';
+import { DEFAULT_FAMILY, FAMILY_NAMES, familyNamed } from '../../harness/families.ts';
+import { parseDeviceAddress } from '../../harness/transport/address.ts';
 
 /** Health checks a device may fail to answer without being excluded (stated per device, never assumed). */
 export const HEALTH_CHECKS = ['at', 'identity', 'sim', 'registration', 'pdp', 'apn'] as const;

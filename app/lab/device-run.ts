@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { type DeviceOwnership, ownershipArguments } from '../drivers/ownership.ts';
+import { type DeviceOwnership, ownershipArguments } from '../../harness/drivers/ownership.ts';
 import { LOCK_TOKEN_VARIABLE } from './device-lock.ts';
 import type { DeviceRunOptions } from './inventory.ts';
 

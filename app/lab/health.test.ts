@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryPair } from '../transport/memory-pair.ts';
-import { type RunningVirtualModem, startVirtualModem } from '../virtual-modem/start.ts';
+import { createMemoryPair } from '../../harness/transport/memory-pair.ts';
+import { type RunningVirtualModem, startVirtualModem } from '../../harness/virtual-modem/start.ts';
 import { checkHealth, type HealthReport } from './health.ts';
 import type { InventoryDevice } from './inventory.ts';
 

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
-import { AtEngine, type AtResponse } from '../at/engine.ts';
-import { Transcript } from '../at/transcript.ts';
-import { familyNamed } from '../families.ts';
+import { AtEngine, type AtResponse } from '../../harness/at/engine.ts';
+import { Transcript } from '../../harness/at/transcript.ts';
+import { familyNamed } from '../../harness/families.ts';
 import type { HealthCheckName, InventoryDevice } from './inventory.ts';
 
 /**

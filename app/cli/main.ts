@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_FAMILY, FAMILY_NAMES } from '../families.ts';
-import { PERSONALITIES } from '../virtual-modem/personality.ts';
+import { DEFAULT_FAMILY, FAMILY_NAMES } from '../../harness/families.ts';
+import { PERSONALITIES } from '../../harness/virtual-modem/personality.ts';
 import { baselineUpdateCommand } from './baseline-command.ts';
 import { diffCommand } from './diff-command.ts';
 import { registerLabCommand } from './lab-command.ts';

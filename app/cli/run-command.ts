@@ -3,6 +3,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Reporter } from 'vitest/node';
 import { startVitest } from 'vitest/node';
+import {
+  type DeviceOwnership,
+  foreignOwnershipKeys,
+  OWNERSHIP_FLAGS,
+  ownershipProblems,
+  parseSecTags,
+} from '../../harness/drivers/ownership.ts';
+import { familyNamed } from '../../harness/families.ts';
 import { HarnessCheckReporter, writeHarnessFaults } from '../../reports/harness-faults.ts';
 import { harnessIdentity } from '../../reports/harness-identity.ts';
 import { humanProgress, jsonProgress, ProgressReporter } from '../../reports/progress.ts';
@@ -18,14 +26,6 @@ import { RESULTS_FILE } from '../../suites/execute.ts';
 import { NO_DIAL_NAME } from '../../suites/plan-case.ts';
 import { publicProbeRefused } from '../../suites/public-probe.ts';
 import { RUN_CONFIG_VARIABLE, type RunConfig } from '../../suites/run-config.ts';
-import {
-  type DeviceOwnership,
-  foreignOwnershipKeys,
-  OWNERSHIP_FLAGS,
-  ownershipProblems,
-  parseSecTags,
-} from '../drivers/ownership.ts';
-import { familyNamed } from '../families.ts';
 import { acquireDeviceLock, LOCK_TOKEN_VARIABLE } from '../lab/device-lock.ts';
 import { checkCases, checkDevice, checkOutDir, PreflightError, parseTcpDevice } from './preflight.ts';
 import {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AtEngine } from '../at/engine.ts';
-import { Transcript } from '../at/transcript.ts';
-import { QuectelDriver } from '../drivers/quectel/driver.ts';
-import { openTransport } from '../transport/open.ts';
+import { AtEngine } from '../../harness/at/engine.ts';
+import { Transcript } from '../../harness/at/transcript.ts';
+import { QuectelDriver } from '../../harness/drivers/quectel/driver.ts';
+import { openTransport } from '../../harness/transport/open.ts';
 import { type SimServer, startSimServer } from './sim-command.ts';
 
 let sim: SimServer | null = null;

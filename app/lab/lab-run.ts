@@ -1,11 +1,11 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { formatTranscript, Transcript } from '../../harness/at/transcript.ts';
+import { openTransport, parseDeviceAddress } from '../../harness/transport/open.ts';
 import type { CaseRecord } from '../../reports/record.ts';
 import { latestPerCase, RESULTS_FILE, readRecords } from '../../reports/results-log.ts';
 import { readRunManifest } from '../../reports/run-manifest.ts';
-import { formatTranscript, Transcript } from '../at/transcript.ts';
-import { openTransport, parseDeviceAddress } from '../transport/open.ts';
 import { acquireDeviceLock, type DeviceLock } from './device-lock.ts';
 import { type ChildRunResult, runDeviceChild } from './device-run.ts';
 import { checkHealth, type HealthReport } from './health.ts';

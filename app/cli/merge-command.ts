@@ -3,6 +3,7 @@ import { mergeRuns } from '../../reports/merge.ts';
 import { evaluateGate } from '../../reports/quality-gate.ts';
 import { renderSummary } from '../../reports/summary.ts';
 import { writeRunReports } from '../../reports/write-run-reports.ts';
+import { writeTrustModel } from '../../suites/trust-model.ts';
 import {
   planReporting,
   type ReportingFlags,
@@ -32,8 +33,10 @@ export async function mergeCommand(
     console.error(`trustlab merge: ${(error as Error).message}`);
     return 2;
   }
+  // The trust model rests on every case, so it is recomputed over the union, never copied from a shard.
+  writeTrustModel(outDir, merged.records);
   // Shards of the virtual modem carry a real module's identity: no stored baseline applies to them.
-  const virtual = merged.manifest.device?.split(', ').some((d) => d.startsWith('virtual:')) ?? false;
+  const virtual = merged.manifest.device?.split(', ').some((d) => /^virtual[-:]/.test(d)) ?? false;
   const baseline =
     virtual && options.baseline === undefined ? null : resolveBaseline(reporting, merged.manifest);
   const written = await writeRunReports(outDir, merged.records, merged.manifest, {
