@@ -27,7 +27,7 @@ async function trustlab(args: string[]): Promise<{ code: number; stdout: string 
   }
 }
 
-describe('trustlab diff between two firmware personalities of the virtual nRF9160 (seed 004)', () => {
+describe('trustlab diff between two firmware personalities of the virtual nRF9160', () => {
   it('lists exactly their documented difference: SNI sent by 1.2.3, not by 1.2.0', async () => {
     // The personalities' data differ in the SNI rule alone; if that changes, so must this test.
     const { name: _a, description: _da, ...older } = PERSONALITIES['mfw-1.2.0'];

@@ -15,10 +15,9 @@ import type { CaseRecord, ServerSummary } from '../reports/record.ts';
 import { appendRecord, RESULTS_FILE } from '../reports/results-log.ts';
 import { atCommandName, writeStage } from '../reports/stage-file.ts';
 import { type CaseControls, runCaseControls } from './case-controls.ts';
-import { expectationUnder } from './matrix.ts';
 import { caseSpecFor, type LabNames, labNames, pkiFor } from './plan-case.ts';
 import { PROFILE_NAMES } from './profiles.ts';
-import type { DeviceSettings, MatrixCase, Scenario } from './scenario-model.ts';
+import type { DeviceSettings, MatrixCase } from './scenario-model.ts';
 import { judge, type Verdict } from './verdict.ts';
 
 export { RESULTS_FILE };
@@ -241,23 +240,6 @@ export async function executeCase(
   const record = toRecord(c, run, device, lab, controls, attempts, { transcriptFile, pemFile });
   appendRecord(join(outDir, RESULTS_FILE), record);
   return { record, run };
-}
-
-/** A scenario under its own settings (the original entry point, kept for callers and tests). */
-export async function executeScenario(
-  device: OpenDevice,
-  scenario: Scenario,
-  outDir: string,
-  lab: LabNetwork,
-  options: ExecuteOptions = {},
-): Promise<{ record: SuiteRecord; run: CaseRun | null }> {
-  const c: MatrixCase = {
-    id: scenario.id,
-    scenario,
-    settings: scenario.settings,
-    expected: expectationUnder(scenario, scenario.settings),
-  };
-  return executeCase(device, c, outDir, lab, options);
 }
 
 function recordWithout(

@@ -15,8 +15,8 @@ const REJECT = 'reject' as const;
 /**
  * Where the profiles disagree, or where one of them differs from what the catalogue kind suggests
  * (a defect is refused, a control accepted, by every profile). Each side says which rule it follows.
- * mbedTLS 2.28 answers come from /work/shared/reference/tls-conformance-anchors.md §6 (x509_crt.c
- * v2.28.10 and its test data) and node-ecosystem.md §7.4 (a measured 2.28.3 handshake matrix).
+ * mbedTLS 2.28 answers come from its library/x509_crt.c (v2.28.10) and its test data, and from a
+ * measured 2.28.3 handshake matrix.
  */
 const DISAGREEMENTS: Readonly<Record<string, Table>> = {
   'anchors::intermediate-as-anchor': {

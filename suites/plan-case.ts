@@ -169,10 +169,8 @@ export function underLabPublicRoot(twin: PkiSpec, variant: 'spec' | 'twin'): Pki
 
 /** PEM of the lab's "public" root, for the virtual modem's built-in store. */
 export async function labPublicRootPem(): Promise<string> {
-  const entry = buildCatalogue({ dialledHost: CATALOGUE_HOST }).find(
-    (e) => e.id === 'anchors::unrelated-root',
-  );
-  if (!entry) throw new Error('the catalogue has no anchors::unrelated-root entry');
+  const entry = buildCatalogue({ dialledHost: CATALOGUE_HOST }).find((e) => e.id === 'anchors::wrong-ca');
+  if (!entry) throw new Error('the catalogue has no anchors::wrong-ca entry');
   const built = await buildHierarchy(underLabPublicRoot(entry.twin, 'twin'));
   return built.anchorsPem as string;
 }

@@ -24,7 +24,7 @@ import { SANITY, SCENARIOS } from './scenarios.ts';
 import { judge } from './verdict.ts';
 
 /**
- * CA rotation in the field (seeds 000 and 003), run by the driver's `runRotationCase`. Both run in
+ * CA rotation in the field (as field support threads describe it), run by the driver's `runRotationCase`. Both run in
  * the default matrix: together they cost four plus two connections and ONE module reboot per run
  * (counted against the reset budget), which the brief's bar for the default matrix allows; the
  * answer they give (does a rebind take effect, what survives a reboot) is per firmware, so a
@@ -58,9 +58,9 @@ export const ROTATION_SCENARIOS: readonly RotationScenario[] = [
     title: 'New CA under a new name, context rebound, reconnect without reboot, old file deleted after',
     kind: 'rebind',
     documented:
-      'QSSLCFG "takes effect immediately" (application note 002); seed 000: upload the new CA, AT+QSSLCFG="cacert",<ctx>,"UFS:<new>", reopen and reconnect, delete the old file after a successful reconnection',
+      'QSSLCFG "takes effect immediately" (Quectel SSL application note); the support procedure: upload the new CA, AT+QSSLCFG="cacert",<ctx>,"UFS:<new>", reopen and reconnect, delete the old file after a successful reconnection',
     settings: DEFAULT_SETTINGS,
-    expected: acceptAll('the rebound context is used by the next open (seed 000 procedure)'),
+    expected: acceptAll('the rebound context is used by the next open (the support procedure)'),
     reboots: 0,
   },
   {
@@ -68,7 +68,7 @@ export const ROTATION_SCENARIOS: readonly RotationScenario[] = [
     title: 'SSL settings and uploaded files read back across AT+CFUN=1,1',
     kind: 'reboot',
     documented:
-      'QSSLCFG "configurations will not be saved" (application note 002); UFS is the persistent user file store',
+      'QSSLCFG "configurations will not be saved" (Quectel SSL application note); UFS is the persistent user file store',
     settings: DEFAULT_SETTINGS,
     expected: acceptAll('the CA file uploaded before the reboot is usable after it without a new upload'),
     reboots: 1,

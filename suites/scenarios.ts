@@ -24,8 +24,6 @@ export const PROBES: Readonly<Record<string, Feature>> = {
   'validity::leaf-expired': 'validity-check',
 };
 
-/** Catalogue entries the suite names differently (the two foundation ids stay meaningful). */
-const RENAMED: Readonly<Record<string, string>> = { 'anchors::unrelated-root': 'anchors::wrong-ca' };
 /** Catalogue controls already covered by another scenario with the same hierarchy. */
 const COVERED = new Set(['chains::intermediates-1']);
 
@@ -70,8 +68,8 @@ function phaseOf(id: string): Phase {
  * scenario for each defect whose twin no other scenario already serves.
  */
 function catalogueScenarios(catalogue: readonly CatalogueEntry[]): Scenario[] {
-  const standard = catalogue.find((e) => e.id === 'anchors::unrelated-root');
-  if (!standard) throw new Error('the catalogue has no anchors::unrelated-root entry');
+  const standard = catalogue.find((e) => e.id === 'anchors::wrong-ca');
+  if (!standard) throw new Error('the catalogue has no anchors::wrong-ca entry');
   const sanity: Scenario = {
     id: SANITY,
     title: 'valid chain (root → intermediate → leaf), the issuing root uploaded',
@@ -88,7 +86,7 @@ function catalogueScenarios(catalogue: readonly CatalogueEntry[]): Scenario[] {
   const scenarios: Scenario[] = [sanity];
   for (const entry of catalogue) {
     if (COVERED.has(entry.id)) continue;
-    const id = RENAMED[entry.id] ?? entry.id;
+    const id = entry.id;
     scenarios.push({
       id,
       title: entry.title,
@@ -138,7 +136,7 @@ const tlsOnly = (
   title,
   phase: 'catalogue',
   kind: 'control',
-  certs: { entry: 'anchors::unrelated-root', variant: 'twin' },
+  certs: { entry: 'anchors::wrong-ca', variant: 'twin' },
   twin: SANITY,
   settings: DEFAULT_SETTINGS,
   server,
@@ -190,7 +188,7 @@ const STORE_SCENARIOS: readonly Scenario[] = [
     title: 'a chain under the lab-public root, that root uploaded',
     phase: 'catalogue',
     kind: 'control',
-    certs: { entry: 'anchors::unrelated-root', variant: 'twin', issuer: 'lab-public-root' },
+    certs: { entry: 'anchors::wrong-ca', variant: 'twin', issuer: 'lab-public-root' },
     twin: null,
     settings: DEFAULT_SETTINGS,
     server: {},
@@ -202,7 +200,7 @@ const STORE_SCENARIOS: readonly Scenario[] = [
     title: 'a chain under the lab-public root, an unrelated root uploaded (built-in store?)',
     phase: 'catalogue',
     kind: 'defect',
-    certs: { entry: 'anchors::unrelated-root', variant: 'spec', issuer: 'lab-public-root' },
+    certs: { entry: 'anchors::wrong-ca', variant: 'spec', issuer: 'lab-public-root' },
     twin: 'anchors::public-root-right-ca',
     settings: DEFAULT_SETTINGS,
     server: {},

@@ -5,7 +5,7 @@ import type { CatalogueEntry } from './types.ts';
 export function anchorEntries(base: Base): CatalogueEntry[] {
   return [
     define(base, {
-      id: 'anchors::unrelated-root',
+      id: 'anchors::wrong-ca',
       title: 'an unrelated root uploaded instead of the issuing root',
       change: [{ op: 'anchors', refs: ['unrelated-root'] }],
       expect: rejects('UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 1),

@@ -15,7 +15,7 @@ const hasCerttool = await toolAvailable('certtool', ['--version']);
 
 /** The defects the issue names, so none can silently drop out of the catalogue. */
 const REQUIRED_IDS = [
-  'anchors::unrelated-root',
+  'anchors::wrong-ca',
   'anchors::no-ca-uploaded',
   'anchors::wrong-then-right-root',
   'anchors::intermediate-as-anchor',

@@ -2,7 +2,7 @@ import type { DeviceOutcome, RawCode } from './driver.ts';
 import type { TlsIntent } from './tls-intent.ts';
 
 /**
- * CA rotation on a device (seeds 000 and 003): the CA the device trusts is replaced in the field.
+ * CA rotation on a device (as field support threads describe it): the CA the device trusts is replaced in the field.
  * - `rebind`: old CA uploaded and bound, connect; a new CA uploaded under a new name, the context
  *   (Quectel cacert, nRF sec_tag) rebound to it, reconnect WITHOUT reboot; the old file is deleted
  *   only after the reconnection published.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fromHierarchySpec } from '../../certs/factory.ts';
 import { DEFAULT_INTENT } from '../drivers/tls-intent.ts';
 import { DRIVER_FAMILIES, openDevice } from './device.ts';
 import { runCase } from './run-case.ts';
@@ -7,7 +8,12 @@ const LAB = { dialHost: 'broker.trustlab.test', listenHost: '127.0.0.1' } as con
 const NETWORK = { hosts: { 'broker.trustlab.test': '127.0.0.1' } } as const;
 const RIGHT_CA = {
   id: 'anchors::right-ca',
-  certs: { keyType: 'p256', anchor: 'issuing-root' },
+  pki: fromHierarchySpec({
+    name: 'anchors::right-ca',
+    keyType: 'p256',
+    anchor: 'issuing-root',
+    dialledHost: 'broker.trustlab.test',
+  }),
   intent: { ...DEFAULT_INTENT, version: 'TLSv1.2' },
 } as const;
 
@@ -40,7 +46,12 @@ describe('openDevice picks the driver and the built-in modem of the family', () 
         device,
         {
           id: 'anchors::right-ca',
-          certs: { keyType: 'p256', anchor: 'issuing-root' },
+          pki: fromHierarchySpec({
+            name: 'anchors::right-ca',
+            keyType: 'p256',
+            anchor: 'issuing-root',
+            dialledHost: 'broker.trustlab.test',
+          }),
           intent: { ...DEFAULT_INTENT, version: 'TLSv1.2' },
         },
         { dialHost: 'broker.trustlab.test', listenHost: '127.0.0.1' },

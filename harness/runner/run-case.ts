@@ -5,7 +5,7 @@ import type { ConnectionObservation } from '../../brokers/observation.ts';
 import type { PkiHierarchy } from '../../certs/build.ts';
 import { buildHierarchy } from '../../certs/factory.ts';
 import type { PkiSpec } from '../../certs/pki-spec.ts';
-import type { CertSummary, HierarchySpec } from '../../certs/spec.ts';
+import type { CertSummary } from '../../certs/spec.ts';
 import { type CaseOutcome, type LabNetwork, LOOPBACK_LAB } from '../../contracts/case.ts';
 import type { TranscriptEntry } from '../at/transcript.ts';
 import type { DeviceOutcome, MqttCaseInput } from '../drivers/driver.ts';
@@ -23,15 +23,10 @@ export interface CaseServer {
   readonly handshakeFragment?: EndpointConfig['handshakeFragment'];
 }
 
-/**
- * One case to run: the PKI, the device settings, and what the server does. `certs` is the original
- * two-shape form (root → leaf, right or wrong root, dialled at the lab's host); `pki` is the full
- * declarative form, whose `dialledHost` is what the device dials.
- */
+/** One case to run: the PKI (its `dialledHost` is what the device dials), the TLS intent, what the server does. */
 export interface CaseSpec {
   readonly id: string;
-  readonly certs?: Omit<HierarchySpec, 'name' | 'dialledHost'>;
-  readonly pki?: PkiSpec;
+  readonly pki: PkiSpec;
   /** What the device's TLS client is asked to do; `validate` sets the device clock to "now" for the case. */
   readonly intent: TlsIntent;
   readonly server?: CaseServer;
@@ -47,8 +42,8 @@ export interface CaseHierarchy {
   readonly clock: Date;
   readonly dialledHost: string;
   readonly client: PkiHierarchy['client'];
-  /** The full build, for offline verifiers (null for the original two-shape form). */
-  readonly built: PkiHierarchy | null;
+  /** The full build, for offline verifiers. */
+  readonly built: PkiHierarchy;
   readonly manifest: { readonly anchors: CertSummary[]; readonly served: CertSummary[] };
 }
 
@@ -143,24 +138,19 @@ export function classify(
   return { outcome: 'rejected', reason: `${who} refused the connection; server saw: ${how}` };
 }
 
-async function buildCaseHierarchy(spec: CaseSpec, lab: LabNetwork): Promise<CaseHierarchy> {
-  if (spec.pki) {
-    const built = await buildHierarchy(spec.pki);
-    return {
-      anchorsPem: built.anchorsPem,
-      servedChainPem: built.servedChainPem,
-      serverKeyPem: built.serverKeyPem,
-      issuingRootPem: built.issuingRootPem,
-      clock: built.clock,
-      dialledHost: spec.pki.dialledHost,
-      client: built.client,
-      built,
-      manifest: { anchors: built.manifest.anchors, served: built.manifest.served },
-    };
-  }
-  if (!spec.certs) throw new Error(`case ${spec.id} names neither certs nor pki`);
-  const built = await buildHierarchy({ ...spec.certs, name: spec.id, dialledHost: lab.dialHost });
-  return { ...built, clock: new Date(), dialledHost: lab.dialHost, client: null, built: null };
+async function buildCaseHierarchy(spec: CaseSpec): Promise<CaseHierarchy> {
+  const built = await buildHierarchy(spec.pki);
+  return {
+    anchorsPem: built.anchorsPem,
+    servedChainPem: built.servedChainPem,
+    serverKeyPem: built.serverKeyPem,
+    issuingRootPem: built.issuingRootPem,
+    clock: built.clock,
+    dialledHost: spec.pki.dialledHost,
+    client: built.client,
+    built,
+    manifest: { anchors: built.manifest.anchors, served: built.manifest.served },
+  };
 }
 
 /** The endpoint for a case: the chain exactly as built, and the server behaviour asked for. */
@@ -193,7 +183,7 @@ export async function startCaseEndpoint(
   spec: CaseSpec,
   lab: LabNetwork = LOOPBACK_LAB,
 ): Promise<CaseEndpoint> {
-  const hierarchy = await buildCaseHierarchy(spec, lab);
+  const hierarchy = await buildCaseHierarchy(spec);
   const endpoint = await startAedesTlsEndpoint(endpointConfigFor(hierarchy, spec.server ?? {}, lab));
   return { hierarchy, endpoint };
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDevice } from '../../harness/runner/device.ts';
-import { executeScenario } from '../../suites/execute.ts';
+import { executeCase } from '../../suites/execute.ts';
+import { expectationUnder } from '../../suites/matrix.ts';
 import { virtualLabNetwork } from '../../suites/plan-case.ts';
 import { FOUNDATION_SCENARIOS } from '../../suites/scenarios.ts';
 import type { CaseRecord } from '../record.ts';
@@ -38,7 +39,16 @@ beforeAll(async () => {
   try {
     records = [];
     for (const s of FOUNDATION_SCENARIOS)
-      records.push((await executeScenario(device, s, outDir, lab)).record);
+      records.push(
+        (
+          await executeCase(
+            device,
+            { id: s.id, scenario: s, settings: s.settings, expected: expectationUnder(s, s.settings) },
+            outDir,
+            lab,
+          )
+        ).record,
+      );
   } finally {
     await device.close();
   }

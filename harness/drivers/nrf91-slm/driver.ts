@@ -237,7 +237,7 @@ export class Nrf91SlmDriver implements ModemDriver {
         };
         if (!rebound.reached.publishAcked) return;
         await step('new-ca/old-server', 'new', 'old', newTag);
-        // Seed 000: the old credential goes only after the reconnection with the new one published.
+        // The support procedure: the old credential goes only after the reconnection with the new one published.
         await this.#offline();
         const raw = await this.#store.deleteRaw(oldTag, CMNG_TYPE.rootCa);
         oldDeleted = { step: `AT%CMNG=3,${oldTag},${CMNG_TYPE.rootCa}`, raw, at: new Date().toISOString() };

@@ -29,7 +29,7 @@ export const NRF91_SLM_FAMILY: DriverFamilyModule = {
   },
   rotationDocumented: {
     rebind:
-      'SLM: a CA lives under a sec_tag (AT%CMNG, written with the modem offline) and #XMQTTCON names the sec_tag per connection (MQTT_AT_commands.rst), so the new CA goes under a second sec_tag and the next #XMQTTCON uses it; the old sec_tag is deleted after a successful reconnection (seed 000 procedure)',
+      'SLM: a CA lives under a sec_tag (AT%CMNG, written with the modem offline) and #XMQTTCON names the sec_tag per connection (MQTT_AT_commands.rst), so the new CA goes under a second sec_tag and the next #XMQTTCON uses it; the old sec_tag is deleted after a successful reconnection (the support procedure)',
     reboot:
       'SLM: AT#XRESET answers OK, powers the modem off and cold-boots the SiP, then prints Ready (slm_at_commands.c handle_at_reset); AT%CMNG keeps credentials in the modem, #XMQTTCFG is SLM application state',
   },

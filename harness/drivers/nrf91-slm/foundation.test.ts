@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromHierarchySpec } from '../../../certs/factory.ts';
 import type { LabNetwork } from '../../../contracts/case.ts';
 import { AtEngine } from '../../at/engine.ts';
 import { Transcript } from '../../at/transcript.ts';
@@ -16,12 +17,22 @@ import { DEFAULT_NRF91_OWNERSHIP, Nrf91SlmDriver } from './driver.ts';
 const SERVER_AUTH_TLS12 = { ...DEFAULT_INTENT, version: 'TLSv1.2' } as const;
 const RIGHT_CA: CaseSpec = {
   id: 'anchors::right-ca',
-  certs: { keyType: 'p256', anchor: 'issuing-root' },
+  pki: fromHierarchySpec({
+    name: 'anchors::right-ca',
+    keyType: 'p256',
+    anchor: 'issuing-root',
+    dialledHost: 'broker.trustlab.test',
+  }),
   intent: SERVER_AUTH_TLS12,
 };
 const WRONG_CA: CaseSpec = {
   id: 'anchors::wrong-ca',
-  certs: { keyType: 'p256', anchor: 'unrelated-root' },
+  pki: fromHierarchySpec({
+    name: 'anchors::wrong-ca',
+    keyType: 'p256',
+    anchor: 'unrelated-root',
+    dialledHost: 'broker.trustlab.test',
+  }),
   intent: SERVER_AUTH_TLS12,
 };
 

@@ -179,7 +179,7 @@ export class QuectelDriver implements ModemDriver {
   }
 
   /**
-   * CA rotation as the vendor describes it (seed 000): upload the new CA under a new name, rebind
+   * CA rotation as the vendor support procedure describes it: upload the new CA under a new name, rebind
    * `cacert` of the owned context, reopen and reconnect; the old file is deleted only after the
    * rebound connection published. `reboot` instead restarts the module (counted against the reset
    * budget) and records which settings and owned files it kept, then configures the context again
@@ -216,7 +216,7 @@ export class QuectelDriver implements ModemDriver {
         const rebound = await step('new-ca/new-server', 'new', 'new');
         if (!rebound.reached.publishAcked) return;
         await step('new-ca/old-server', 'new', 'old');
-        // Seed 000: "After confirming successful reconnection, the old certificate file can be deleted."
+        // The vendor's procedure: "After confirming successful reconnection, the old certificate file can be deleted."
         const del = await this.#at.command(`AT+QFDEL="${stores.old}"`, { timeoutMs: this.#t.basic });
         oldDeleted = { step: `delete ${stores.old}`, raw: del.final, at: new Date().toISOString() };
         log.code('delete old CA', del.final);

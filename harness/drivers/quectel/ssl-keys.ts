@@ -1,5 +1,5 @@
 /**
- * AT+QSSLCFG keys: the EC200x-CN & EC800x-CN SSL application note (../shared/docs/002) plus the
+ * AT+QSSLCFG keys: the EC200x-CN & EC800x-CN SSL application note plus the
  * EC200U extras. Used only when the device's own `AT+QSSLCFG=?` list is not available; otherwise the
  * device's list decides which keys exist.
  */

@@ -1,6 +1,6 @@
 /**
  * What differs between Quectel models as the AT port shows it. Values come from the EC200x/EC800x
- * SSL application note (../shared/docs/002) and the EC200U field reports; where no document says
+ * SSL application note and the EC200U field reports; where no document says
  * anything (firmware strings of models we have no transcript for) the value is illustrative and
  * configurable.
  */
