@@ -42,20 +42,7 @@ describe('openDevice picks the driver and the built-in modem of the family', () 
         model: 'nRF9160-SICA',
       });
       expect(device.driver.family).toBe('nrf91-slm');
-      const run = await runCase(
-        device,
-        {
-          id: 'anchors::right-ca',
-          pki: fromHierarchySpec({
-            name: 'anchors::right-ca',
-            keyType: 'p256',
-            anchor: 'issuing-root',
-            dialledHost: 'broker.trustlab.test',
-          }),
-          intent: { ...DEFAULT_INTENT, version: 'TLSv1.2' },
-        },
-        { dialHost: 'broker.trustlab.test', listenHost: '127.0.0.1' },
-      );
+      const run = await runCase(device, RIGHT_CA, LAB);
       expect(run.outcome, run.reason).toBe('accepted');
     } finally {
       await device.close();

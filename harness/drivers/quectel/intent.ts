@@ -1,6 +1,6 @@
 import type { PeerVerification, TlsCapabilities, TlsIntent, TlsVersion } from '../tls-intent.ts';
 import { type CapabilityDump, listedKeys } from './capabilities.ts';
-import { DOCUMENTED_SSL_KEYS } from './ssl-keys.ts';
+import { DOCUMENTED_SSL_KEYS, PATH_KEYS } from './ssl-keys.ts';
 
 /** AT+QSSLCFG "sslversion" numbers (4 = every version the module has); it has none for TLS 1.3 alone. */
 const VERSION_NUMBER: Readonly<Partial<Record<TlsVersion | 'all', string>>> = {
@@ -11,19 +11,10 @@ const VERSION_NUMBER: Readonly<Partial<Record<TlsVersion | 'all', string>>> = {
 };
 const SECLEVEL: Readonly<Record<PeerVerification, string>> = { none: '0', server: '1', mutual: '2' };
 
-/** Keys the intent's core fields map to; every other listed key is a named vendor switch. */
-const CORE_KEYS = new Set([
-  'sslversion',
-  'ciphersuite',
-  'cacert',
-  'cacertex',
-  'clientcert',
-  'clientkey',
-  'seclevel',
-  'secllevel',
-  'ignorelocaltime',
-  'negotiatetime',
-  'sni',
+/** Keys the intent's core fields and the case's files map to; every other listed key is a named vendor switch. */
+const CORE_KEYS: ReadonlySet<string> = new Set([
+  ...PATH_KEYS,
+  ...['sslversion', 'ciphersuite', 'seclevel', 'secllevel', 'ignorelocaltime', 'negotiatetime', 'sni'],
 ]);
 
 /** The vendor prefix of this dialect's named switches: `quectel.<QSSLCFG key>`. */
