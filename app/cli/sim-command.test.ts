@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AtEngine } from '../../harness/at/engine.ts';
+import { AtEngine, dialectOptions } from '../../harness/at/engine.ts';
 import { Transcript } from '../../harness/at/transcript.ts';
+import { QUECTEL_AT } from '../../harness/drivers/quectel/at-dialect.ts';
 import { QuectelDriver } from '../../harness/drivers/quectel/driver.ts';
 import { openTransport } from '../../harness/transport/open.ts';
 import { type SimServer, startSimServer } from './sim-command.ts';
@@ -31,7 +32,7 @@ describe('trustlab sim', () => {
   it('keeps one modem across connections (files survive) and refuses a second client meanwhile', async () => {
     sim = await startSimServer({ listen: 'tcp://127.0.0.1:0', profile: 'strict', family: 'quectel' });
     const first = await openTransport({ kind: 'tcp', host: '127.0.0.1', port: sim.port });
-    const at = new AtEngine(first, { transcript: new Transcript() });
+    const at = new AtEngine(first, { transcript: new Transcript(), ...dialectOptions(QUECTEL_AT) });
     await at.commandWithData('AT+QFUPL="UFS:kept.pem",4,5', Buffer.from('abcd'), {
       prompt: 'CONNECT',
       timeoutMs: 2_000,
@@ -46,7 +47,7 @@ describe('trustlab sim', () => {
     first.destroy();
     await new Promise((r) => setTimeout(r, 50));
     const again = await openTransport({ kind: 'tcp', host: '127.0.0.1', port: sim.port });
-    const at2 = new AtEngine(again, { transcript: new Transcript() });
+    const at2 = new AtEngine(again, { transcript: new Transcript(), ...dialectOptions(QUECTEL_AT) });
     expect((await at2.commandOk('AT+QFLST="*"')).lines).toEqual(['+QFLST: "UFS:kept.pem",4']);
     again.destroy();
   });

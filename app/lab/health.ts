@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { AtEngine, type AtResponse } from '../../harness/at/engine.ts';
+import { AtEngine, type AtResponse, dialectOptions } from '../../harness/at/engine.ts';
 import { Transcript } from '../../harness/at/transcript.ts';
 import { familyNamed } from '../../harness/families.ts';
 import type { HealthCheckName, InventoryDevice } from './inventory.ts';
@@ -90,6 +90,7 @@ export async function checkHealth(
     defaultTimeoutMs: options.timeoutMs,
     // Resync probes are bounded like the checks: a hung device costs seconds, not minutes.
     resyncTimeoutMs: options.timeoutMs,
+    ...dialectOptions(familyNamed(device.driver).driver.at),
   });
   const q = new Exchanges(at, options.timeoutMs);
   const checks: CheckResult[] = [];

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { NRF91_SLM_AT } from '../drivers/nrf91-slm/at-dialect.ts';
+import { QUECTEL_AT } from '../drivers/quectel/at-dialect.ts';
 import { createMemoryPair } from '../transport/memory-pair.ts';
-import { AtEngine } from './engine.ts';
+import { AtEngine, dialectOptions } from './engine.ts';
 import { AtDesyncError, AtTimeoutError } from './errors.ts';
 import { Transcript } from './transcript.ts';
 
@@ -144,6 +146,7 @@ describe('AtEngine under random splits, noise and interleaved URCs', () => {
           const at = new AtEngine(scriptedDevice(exchanges), {
             transcript: new Transcript(),
             defaultTimeoutMs: 2_000,
+            ...dialectOptions(QUECTEL_AT, NRF91_SLM_AT),
           });
           const urcs: string[] = [];
           at.onUrc((l) => urcs.push(l));
@@ -173,6 +176,7 @@ describe('AtEngine under random splits, noise and interleaved URCs', () => {
           transcript: new Transcript(),
           defaultTimeoutMs: 20,
           resyncTimeoutMs: 20,
+          ...dialectOptions(QUECTEL_AT, NRF91_SLM_AT),
         });
         const first = at.command('AT').then(
           (r) => r.final,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { NRF91_SLM_AT } from '../drivers/nrf91-slm/at-dialect.ts';
+import { QUECTEL_AT } from '../drivers/quectel/at-dialect.ts';
 import { createMemoryPair } from '../transport/memory-pair.ts';
-import { AtEngine, responsePrefixOf } from './engine.ts';
+import { AtEngine, dialectOptions, responsePrefixOf } from './engine.ts';
 import {
   AtDesyncError,
   AtLinkError,
@@ -50,7 +52,12 @@ function scripted(
   });
   const transcript = new Transcript();
   return {
-    at: new AtEngine(host, { transcript, defaultTimeoutMs: 200, ...engineOptions }),
+    at: new AtEngine(host, {
+      transcript,
+      defaultTimeoutMs: 200,
+      ...dialectOptions(QUECTEL_AT, NRF91_SLM_AT),
+      ...engineOptions,
+    }),
     device,
     transcript,
   };

@@ -80,53 +80,33 @@ export interface AtEngineOptions {
 }
 
 /**
- * Restart banners of the dialects TrustLab speaks: Quectel RDY and POWERED DOWN, nRF91 SLM Ready.
- * Quectel's APP RDY is not one: it follows RDY later, while commands are being answered.
+ * What one AT dialect adds to the engine: its URCs, the writes whose result comes as a URC after OK,
+ * and the banner by which a module announces it (re)started. Each family declares its own in its
+ * driver folder; a driver hands it to the engine it is built on (`speak`).
  */
-export const DEFAULT_RESTART_NOTICE = /^(RDY|POWERED DOWN|Ready)$/;
+export interface AtDialect {
+  /** Line starts that are always unsolicited unless they answer the command in progress. */
+  readonly urcPrefixes: readonly string[];
+  /** URC prefixes whose write command answers only after OK. */
+  readonly resultAfterOk?: readonly string[];
+  /** Lines by which a module announces it (re)started. */
+  readonly restartNotice?: RegExp;
+}
 
-/** URCs of the dialects TrustLab speaks; a line starting with one is never taken as another command's answer. */
-export const DEFAULT_URC_PREFIXES = [
-  'RDY',
-  'APP RDY',
-  'POWERED DOWN',
-  '+CPIN:',
-  '+QIND:',
-  '+QIURC:',
-  '+QIOPEN:',
-  '+QMTOPEN:',
-  '+QMTCONN:',
-  '+QMTPUB:',
-  '+QMTPUBEX:',
-  '+QMTDISC:',
-  '+QMTCLOSE:',
-  '+QMTSTAT:',
-  '+QMTRECV:',
-  '+QMTPING:',
-  '+QSSLOPEN:',
-  '+QSSLURC:',
-  '+CEREG:',
-  '+CGEV:',
-  '+CSCON:',
-  '%MDMEV:',
-  '%XMODEMSLEEP:',
-  '#XMQTTEVT:',
-  '#XMQTTMSG:',
-  '#XSOCKET:',
-  'Ready',
-] as const;
+/** 3GPP TS 27.007 unsolicited results every module may send, whatever its dialect. */
+export const GENERIC_URC_PREFIXES = ['+CPIN:', '+CREG:', '+CEREG:', '+CGEV:', '+CSCON:'] as const;
 
-/** Write commands whose result is a URC after OK (Quectel MQTT, SSL and TCP opens). */
-export const DEFAULT_RESULT_AFTER_OK = [
-  '+QIOPEN:',
-  '+QMTOPEN:',
-  '+QMTCONN:',
-  '+QMTPUB:',
-  '+QMTPUBEX:',
-  '+QMTDISC:',
-  '+QMTCLOSE:',
-  '+QSSLOPEN:',
-] as const;
+/** Engine options that speak these dialects from the first byte (a raw engine with no driver yet). */
+export function dialectOptions(
+  ...dialects: readonly AtDialect[]
+): Pick<AtEngineOptions, 'urcPrefixes' | 'resultAfterOk' | 'restartNotice'> {
+  const notices = dialects.flatMap((d) => (d.restartNotice ? [d.restartNotice.source] : []));
+  return {
+    urcPrefixes: [...new Set([...GENERIC_URC_PREFIXES, ...dialects.flatMap((d) => d.urcPrefixes)])],
+    resultAfterOk: [...new Set(dialects.flatMap((d) => d.resultAfterOk ?? []))],
+    ...(notices.length > 0 ? { restartNotice: new RegExp(notices.map((n) => `(?:${n})`).join('|')) } : {}),
+  };
+}
 
 const FINAL_RESULT = /^(OK|ERROR|NO CARRIER|\+CME ERROR:.*|\+CMS ERROR:.*)$/;
 const LAST_BYTES_KEPT = 256;
@@ -185,11 +165,11 @@ export class AtEngine {
   readonly #stream: Duplex;
   readonly #transcript: Transcript;
   readonly #defaultTimeoutMs: number;
-  readonly #urcPrefixes: readonly string[];
-  readonly #resultAfterOk: readonly string[];
+  #urcPrefixes: readonly string[];
+  #resultAfterOk: readonly string[];
   readonly #resyncTimeoutMs: number;
   readonly #resyncSettleMs: number;
-  readonly #restartNotice: RegExp;
+  #restartNotice: RegExp | null;
   /**
    * True once the module has answered a command since it last announced a (re)start: a boot
    * banner before that is the module coming up (a port opened at power-on), not a restart.
@@ -214,11 +194,11 @@ export class AtEngine {
     this.#stream = stream;
     this.#transcript = options.transcript;
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 300;
-    this.#urcPrefixes = options.urcPrefixes ?? DEFAULT_URC_PREFIXES;
-    this.#resultAfterOk = options.resultAfterOk ?? DEFAULT_RESULT_AFTER_OK;
+    this.#urcPrefixes = options.urcPrefixes ?? GENERIC_URC_PREFIXES;
+    this.#resultAfterOk = options.resultAfterOk ?? [];
     this.#resyncTimeoutMs = options.resyncTimeoutMs ?? Math.max(1_000, 2 * this.#defaultTimeoutMs);
     this.#resyncSettleMs = options.resyncSettleMs ?? 100;
-    this.#restartNotice = options.restartNotice ?? DEFAULT_RESTART_NOTICE;
+    this.#restartNotice = options.restartNotice ?? null;
     stream.on('data', (chunk: Buffer | string) => this.#onData(chunk));
     // A port that vanished and came back (USB re-enumeration on a module reset): the module is
     // coming up again, so its banner is start-up, and a command held meanwhile is answered after it.
@@ -229,6 +209,20 @@ export class AtEngine {
     stream.on('end', () => this.#fail(new AtLinkError('stream ended')));
     stream.on('close', () => this.#fail(new AtLinkError('stream closed')));
     stream.on('error', (err: Error) => this.#fail(new AtLinkError('stream error', err)));
+  }
+  /** Adds a dialect's URCs, results after OK and restart banner to what this engine recognises. */
+  speak(dialect: AtDialect): void {
+    const both = dialectOptions(
+      {
+        urcPrefixes: this.#urcPrefixes,
+        resultAfterOk: this.#resultAfterOk,
+        ...(this.#restartNotice ? { restartNotice: this.#restartNotice } : {}),
+      },
+      dialect,
+    );
+    this.#urcPrefixes = both.urcPrefixes ?? this.#urcPrefixes;
+    this.#resultAfterOk = both.resultAfterOk ?? this.#resultAfterOk;
+    this.#restartNotice = both.restartNotice ?? this.#restartNotice;
   }
 
   get transcript(): Transcript {
@@ -540,7 +534,7 @@ export class AtEngine {
   }
 
   #onUrcLine(line: string): void {
-    if (this.#restartNotice.test(line)) {
+    if (this.#restartNotice?.test(line)) {
       if (this.#upSinceBoot) this.#endWaitsOnRestart(line);
       this.#upSinceBoot = false;
     }

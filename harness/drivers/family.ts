@@ -1,4 +1,4 @@
-import type { AtEngine, AtResponse } from '../at/engine.ts';
+import type { AtDialect, AtEngine, AtResponse } from '../at/engine.ts';
 import type { ModemDriver } from './driver.ts';
 import type { DeviceOwnership, OwnershipKey } from './ownership.ts';
 import type { RotationKind } from './rotation.ts';
@@ -41,6 +41,8 @@ export interface DriverFamilyModule {
   /** Ownership keys this family uses; a lab that gives another is told so. */
   readonly ownershipKeys: readonly OwnershipKey[];
   createDriver(at: AtEngine, context: DriverContext): ModemDriver;
+  /** The dialect's URC table and restart banner, for an engine with no driver on it (the health check). */
+  readonly at: AtDialect;
   readonly health: FamilyHealth;
   /** What this dialect's documentation says of each CA-rotation procedure, for the record. */
   readonly rotationDocumented?: Readonly<Partial<Record<RotationKind, string>>>;

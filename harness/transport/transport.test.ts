@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { SerialPort, SerialPortMock } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AtEngine } from '../at/engine.ts';
+import { AtEngine, dialectOptions } from '../at/engine.ts';
 import { Transcript } from '../at/transcript.ts';
+import { NRF91_SLM_AT } from '../drivers/nrf91-slm/at-dialect.ts';
+import { QUECTEL_AT } from '../drivers/quectel/at-dialect.ts';
 import { QuectelDriver } from '../drivers/quectel/driver.ts';
 import { toolAvailable } from '../tools/find-tool.ts';
 import { LOOPBACK_NETWORK } from '../virtual-modem/network.ts';
@@ -46,7 +48,11 @@ async function modemServer(): Promise<{ server: Server; port: number; sockets: S
 }
 
 const engineOn = (stream: Duplex) =>
-  new AtEngine(stream, { transcript: new Transcript(), defaultTimeoutMs: 1_000 });
+  new AtEngine(stream, {
+    transcript: new Transcript(),
+    defaultTimeoutMs: 1_000,
+    ...dialectOptions(QUECTEL_AT, NRF91_SLM_AT),
+  });
 
 describe('parseDeviceAddress', () => {
   it('reads tcp:// and serial paths, keeps by-id names whole, and refuses anything else clearly', () => {

@@ -14,6 +14,7 @@ import type {
 } from '../rotation.ts';
 import { compareReadBack, runRotationStep } from '../rotation-step.ts';
 import { inexpressible, type TlsCapabilities } from '../tls-intent.ts';
+import { NRF91_SLM_AT } from './at-dialect.ts';
 import { CMNG_TYPE, type CmngType, CredentialStore, type SecTagRange } from './cmng.ts';
 import { NRF91_SLM_TIMEOUTS, type Nrf91SlmTimeouts } from './timeouts.ts';
 
@@ -71,6 +72,7 @@ export class Nrf91SlmDriver implements ModemDriver {
     timeouts: Nrf91SlmTimeouts = NRF91_SLM_TIMEOUTS,
   ) {
     this.#at = at;
+    at.speak(NRF91_SLM_AT);
     this.#own = ownership;
     this.#t = timeouts;
     this.#store = new CredentialStore(at, ownership.secTags, timeouts.cmng);

@@ -1,5 +1,6 @@
 import type { DriverFamilyModule } from '../family.ts';
 import { atLineSpeed } from '../line-speed.ts';
+import { NRF91_SLM_AT } from './at-dialect.ts';
 import { DEFAULT_NRF91_OWNERSHIP, Nrf91SlmDriver } from './driver.ts';
 import { NRF91_SLM_TIMEOUTS } from './timeouts.ts';
 
@@ -8,6 +9,7 @@ export const NRF91_SLM_FAMILY: DriverFamilyModule = {
   name: 'nrf91-slm',
   title: 'nRF9160 Serial LTE Modem',
   ownershipKeys: ['secTags'],
+  at: NRF91_SLM_AT,
   createDriver: (at, { owned, baud }) =>
     new Nrf91SlmDriver(
       at,

@@ -14,6 +14,7 @@ import type {
 } from '../rotation.ts';
 import { compareReadBack, runRotationStep } from '../rotation-step.ts';
 import { inexpressible, type TlsCapabilities } from '../tls-intent.ts';
+import { QUECTEL_AT } from './at-dialect.ts';
 import {
   CAPABILITY_PROBES,
   type CapabilityDump,
@@ -104,6 +105,7 @@ export class QuectelDriver implements ModemDriver {
     options: QuectelDriverOptions = {},
   ) {
     this.#at = at;
+    at.speak(QUECTEL_AT);
     this.#own = ownership;
     this.#t = timeouts;
     this.#options = options;

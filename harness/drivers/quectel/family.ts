@@ -1,6 +1,7 @@
 import type { DriverFamilyModule } from '../family.ts';
 import { atLineSpeed } from '../line-speed.ts';
 import type { DeviceOwnership } from '../ownership.ts';
+import { QUECTEL_AT } from './at-dialect.ts';
 import { DEFAULT_QUECTEL_OWNERSHIP, QuectelDriver, type QuectelOwnership } from './driver.ts';
 import { ResetBudget } from './reset-budget.ts';
 import { QUECTEL_TIMEOUTS } from './timeouts.ts';
@@ -19,6 +20,7 @@ export const QUECTEL_FAMILY: DriverFamilyModule = {
   name: 'quectel',
   title: 'Quectel EC200x / EC800x',
   ownershipKeys: ['filePrefix', 'sslContext', 'mqttClient'],
+  at: QUECTEL_AT,
   createDriver: (at, { owned, baud, real, resetBudgetFile }) =>
     new QuectelDriver(
       at,

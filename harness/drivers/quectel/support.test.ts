@@ -2,9 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AtEngine } from '../../at/engine.ts';
+import { AtEngine, dialectOptions } from '../../at/engine.ts';
 import { Transcript } from '../../at/transcript.ts';
 import { createMemoryPair } from '../../transport/memory-pair.ts';
+import { QUECTEL_AT } from './at-dialect.ts';
 import { formatCclk, parseCclk } from './clock.ts';
 import { NotOwnedError, QuectelFiles } from './files.ts';
 import { ResetBudget, ResetBudgetExceededError } from './reset-budget.ts';
@@ -62,20 +63,28 @@ describe('QuectelFiles ownership', () => {
     const [host, device] = createMemoryPair();
     const sent: string[] = [];
     device.on('data', (c: Buffer) => sent.push(c.toString()));
-    const files = new QuectelFiles(new AtEngine(host, { transcript: new Transcript() }), 'trustlab_', {
-      basic: 100,
-      uploadTimeoutS: 1,
-    });
+    const files = new QuectelFiles(
+      new AtEngine(host, { transcript: new Transcript(), ...dialectOptions(QUECTEL_AT) }),
+      'trustlab_',
+      {
+        basic: 100,
+        uploadTimeoutS: 1,
+      },
+    );
     await expect(files.delete('UFS:customer_root.pem')).rejects.toBeInstanceOf(NotOwnedError);
     await expect(files.delete('UFS:trustlab_*')).rejects.toBeInstanceOf(NotOwnedError);
     await expect(files.upload('UFS:cacert.pem', Buffer.from('x'))).rejects.toBeInstanceOf(NotOwnedError);
     expect(sent).toEqual([]);
     expect(
       () =>
-        new QuectelFiles(new AtEngine(host, { transcript: new Transcript() }), '*', {
-          basic: 1,
-          uploadTimeoutS: 1,
-        }),
+        new QuectelFiles(
+          new AtEngine(host, { transcript: new Transcript(), ...dialectOptions(QUECTEL_AT) }),
+          '*',
+          {
+            basic: 1,
+            uploadTimeoutS: 1,
+          },
+        ),
     ).toThrow();
   });
 });

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAedesTlsEndpoint } from '../../../brokers/aedes-tls.ts';
 import type { EndpointHandle } from '../../../brokers/endpoint.ts';
-import { AtEngine } from '../../at/engine.ts';
+import { AtEngine, dialectOptions } from '../../at/engine.ts';
 import { AtRestartError, AtTimeoutError } from '../../at/errors.ts';
 import { Transcript } from '../../at/transcript.ts';
+import { QUECTEL_AT } from '../../drivers/quectel/at-dialect.ts';
 import { qfuplChecksum } from '../../drivers/quectel/checksum.ts';
 import { createMemoryPair } from '../../transport/memory-pair.ts';
 import type { Fault } from '../faults.ts';
@@ -32,7 +33,7 @@ async function rig(options: { faults?: Fault[]; latency?: LatencyModel } = {}) {
   );
   opened.push(modem);
   const transcript = new Transcript();
-  const at = new AtEngine(host, { transcript });
+  const at = new AtEngine(host, { transcript, ...dialectOptions(QUECTEL_AT) });
   await at.waitForUrc(/^RDY$/, { timeoutMs: 1_000 });
   return { modem, at, transcript };
 }
