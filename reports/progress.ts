@@ -44,6 +44,7 @@ export class ProgressReporter implements Reporter {
   readonly #options: ProgressOptions;
   #total = 0;
   #started = 0;
+  readonly #numbers = new Map<string, number>();
   #runStart = Date.now();
   readonly #caseStart = new Map<string, number>();
   readonly #durations: number[] = [];
@@ -62,15 +63,28 @@ export class ProgressReporter implements Reporter {
     this.#total += [...module.children.allTests()].filter(isCase).length;
   }
 
+  /**
+   * A case's position, fixed the first time either of its events arrives: vitest hands the CLI its
+   * events in batches, so under load a case's result can come before its ready.
+   */
+  #numberOf(testCase: TestCase): number {
+    let n = this.#numbers.get(testCase.id);
+    if (n === undefined) {
+      n = ++this.#started;
+      this.#numbers.set(testCase.id, n);
+    }
+    return n;
+  }
+
   onTestCaseReady(testCase: TestCase): void {
     if (!isCase(testCase)) return;
-    this.#started++;
+    const n = this.#numberOf(testCase);
     this.#caseStart.set(testCase.id, Date.now());
     this.#options.emit({
       event: 'case-start',
       device: this.#options.device,
       case: testCase.name,
-      n: this.#started,
+      n,
       total: this.#total,
       elapsedMs: Date.now() - this.#runStart,
     });
@@ -104,6 +118,7 @@ export class ProgressReporter implements Reporter {
       testCase.diagnostic()?.duration ?? Date.now() - (this.#caseStart.get(testCase.id) ?? Date.now()),
     );
     if (!replayed) this.#durations.push(durationMs);
+    const n = this.#numberOf(testCase);
     const record = this.#record(testCase.name);
     const remaining = this.#total - this.#started;
     const mean = this.#durations.length
@@ -113,7 +128,7 @@ export class ProgressReporter implements Reporter {
       event: 'case-end',
       device: this.#options.device,
       case: testCase.name,
-      n: this.#started,
+      n,
       total: this.#total,
       outcome: record?.outcome ?? testCase.result().state,
       verdicts: { ...(record?.verdicts ?? {}) },
