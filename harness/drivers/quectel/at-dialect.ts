@@ -1,9 +1,21 @@
 import type { AtDialect } from '../../at/engine.ts';
 
+/** MQTT, TCP and SSL writes that answer OK first and deliver their result as this URC. */
+const RESULT_AFTER_OK = [
+  '+QIOPEN:',
+  '+QMTOPEN:',
+  '+QMTCONN:',
+  '+QMTPUB:',
+  '+QMTPUBEX:',
+  '+QMTDISC:',
+  '+QMTCLOSE:',
+  '+QSSLOPEN:',
+] as const;
+
 /**
  * What the Quectel dialect sends unasked: RDY and POWERED DOWN (a restart; APP RDY follows RDY
- * later, while commands are answered, so it is no restart), network and PDP reports, and the MQTT,
- * TCP and SSL results that a write announces with OK and delivers as a URC.
+ * later, while commands are answered, so it is no restart), network and PDP reports, connection
+ * state, and the results that a write announces with OK.
  */
 export const QUECTEL_AT: AtDialect = {
   urcPrefixes: [
@@ -12,28 +24,12 @@ export const QUECTEL_AT: AtDialect = {
     'POWERED DOWN',
     '+QIND:',
     '+QIURC:',
-    '+QIOPEN:',
-    '+QMTOPEN:',
-    '+QMTCONN:',
-    '+QMTPUB:',
-    '+QMTPUBEX:',
-    '+QMTDISC:',
-    '+QMTCLOSE:',
+    ...RESULT_AFTER_OK,
     '+QMTSTAT:',
     '+QMTRECV:',
     '+QMTPING:',
-    '+QSSLOPEN:',
     '+QSSLURC:',
   ],
-  resultAfterOk: [
-    '+QIOPEN:',
-    '+QMTOPEN:',
-    '+QMTCONN:',
-    '+QMTPUB:',
-    '+QMTPUBEX:',
-    '+QMTDISC:',
-    '+QMTCLOSE:',
-    '+QSSLOPEN:',
-  ],
+  resultAfterOk: RESULT_AFTER_OK,
   restartNotice: /^(RDY|POWERED DOWN)$/,
 };
