@@ -197,7 +197,9 @@ export async function executeCase(
   if ('skip' in placed) return { record: recordSkipped(device, c, outDir, lab, placed.skip), run: null };
   const spec = caseSpecFor(c, placed.pki);
   const cannot = inexpressible(spec.intent, device.tls, device.driver.family);
-  if (cannot) return { record: recordNotApplicable(device, c, outDir, lab, cannot), run: null };
+  // A setting the device lacks: skipped before anything is sent, every profile not-applicable, never retried.
+  if (cannot)
+    return { record: recordWithout(device, c, outDir, lab, 'skipped', cannot, 'not-applicable'), run: null };
   const stopStages = options.publishStage ? publishStages(device, outDir, c.id) : () => {};
   const maxAttempts = Math.max(1, options.attempts ?? INCONCLUSIVE_ATTEMPTS);
   let run: CaseRun | undefined;
@@ -290,18 +292,4 @@ export function recordSkipped(
   why: string,
 ): SuiteRecord {
   return recordWithout(device, c, outDir, lab, 'skipped', why);
-}
-
-/**
- * Records a case the device cannot be asked (a setting its dialect lacks): skipped before anything
- * was sent, every profile `not-applicable`, the reason naming the missing switch. Never retried.
- */
-export function recordNotApplicable(
-  device: OpenDevice,
-  c: MatrixCase,
-  outDir: string,
-  lab: LabNetwork,
-  why: string,
-): SuiteRecord {
-  return recordWithout(device, c, outDir, lab, 'skipped', why, 'not-applicable');
 }
