@@ -15,6 +15,12 @@ export interface DeviceIdentityRecord {
   readonly raw?: string;
 }
 
+/** What the device's TLS client could be told, and its settings as found (TlsCapabilities, for the record). */
+export interface DeviceTlsRecord {
+  readonly basis: readonly string[];
+  readonly asFound: readonly { readonly name: string; readonly raw: string; readonly meaning: string }[];
+}
+
 /** One stretch of work on the run folder: the first run, then each resume. */
 export interface RunSession {
   readonly startedAt: string;
@@ -34,6 +40,8 @@ export interface RunManifest {
   readonly device?: string;
   /** What the device said about itself (ATI, AT+QGMR / AT+GMR, AT+GSN). */
   readonly identity?: DeviceIdentityRecord;
+  /** Where the device's TLS capabilities came from and what it held before the first case. */
+  readonly tls?: DeviceTlsRecord;
   readonly lab?: { readonly dialHost: string; readonly listenHost: string };
   readonly startedAt?: string;
   readonly endedAt?: string | null;
@@ -90,7 +98,11 @@ export function updateRunManifest(
  */
 export function recordDeviceIdentity(
   outDir: string,
-  device: { readonly label: string; readonly identity: DeviceIdentityRecord },
+  device: {
+    readonly label: string;
+    readonly identity: DeviceIdentityRecord;
+    readonly tls?: { readonly basis: readonly string[]; readonly asFound?: DeviceTlsRecord['asFound'] };
+  },
   extra: Pick<RunManifest, 'catalogue' | 'plannedCases' | 'lab'>,
 ): RunManifest {
   return updateRunManifest(outDir, (current) => {
@@ -111,6 +123,10 @@ export function recordDeviceIdentity(
       ...current,
       device: current.device ?? device.label,
       identity: before ?? device.identity,
+      // The first session's reading: a resume finds the settings the harness itself may have left.
+      ...(device.tls && !current.tls
+        ? { tls: { basis: [...device.tls.basis], asFound: [...(device.tls.asFound ?? [])] } }
+        : {}),
       ...(extra.lab ? { lab: current.lab ?? extra.lab } : {}),
       ...(extra.catalogue ? { catalogue: extra.catalogue } : {}),
       ...(extra.plannedCases ? { plannedCases: extra.plannedCases } : {}),

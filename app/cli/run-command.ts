@@ -186,7 +186,7 @@ function ownershipFromOptions(options: RunOptions): DeviceOwnership | undefined 
     ...(secTags ? { secTags } : {}),
   };
   if (Object.keys(owned).length === 0) return undefined;
-  const problems = ownershipProblems(owned);
+  const problems = ownershipProblems(owned, familyNamed(options.driver).driver.indexRanges);
   if (problems.length > 0) throw new UsageError(`device ownership: ${problems.join('; ')}`);
   return owned;
 }

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
-import { type DeviceOwnership, ownershipProblems } from '../../harness/drivers/ownership.ts';
+import {
+  type DeviceOwnership,
+  type IndexRanges,
+  ownershipProblems,
+} from '../../harness/drivers/ownership.ts';
 import { DEFAULT_FAMILY, FAMILY_NAMES, familyNamed } from '../../harness/families.ts';
 import { parseDeviceAddress } from '../../harness/transport/address.ts';
 
@@ -294,12 +298,17 @@ function parseOwnership(value: unknown, driver: string, path: Path, fail: Fail):
       fail([...path, 'secTags', 'count'], 'required');
     owned.secTags = { first, count };
   }
-  return checkedOwnership(owned, path, fail);
+  return checkedOwnership(owned, familyNamed(driver).driver.indexRanges, path, fail);
 }
 
 /** The same rules `trustlab run` applies to its ownership flags, so a lab file never passes what a run refuses. */
-function checkedOwnership(owned: DeviceOwnership, path: Path, fail: Fail): DeviceOwnership {
-  const problem = ownershipProblems(owned)[0];
+function checkedOwnership(
+  owned: DeviceOwnership,
+  ranges: IndexRanges | undefined,
+  path: Path,
+  fail: Fail,
+): DeviceOwnership {
+  const problem = ownershipProblems(owned, ranges)[0];
   if (problem) fail(path, problem);
   return owned;
 }

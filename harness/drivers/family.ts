@@ -1,6 +1,6 @@
 import type { AtDialect, AtEngine, AtResponse } from '../at/engine.ts';
 import type { ModemDriver } from './driver.ts';
-import type { DeviceOwnership, OwnershipKey } from './ownership.ts';
+import type { DeviceOwnership, IndexRanges, OwnershipKey } from './ownership.ts';
 import type { RotationKind } from './rotation.ts';
 
 /** What a driver is built with: the lab's ownership, the line's speed, and whether the module is real. */
@@ -40,6 +40,8 @@ export interface DriverFamilyModule {
   readonly title: string;
   /** Ownership keys this family uses; a lab that gives another is told so. */
   readonly ownershipKeys: readonly OwnershipKey[];
+  /** Its SSL context and MQTT client index ranges, when it has them (Quectel's 0–5 otherwise). */
+  readonly indexRanges?: IndexRanges;
   createDriver(at: AtEngine, context: DriverContext): ModemDriver;
   /** The dialect's URC table and restart banner, for an engine with no driver on it (the health check). */
   readonly at: AtDialect;

@@ -28,21 +28,27 @@ export function foreignOwnershipKeys(o: DeviceOwnership, keys: readonly Ownershi
 
 /** Module file names the harness creates: `<prefix><case>.pem`; short enough for an 80-byte name limit. */
 const FILE_PREFIX = /^[A-Za-z0-9_.-]{3,32}$/;
-/** SSL contexts and MQTT client indexes: 0–5 on every module documented. */
-const QUECTEL_INDEX = { min: 0, max: 5 } as const;
+/** The index ranges a family's SSL contexts and MQTT clients have (its `indexRanges`). */
+export type IndexRanges = Readonly<
+  Record<'sslContext' | 'mqttClient', { readonly min: number; readonly max: number }>
+>;
+
+/** Quectel's: SSL contexts and MQTT client indexes 0–5 on every module documented. */
+export const SIX_INDEXES: IndexRanges = { sslContext: { min: 0, max: 5 }, mqttClient: { min: 0, max: 5 } };
 /** sec_tags are 32-bit signed positive; one case uses one tag, a run at most a few. */
 const SEC_TAG = { max: 2_147_483_647, maxCount: 256 } as const;
 
 /** Why this ownership cannot be used, one line per problem (empty: usable). */
-export function ownershipProblems(o: DeviceOwnership): string[] {
+export function ownershipProblems(o: DeviceOwnership, ranges: IndexRanges = SIX_INDEXES): string[] {
   const problems: string[] = [];
   if (o.filePrefix !== undefined && !FILE_PREFIX.test(o.filePrefix)) {
     problems.push('filePrefix: 3 to 32 letters, digits, dot, dash or underscore');
   }
   for (const key of ['sslContext', 'mqttClient'] as const) {
     const v = o[key];
-    if (v !== undefined && !(Number.isInteger(v) && v >= QUECTEL_INDEX.min && v <= QUECTEL_INDEX.max)) {
-      problems.push(`${key}: a whole number from ${QUECTEL_INDEX.min} to ${QUECTEL_INDEX.max}`);
+    const { min, max } = ranges[key];
+    if (v !== undefined && !(Number.isInteger(v) && v >= min && v <= max)) {
+      problems.push(`${key}: a whole number from ${min} to ${max}`);
     }
   }
   if (o.secTags) {

@@ -36,6 +36,16 @@ export const DEFAULT_INTENT: TlsIntent = {
   vendor: {},
 };
 
+/** A setting as the device held it before the harness changed anything: its default, or the product's own value. */
+export interface SettingAsFound {
+  /** What the setting is about, in no dialect's terms (`sni`). */
+  readonly name: string;
+  /** The device's answer, verbatim. */
+  readonly raw: string;
+  /** What that answer means, in one phrase (`SNI off`). */
+  readonly meaning: string;
+}
+
 /**
  * What a device can express, learned by its driver from the module's own answers (test commands,
  * read-backs) or, where the dialect has no switch at all, from what the dialect is.
@@ -58,6 +68,8 @@ export interface TlsCapabilities {
   readonly vendor: readonly string[];
   /** Where these came from, one line per source, for the record. */
   readonly basis: readonly string[];
+  /** Settings read before the harness changed any (what the device does when nobody tells it). */
+  readonly asFound?: readonly SettingAsFound[];
   /** Set when the device can run no case at all (its client is missing): every intent fails with it. */
   readonly unavailable?: string;
 }

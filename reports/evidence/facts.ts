@@ -51,6 +51,9 @@ export function runFacts(input: EvidenceInput): [string, string][] {
     ['Firmware', d.firmware],
     ['IMEI', d.imei],
   ];
+  for (const found of m?.tls?.asFound ?? [])
+    facts.push([`As found: ${found.name}`, `${found.meaning} (${found.raw}, before any change)`]);
+  if (m?.tls?.basis.length) facts.push(['TLS capabilities from', m.tls.basis.join('; ')]);
   if (m?.harness)
     facts.push([
       'Harness',

@@ -1,5 +1,7 @@
-/** Test-command answers of one device, verbatim: `AT+QSSLCFG=?` → its lines; null when it was refused. */
-export type CapabilityDump = Readonly<Record<string, readonly string[] | null>>;
+import type { CapabilityDump } from '../test-answers.ts';
+import { listedKeys } from '../test-answers.ts';
+
+export { type CapabilityDump, listedKeys } from '../test-answers.ts';
 
 /** The test commands captured once per device; the driver drives from what they list. */
 export const CAPABILITY_PROBES = [
@@ -9,14 +11,6 @@ export const CAPABILITY_PROBES = [
   'AT+QMTPUB=?',
   'AT+QFUPL=?',
 ] as const;
-
-/** Keys a `+<CMD>: "<key>",…` test answer lists, in order; null when the device did not answer the probe. */
-export function listedKeys(dump: CapabilityDump, probe: string): string[] | null {
-  const lines = dump[probe];
-  if (!lines) return null;
-  const keys = lines.map((l) => /^\+[A-Z]+: "([^"]+)"/i.exec(l)?.[1]).filter((k): k is string => !!k);
-  return keys.length > 0 ? keys : null;
-}
 
 /**
  * How this device publishes. `data`: `AT+QMTPUBEX=<idx>,<msgid>,<qos>,<retain>,"<topic>",<len>`, then

@@ -2,8 +2,10 @@ import { type AtEngine, TRANSIENT_RETRIES } from '../../at/engine.ts';
 import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
 import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
 import type { CaseLog, RegistrationWait } from '../case-log.ts';
+import { setCaseClock } from '../cclk.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
 import { fieldFrom, IDENTITY_PATTERNS, identifyReliably, identityField } from '../identity.ts';
+import { awaitRegistration } from '../registration.ts';
 import type { RestoreStack } from '../restore-stack.ts';
 import type {
   RebootObservation,
@@ -22,7 +24,6 @@ import {
   listedKeys,
   type PublishForm,
 } from './capabilities.ts';
-import { formatCclk, parseCclk } from './clock.ts';
 import { QuectelFiles } from './files.ts';
 import { quectelTlsCapabilities, sslValuesFor, VENDOR_PREFIX } from './intent.ts';
 import { ResetBudget } from './reset-budget.ts';
@@ -433,36 +434,13 @@ export class QuectelDriver implements ModemDriver {
     }
   }
 
-  /**
-   * Polls AT+CEREG? (AT+CREG? where CEREG is refused: 2G/3G) until <stat> is 1 (home) or 5
-   * (roaming), bounded by the registration timeout. The caller goes on either way: the next open
-   * records what the network allowed.
-   */
-  async #awaitRegistration(): Promise<RegistrationWait> {
-    const started = Date.now();
-    const deadline = started + this.#t.registration;
-    const waited = () => `${Date.now() - started} ms`;
-    let query: 'AT+CEREG?' | 'AT+CREG?' = 'AT+CEREG?';
-    for (;;) {
-      const r = await this.#at.command(query, { timeoutMs: this.#t.basic });
-      if (!r.ok && query === 'AT+CEREG?') {
-        query = 'AT+CREG?';
-        continue;
-      }
-      const prefix = query.slice(2, -1);
-      const line = r.lines.find((l) => l.startsWith(`${prefix}:`));
-      const raw = line ?? r.final;
-      const stat = line
-        ?.slice(prefix.length + 1)
-        .split(',')[1]
-        ?.trim();
-      if (stat === '1' || stat === '5') return { raw, note: `registered after ${waited()}` };
-      if (!r.ok) return { raw, note: `${query} refused; not waited on` };
-      if (Date.now() + this.#t.registrationPoll > deadline) {
-        return { raw, note: `not registered after ${waited()} (bound ${this.#t.registration} ms)` };
-      }
-      await new Promise((resolve) => setTimeout(resolve, this.#t.registrationPoll));
-    }
+  #awaitRegistration(): Promise<RegistrationWait> {
+    return awaitRegistration({
+      at: this.#at,
+      basicMs: this.#t.basic,
+      timeoutMs: this.#t.registration,
+      pollMs: this.#t.registrationPoll,
+    });
   }
 
   #alive(): Promise<boolean> {
@@ -666,34 +644,8 @@ export class QuectelDriver implements ModemDriver {
     }
   }
 
-  /** Sets the module clock (UTC) for the case and puts the original back, advanced by the time that passed. */
-  async #setClock(date: Date, stack: RestoreStack): Promise<void> {
-    const before = await this.#at.commandOk('AT+CCLK?', {
-      timeoutMs: this.#t.basic,
-      retries: TRANSIENT_RETRIES,
-    });
-    const original = parseCclk(before.lines.find((l) => l.startsWith('+CCLK:')) ?? '');
-    if (!original)
-      throw new Error(`cannot read the module clock: ${before.lines.join(' | ') || before.final}`);
-    const takenAt = Date.now();
-    stack.push('CCLK back to the original clock', () =>
-      this.#at.commandOk(`AT+CCLK=${formatCclk(new Date(original.getTime() + Date.now() - takenAt))}`, {
-        timeoutMs: this.#t.basic,
-        retries: TRANSIENT_RETRIES,
-      }),
-    );
-    await this.#at.commandOk(`AT+CCLK=${formatCclk(date)}`, {
-      timeoutMs: this.#t.basic,
-      retries: TRANSIENT_RETRIES,
-    });
-    const after = await this.#at.commandOk('AT+CCLK?', {
-      timeoutMs: this.#t.basic,
-      retries: TRANSIENT_RETRIES,
-    });
-    const readBack = parseCclk(after.lines.find((l) => l.startsWith('+CCLK:')) ?? '');
-    if (!readBack || Math.abs(readBack.getTime() - date.getTime()) > 5_000) {
-      throw new Error(`clock read back ${after.lines.join(' | ')} after setting ${formatCclk(date)}`);
-    }
+  #setClock(date: Date, stack: RestoreStack): Promise<void> {
+    return setCaseClock({ at: this.#at, timeoutMs: this.#t.basic }, date, stack);
   }
 
   /** Waits for `match`; a URC matching `failOn` ends the wait as an observation, not an error. */

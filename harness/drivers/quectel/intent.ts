@@ -1,3 +1,4 @@
+import { valueGroups, valueList } from '../test-answers.ts';
 import type { PeerVerification, TlsCapabilities, TlsIntent, TlsVersion } from '../tls-intent.ts';
 import { type CapabilityDump, listedKeys } from './capabilities.ts';
 import { DOCUMENTED_SSL_KEYS, PATH_KEYS } from './ssl-keys.ts';
@@ -26,18 +27,7 @@ export const VENDOR_PREFIX = 'quectel.';
  */
 export function listedValues(dump: CapabilityDump, key: string): string[] | null {
   const line = dump['AT+QSSLCFG=?']?.find((l) => new RegExp(`^\\+QSSLCFG: "${key}",`, 'i').test(l));
-  const last = line
-    ?.split(/,(?=\()/)
-    .at(-1)
-    ?.trim();
-  const inner = last && /^\((.*)\)$/.exec(last)?.[1];
-  if (!inner) return null;
-  const range = /^(\d+)-(\d+)$/.exec(inner);
-  if (range) {
-    const [lo, hi] = [Number(range[1]), Number(range[2])];
-    return Array.from({ length: hi - lo + 1 }, (_, i) => String(lo + i));
-  }
-  return inner.split(',').map((v) => v.trim());
+  return line ? valueList(valueGroups(line).at(-1)) : null;
 }
 
 /**

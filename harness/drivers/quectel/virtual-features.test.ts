@@ -8,8 +8,8 @@ import { createMemoryPair } from '../../transport/memory-pair.ts';
 import { LOOPBACK_NETWORK } from '../../virtual-modem/network.ts';
 import { PERSONALITIES } from '../../virtual-modem/personality.ts';
 import { VirtualQuectelModem } from '../../virtual-modem/quectel/modem.ts';
+import { parseCclk } from '../cclk.ts';
 import { DEFAULT_INTENT, type TlsIntent } from '../tls-intent.ts';
-import { parseCclk } from './clock.ts';
 import { QuectelDriver } from './driver.ts';
 import { ResetBudget, ResetBudgetExceededError } from './reset-budget.ts';
 
