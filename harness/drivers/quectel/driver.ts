@@ -15,15 +15,10 @@ import type {
   RotationStep,
 } from '../rotation.ts';
 import { compareReadBack, runRotationStep } from '../rotation-step.ts';
+import { type CapabilityDump, listedKeys } from '../test-answers.ts';
 import { inexpressible, type TlsCapabilities } from '../tls-intent.ts';
 import { QUECTEL_AT } from './at-dialect.ts';
-import {
-  CAPABILITY_PROBES,
-  type CapabilityDump,
-  choosePublishForm,
-  listedKeys,
-  type PublishForm,
-} from './capabilities.ts';
+import { CAPABILITY_PROBES, choosePublishForm, type PublishForm } from './capabilities.ts';
 import { QuectelFiles } from './files.ts';
 import { quectelTlsCapabilities, sslValuesFor, VENDOR_PREFIX } from './intent.ts';
 import { ResetBudget } from './reset-budget.ts';

@@ -1,6 +1,5 @@
-import { valueGroups, valueList } from '../test-answers.ts';
+import { type CapabilityDump, listedKeys, valueGroups, valueList } from '../test-answers.ts';
 import type { PeerVerification, TlsCapabilities, TlsIntent, TlsVersion } from '../tls-intent.ts';
-import { type CapabilityDump, listedKeys } from './capabilities.ts';
 import { DOCUMENTED_SSL_KEYS, PATH_KEYS } from './ssl-keys.ts';
 
 /** AT+QSSLCFG "sslversion" numbers (4 = every version the module has); it has none for TLS 1.3 alone. */
