@@ -1,4 +1,4 @@
-import { type CapabilityDump, listedKeys } from '../test-answers.ts';
+import type { CapabilityDump } from '../test-answers.ts';
 
 /** The test commands captured once per device; the driver drives from what they list. */
 export const CAPABILITY_PROBES = [
