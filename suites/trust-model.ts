@@ -400,7 +400,11 @@ function rebootSettingsAnswer(e: Evidence): TrustModelAnswer {
   const reboot = rotationOf(e, REBOOT)?.reboot;
   if (!reboot) return answer(q, 'unknown', e.record(REBOOT) ? [REBOOT] : [], e.why(REBOOT));
   const detail = `after ${reboot.announced}: lost ${reboot.lost.join(', ') || 'nothing'}; read back unchanged (set or default) ${reboot.kept.join(', ') || 'nothing'}`;
-  const ssl = (k: string) => k.startsWith('QSSLCFG');
+  // The driver names its TLS-context settings; records from before it did are Quectel's (QSSLCFG keys).
+  const context = new Set(
+    reboot.contextSettings ?? reboot.kept.concat(reboot.lost).filter((k) => k.startsWith('QSSLCFG')),
+  );
+  const ssl = (k: string) => context.has(k);
   // A dialect without SSL contexts (nRF91: a sec_tag named per connection) has nothing to keep.
   if (![...reboot.kept, ...reboot.lost].some(ssl)) {
     return answer(q, 'not-applicable', [REBOOT], `the device has no SSL context settings to keep; ${detail}`);

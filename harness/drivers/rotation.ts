@@ -56,6 +56,11 @@ export interface RebootObservation {
   readonly after: Readonly<Record<string, string>>;
   /** Settings whose read-back after the reboot equals the value set before it. */
   readonly kept: readonly string[];
+  /**
+   * Which of these settings belong to the TLS context the case configured (the driver knows its
+   * vocabulary; the suite does not). Empty for a dialect without such contexts (nRF91).
+   */
+  readonly contextSettings?: readonly string[];
   /** Settings whose read-back changed (or vanished) across the reboot. */
   readonly lost: readonly string[];
   /** Owned files listed before and after the reboot (names as the device lists them). */

@@ -297,7 +297,16 @@ export class Nrf91SlmDriver implements ModemDriver {
       const filesAfter = await this.#ownedCredentialLines(tags);
       await this.#numericErrors(stack);
       log.registration('registration', await this.#online());
-      return { announced, before, after, ...compareReadBack(before, after), filesBefore, filesAfter };
+      // Credentials live in sec_tags named per connection: no TLS context to keep.
+      return {
+        announced,
+        before,
+        after,
+        ...compareReadBack(before, after),
+        contextSettings: [],
+        filesBefore,
+        filesAfter,
+      };
     } finally {
       log.restarting = false;
     }

@@ -297,7 +297,8 @@ export class QuectelDriver implements ModemDriver {
         'no RDY seen; module answered AT';
       log.code('reboot', announced);
       const { kept, lost } = compareReadBack(before, after);
-      return { announced, before, after, kept, lost, filesBefore, filesAfter };
+      const contextSettings = Object.keys(before).filter((k) => k.startsWith('QSSLCFG '));
+      return { announced, before, after, kept, lost, contextSettings, filesBefore, filesAfter };
     } finally {
       log.restarting = false;
     }
