@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_FAMILY, FAMILY_NAMES } from '../../harness/families.ts';
 import { PERSONALITIES } from '../../harness/virtual-modem/personality.ts';
 import { baselineUpdateCommand } from './baseline-command.ts';
+import { compareCommand } from './compare-command.ts';
 import { diffCommand } from './diff-command.ts';
 import { registerLabCommand } from './lab-command.ts';
 import { mergeCommand } from './merge-command.ts';
@@ -53,10 +54,10 @@ program
   )
   .option(
     '--file-prefix <prefix>',
-    'Quectel: files the harness may create start with this (default trustlab_)',
+    'file-store families: file and certificate names the harness may create start with this (default trustlab_)',
   )
-  .option('--ssl-context <n>', 'Quectel: the SSL context (AT+QSSLCFG) the harness may use (default 1)')
-  .option('--mqtt-client <n>', 'Quectel: the MQTT client index (AT+QMTCFG) the harness may use (default 1)')
+  .option('--ssl-context <n>', 'families with SSL contexts: the one the harness may use (default 1)')
+  .option('--mqtt-client <n>', 'families with MQTT client indexes: the one the harness may use (default 1)')
   .option('--sec-tags <first+count>', 'nRF91: the sec_tag range the harness may use (default 1414679552+16)')
   .option(
     '--profile <name>',
@@ -70,6 +71,17 @@ program
   .option('--allure-history <path>', 'Allure history file or folder kept between runs (trends across nights)')
   .action(async (options) => {
     process.exitCode = await runCommand(options);
+  });
+
+program
+  .command('compare <runs...>')
+  .description(
+    'trust models of several runs side by side; the questions where they differ and why (exit 1 if any)',
+  )
+  .option('--markdown <file>', 'also write the Markdown to <file>')
+  .option('--json', 'print the comparison as JSON instead of Markdown')
+  .action((runs: string[], options) => {
+    process.exitCode = compareCommand(runs, options);
   });
 
 program
