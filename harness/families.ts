@@ -1,9 +1,11 @@
 import type { DriverFamilyModule } from './drivers/family.ts';
 import { NRF91_SLM_FAMILY } from './drivers/nrf91-slm/family.ts';
 import { QUECTEL_FAMILY } from './drivers/quectel/family.ts';
+import { SIMCOM_A76XX_FAMILY } from './drivers/simcom-a76xx/family.ts';
 import type { VirtualDialect } from './virtual-modem/dialect.ts';
 import { NRF91_VIRTUAL } from './virtual-modem/nrf91/dialect.ts';
 import { QUECTEL_VIRTUAL } from './virtual-modem/quectel/dialect.ts';
+import { SIMCOM_A76XX_VIRTUAL } from './virtual-modem/simcom-a76xx/dialect.ts';
 
 /** One modem family: its driver side and its virtual dialect. */
 export interface ModemFamily {
@@ -15,6 +17,7 @@ export interface ModemFamily {
 const FAMILIES: readonly ModemFamily[] = [
   { driver: QUECTEL_FAMILY, virtual: QUECTEL_VIRTUAL },
   { driver: NRF91_SLM_FAMILY, virtual: NRF91_VIRTUAL },
+  { driver: SIMCOM_A76XX_FAMILY, virtual: SIMCOM_A76XX_VIRTUAL },
 ];
 
 /** Family names, as `--driver`, `--family` and the inventory spell them. */
