@@ -141,13 +141,26 @@ export function registerSimCommand(program: Command): void {
       ),
     )
     .addOption(new Option('--family <family>', 'AT dialect').choices(FAMILY_NAMES).default(DEFAULT_FAMILY))
-    .option('--model <model>', 'model the modem reports (EC200U, EC800N, EC200M)')
+    .addOption(
+      new Option('--driver <family>', 'the same as --family, as trustlab run spells it').choices(
+        FAMILY_NAMES,
+      ),
+    )
+    .option('--model <model>', "model the modem reports (default: the family's own)")
     .option('--firmware <revision>', 'firmware revision the modem reports')
     .option('--host <name=address...>', 'hosts map entries for names the modem dials')
     .option('--config <file>', 'JSON with latency, faults, files, clock, builtinAnchorsPem')
     .option('--allow-non-loopback', 'listen on and dial beyond 127.0.0.0/8')
-    .action(async (options: SimOptions) => {
-      const sim = await startSimServer(options);
+    .action(async (options: SimOptions & { driver?: string }) => {
+      const { driver, ...rest } = options;
+      if (driver && rest.family !== DEFAULT_FAMILY && driver !== rest.family) {
+        console.error(`trustlab sim: --driver ${driver} and --family ${rest.family} disagree; give one`);
+        process.exit(2);
+      }
+      const sim = await startSimServer({ ...rest, family: driver ?? rest.family }).catch((error: Error) => {
+        console.error(`trustlab sim: ${error.message}`);
+        process.exit(2);
+      });
       const m = sim.modem;
       console.log(
         `trustlab sim: ${m.model} ${m.firmware} (${m.personality}, TLS: ${m.engineNote}) on tcp://${sim.host}:${sim.port}`,

@@ -56,6 +56,18 @@ export class FaultPlan {
   readonly #fired: { kind: FaultKind; at: string; detail: string }[] = [];
 
   constructor(faults: readonly Fault[] = []) {
+    // A pattern that does not compile is a configuration error now, not a crash on the first command.
+    faults.forEach((f, i) => {
+      const pattern = f.kind === 'lose-urc' ? f.urc : f.on?.command;
+      if (pattern === undefined) return;
+      try {
+        new RegExp(pattern, 'i');
+      } catch (error) {
+        throw new Error(
+          `fault ${i + 1} (${f.kind}): ${JSON.stringify(pattern)} is not a regular expression (${(error as Error).message}); escape + and ( as \\+ and \\(`,
+        );
+      }
+    });
     this.#faults = [...faults];
   }
 
