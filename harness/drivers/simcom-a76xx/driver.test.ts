@@ -13,7 +13,8 @@ import { PERSONALITIES } from '../../virtual-modem/personality.ts';
 import { VirtualSimcomModem, type VirtualSimcomOptions } from '../../virtual-modem/simcom-a76xx/modem.ts';
 import { selectEngine } from '../../virtual-modem/tls/engines.ts';
 import { DEFAULT_INTENT } from '../tls-intent.ts';
-import { SimcomA76xxDriver } from './driver.ts';
+import { DEFAULT_SIMCOM_OWNERSHIP, SimcomA76xxDriver } from './driver.ts';
+import { SIMCOM_A76XX_TIMEOUTS } from './timeouts.ts';
 
 const INTENT = { ...DEFAULT_INTENT, version: 'TLSv1.2', deviceClock: 'ignore' } as const;
 const pair = (name: string, anchor: 'issuing-root' | 'unrelated-root'): CaseSpec => ({
@@ -186,6 +187,23 @@ describe('SIMCom A76xx driver on a module whose MQTT service the product already
       // Still running: a second start is refused, and the product's SNI setting is back.
       expect((await rig.at.command('AT+CMQTTSTART')).final).toBe('ERROR');
       expect((await rig.at.commandOk('AT+CSSLCFG=1')).lines).toEqual(['+CSSLCFG: 1,4,0,1,300,"","","",1']);
+    } finally {
+      await rig.stop();
+    }
+  });
+
+  it('a lost +CMQTTDISC is answered by the client state read back, not by a device declared dead', async () => {
+    const rig = await memoryRig({ faults: [{ kind: 'lose-urc', urc: '^\\+CMQTTDISC: 1,0$' }] });
+    try {
+      const driver = new SimcomA76xxDriver(rig.at, DEFAULT_SIMCOM_OWNERSHIP, {
+        ...SIMCOM_A76XX_TIMEOUTS,
+        disconnect: 300,
+      });
+      const run = await runCase({ ...rig.device, driver, tls: await driver.tlsCapabilities() }, RIGHT_CA);
+      expect(run.outcome, run.reason).toBe('accepted');
+      expect(run.device.healthy).toBe(true);
+      expect(run.device.codes.at(-1)?.raw).toBe('no +CMQTTDISC within 300 ms; AT+CMQTTDISC? +CMQTTDISC: 1,1');
+      expect(run.device.restoreFailures).toEqual([]);
     } finally {
       await rig.stop();
     }

@@ -454,6 +454,28 @@ export class SimcomA76xxDriver implements ModemDriver {
   }
 
   /**
+   * The +CMQTTDISC result of a disconnect; when it never comes (a lost URC), the client's state as
+   * `AT+CMQTTDISC?` reads it (`<idx>,1`: disconnected) is the answer, said as such in the code.
+   */
+  async #disconnected(idx: number): Promise<{ line: string; closed: boolean }> {
+    try {
+      const line = await this.#at.waitForUrc(new RegExp(`^\\+CMQTTDISC: ${idx},`), {
+        timeoutMs: this.#t.disconnect,
+      });
+      return { line, closed: lastField(line) === '0' };
+    } catch (err) {
+      if (!(err instanceof AtTimeoutError)) throw err;
+      const state = await this.#at.commandOk('AT+CMQTTDISC?', { timeoutMs: this.#t.basic });
+      const line = state.lines.find((l) => l.startsWith(`+CMQTTDISC: ${idx},`));
+      if (!line) throw err;
+      return {
+        line: `no +CMQTTDISC within ${this.#t.disconnect} ms; AT+CMQTTDISC? ${line}`,
+        closed: lastField(line) === '1',
+      };
+    }
+  }
+
+  /**
    * AT+CMQTTSTART, stopped again at the end only when this case started it: a service already
    * running belongs to the product (`+CMQTTSTART: 23`, or ERROR, says so).
    */
@@ -519,10 +541,7 @@ export class SimcomA76xxDriver implements ModemDriver {
     stack.push(`disconnect MQTT client ${idx}`, async () => {
       if (!link.connected) return;
       await this.#at.command(`AT+CMQTTDISC=${idx},${DISCONNECT_TIMEOUT_S}`, { timeoutMs: this.#t.basic });
-      log.code(
-        'disconnect',
-        (await this.#urc(new RegExp(`^\\+CMQTTDISC: ${idx},`), undefined, this.#t.packet)).line,
-      );
+      log.code('disconnect', (await this.#disconnected(idx)).line);
     });
     link.connected = true;
     const conn = await this.#at.command(`AT+CMQTTCONNECT=${idx},"tcp://${input.host}:${input.port}",60,1`, {
@@ -571,9 +590,9 @@ export class SimcomA76xxDriver implements ModemDriver {
       timeoutMs: this.#t.basic,
     });
     if (!disc.ok) return log.code('disconnect', disc.final);
-    const gone = await this.#urc(new RegExp(`^\\+CMQTTDISC: ${idx},`), undefined, this.#t.packet);
+    const gone = await this.#disconnected(idx);
     log.code('disconnect', gone.line);
-    link.connected = lastField(gone.line) !== '0';
+    link.connected = !gone.closed;
   }
 
   /** The shared case frame, with a restart mid-case as a fault. */

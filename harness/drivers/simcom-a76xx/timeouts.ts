@@ -13,8 +13,10 @@ export const SIMCOM_A76XX_TIMEOUTS = {
   service: 12_000 + LINK_MARGIN_MS,
   /** AT+CMQTTCONNECT until +CMQTTCONNECT: DNS, TCP, the TLS handshake (negotiatetime up to 300 s) and CONNACK. */
   connect: 120_000,
-  /** +CMQTTPUB and +CMQTTDISC: the pub_timeout / disconnect timeout the driver passes, plus margin. */
+  /** +CMQTTPUB: the pub_timeout the driver passes, plus margin. */
   packet: 65_000,
+  /** +CMQTTDISC: the disconnect timeout the driver passes, plus margin. */
+  disconnect: 15_000,
   /** AT+CRESET until the boot banner. */
   reboot: 60_000,
   /** After the banner until +CEREG/+CREG say registered. */
@@ -27,4 +29,4 @@ export type SimcomA76xxTimeouts = { readonly [K in keyof typeof SIMCOM_A76XX_TIM
 
 /** Seconds passed to AT+CMQTTPUB (pub_timeout, 60–180) and AT+CMQTTDISC (timeout). */
 export const PUBLISH_TIMEOUT_S = 60;
-export const DISCONNECT_TIMEOUT_S = 60;
+export const DISCONNECT_TIMEOUT_S = 10;
