@@ -24,7 +24,7 @@ afterEach(() => {
 });
 
 async function virtual(
-  family: 'quectel' | 'nrf91-slm',
+  family: 'quectel' | 'nrf91-slm' | 'simcom-a76xx',
 ): Promise<{ host: Duplex; modem: RunningVirtualModem }> {
   const [host, modemSide] = createMemoryPair();
   const modem = await startVirtualModem({ family }, modemSide);
@@ -104,6 +104,23 @@ describe('health check against the virtual modems', () => {
     expect(r.healthy).toBe(false);
   });
 
+  it('the virtual SIMCom A76xx answers every check in its own dialect (AT+SIMCOMATI, AT+CGACT?)', async () => {
+    const { host, modem } = await virtual('simcom-a76xx');
+    const r = await checkHealth(
+      host,
+      device({ driver: 'simcom-a76xx', model: modem.model, firmware: modem.firmware }),
+      { timeoutMs: 1_000 },
+    );
+    expect(statusOf(r)).toEqual({
+      at: 'pass',
+      identity: 'pass',
+      sim: 'pass',
+      registration: 'pass',
+      pdp: 'pass',
+    });
+    expect(r.reported).toEqual({ model: 'A7670E-LASE', firmware: 'A011B07A7670M7' });
+  });
+
   it('a check the device does not implement is "not answered", never passed, and excludes it unless the inventory allows it', async () => {
     const { 'AT+CEREG?': _cereg, ...withoutRegistration } = HEALTHY_QUECTEL;
     const dut = device({ model: 'EC200U', apn: 'cmnet' });
@@ -141,6 +158,23 @@ describe('health check against the virtual modems', () => {
 });
 
 describe('health check against scripted devices', () => {
+  it('a SIMCom module without AT+SIMCOMATI is identified from ATI', async () => {
+    const host = scripted({
+      AT: '\r\nOK\r\n',
+      ATI: '\r\nManufacturer: SIMCOM INCORPORATED\r\nModel: A7672E-FASE\r\nRevision: A7672M7_V1.0\r\nIMEI: 861234567890123\r\n\r\nOK\r\n',
+      'AT+CGMR': '\r\n+CGMR: A7672M7_V1.0\r\n\r\nOK\r\n',
+      'AT+CPIN?': '\r\n+CPIN: READY\r\n\r\nOK\r\n',
+      'AT+CEREG?': '\r\n+CEREG: 0,5\r\n\r\nOK\r\n',
+      'AT+CGACT?': '\r\n+CGACT: 1,1\r\n\r\nOK\r\n',
+      'AT+CGDCONT?': '\r\n+CGDCONT: 1,"IP","internet","10.1.2.3",0,0,0,0\r\n\r\nOK\r\n',
+    });
+    const r = await checkHealth(host, device({ driver: 'simcom-a76xx', model: 'A7672E-FASE' }), {
+      timeoutMs: 500,
+    });
+    expect(statusOf(r)).toMatchObject({ identity: 'pass', registration: 'pass', pdp: 'pass' });
+    expect(r.reported).toEqual({ model: 'A7672E-FASE', firmware: 'A7672M7_V1.0' });
+  });
+
   it('passes a device that answers every check as a registered module with data does', async () => {
     const r = await checkHealth(scripted(HEALTHY_QUECTEL), device({ model: 'EC200U', apn: 'cmnet' }), {
       timeoutMs: 500,

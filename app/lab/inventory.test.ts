@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { FAMILY_NAMES } from '../../harness/families.ts';
 import { devicePath, loadInventory, parseInventory } from './inventory.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/lab.yaml', import.meta.url));
@@ -48,7 +49,7 @@ describe('device inventory', () => {
     ],
     [
       'devices:\n  - name: a\n    port: tcp://h:1\n    driver: sim800',
-      'lab.yaml:4: devices[0].driver: "sim800" is not a driver (known: quectel, nrf91-slm)',
+      `lab.yaml:4: devices[0].driver: "sim800" is not a driver (known: ${FAMILY_NAMES.join(', ')})`,
     ],
     [
       'devices:\n  - name: a\n    port: tcp://h:1\n    colour: red',
@@ -105,6 +106,21 @@ describe('device inventory', () => {
     expect(() =>
       parseInventory(`devices:\n  - name: a\n    port: tcp://h:1\n    ${line}\n`, 'lab.yaml'),
     ).toThrow(message);
+  });
+
+  it('takes the SIMCom ranges from the family: context 9 is fine there, MQTT client 2 is not', () => {
+    const inv = (owned: string) =>
+      parseInventory(
+        `devices:\n  - name: s\n    port: tcp://h:1\n    driver: simcom-a76xx\n    owned: ${owned}\n`,
+        'lab.yaml',
+      );
+    expect(inv('{ sslContext: 9, mqttClient: 0 }').devices[0]?.owned).toEqual({
+      sslContext: 9,
+      mqttClient: 0,
+    });
+    expect(() => inv('{ mqttClient: 2 }')).toThrow(
+      'lab.yaml:5: devices[0].owned.mqttClient: expected a whole number from 0 to 1',
+    );
   });
 
   it('refuses an nRF91 sec_tag range that ends past the largest sec_tag', () => {

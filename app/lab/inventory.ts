@@ -4,6 +4,7 @@ import {
   type DeviceOwnership,
   type IndexRanges,
   ownershipProblems,
+  SIX_INDEXES,
 } from '../../harness/drivers/ownership.ts';
 import { DEFAULT_FAMILY, FAMILY_NAMES, familyNamed } from '../../harness/families.ts';
 import { parseDeviceAddress } from '../../harness/transport/address.ts';
@@ -283,8 +284,9 @@ function parseOwnership(value: unknown, driver: string, path: Path, fail: Fail):
   const owned: { -readonly [K in keyof DeviceOwnership]: DeviceOwnership[K] } = {};
   const filePrefix = text(o, 'filePrefix', path, fail);
   if (filePrefix !== undefined) owned.filePrefix = filePrefix;
+  const ranges = familyNamed(driver).driver.indexRanges ?? SIX_INDEXES;
   for (const key of ['sslContext', 'mqttClient'] as const) {
-    const v = integer(o, key, path, fail, { min: 0, max: 5 });
+    const v = integer(o, key, path, fail, ranges[key]);
     if (v !== undefined) owned[key] = v;
   }
   if (o.secTags !== undefined) {
