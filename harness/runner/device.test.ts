@@ -27,8 +27,8 @@ const commandsSent = (entries: readonly { dir: string; data: string }[]) =>
     .filter((l) => l.startsWith('AT'));
 
 describe('openDevice picks the driver and the built-in modem of the family', () => {
-  it('lists both families for the CLI', () => {
-    expect(DRIVER_FAMILIES).toEqual(['quectel', 'nrf91-slm']);
+  it('lists every registered family for the CLI, the default first', () => {
+    expect(DRIVER_FAMILIES).toEqual(['quectel', 'nrf91-slm', 'simcom-a76xx']);
   });
 
   it('nrf91-slm without --device: the virtual nRF9160 + SLM, driven end to end by the SLM driver', async () => {
