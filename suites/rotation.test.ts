@@ -2,8 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOOPBACK_LAB } from '../contracts/case.ts';
+import { type LabNetwork, LOOPBACK_LAB } from '../contracts/case.ts';
+import { stepMqtt } from '../harness/drivers/rotation-step.ts';
 import { type OpenDevice, openDevice } from '../harness/runner/device.ts';
+import { startHostileModule } from '../harness/virtual-modem/hostile-module.ts';
 import { latestPerCase, RESULTS_FILE, readRecords } from '../reports/results-log.ts';
 import { virtualLabNetwork } from './plan-case.ts';
 import {
@@ -83,6 +85,60 @@ describe.each(['strict', 'mbedtls-2.28'] as const)('rotation on the virtual EC20
       [],
     );
   }, 120_000);
+});
+
+describe('rotation on a Quectel-dialect module over tcp:// whose connections close late', () => {
+  const LAB: LabNetwork = { dialHost: '127.0.0.1', listenHost: '127.0.0.1', dialName: 'rot.trustlab.test' };
+  it("ties every step's server observation to that step's own connection, and answers the rotation questions", async () => {
+    process.env.TRUSTLAB_RESET_BUDGET = join(mkdtempSync(join(tmpdir(), 'trustlab-rot-budget-')), 'b.json');
+    // Every other connection stays open 1.5 s after the module reported it closed: the next step
+    // starts while the last one is still up, and connections end out of order.
+    const module = await startHostileModule({
+      family: 'quectel',
+      mode: {},
+      seed: 0,
+      network: virtualLabNetwork(LAB),
+      latency: { closeLagMs: [1_500, 0] },
+    });
+    const outDir = mkdtempSync(join(tmpdir(), 'trustlab-rotation-tcp-'));
+    try {
+      const device = await openDevice({ device: module.address, driver: 'quectel' });
+      const records: RotationRecord[] = [];
+      try {
+        for (const s of ROTATION_SCENARIOS) records.push(await executeRotationCase(device, s, outDir, LAB));
+      } finally {
+        await device.close();
+      }
+      for (const r of records) {
+        expect(r.outcome, r.reason).toBe('accepted');
+        expect(r.controlCheck?.ok, r.reason).toBe(true);
+        for (const step of r.rotation.steps) {
+          const what = `${r.case} ${step.name}: ${step.codes.join(' | ')}`;
+          // What the server saw on this step's connection agrees with what the device said of it.
+          expect(step.serverSaw, what).not.toBeNull();
+          expect(step.serverSaw?.published, what).toBe(step.reached.publishAcked);
+          expect(step.serverSaw?.handshake === 'completed', what).toBe(step.reached.tlsOpened);
+          expect(step.serverSaw?.clientId ?? null, what).toBe(
+            step.reached.mqttConnected
+              ? stepMqtt({ clientId: 'trustlab-rot', topic: '', payload: '' }, step.name).clientId
+              : null,
+          );
+        }
+      }
+      expect(records[0]?.rotation.steps.map((s) => [s.name, s.outcome])).toEqual([
+        ['old-ca/old-server', 'accepted'],
+        ['old-ca/new-server', 'rejected'],
+        ['new-ca/new-server', 'accepted'],
+        ['new-ca/old-server', 'rejected'],
+      ]);
+      const model = byQuestion(records);
+      expect(model.get('A rebound CA takes effect without a reboot?')?.answer).toBe('yes');
+      expect(model.get('Uploaded CA files survive a reboot?')?.answer).toBe('yes');
+      expect(model.get('SSL context settings survive a reboot (AT+CFUN=1,1)?')?.answer).toBe('no');
+    } finally {
+      await module.stop();
+    }
+  }, 180_000);
 });
 
 describe('rotation on the virtual nRF9160 + SLM', () => {

@@ -1,15 +1,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EndpointHandle } from '../brokers/endpoint.ts';
 import type { ConnectionObservation } from '../brokers/observation.ts';
 import type { PkiSpec } from '../certs/pki-spec.ts';
 import type { CaseOutcome, LabNetwork } from '../contracts/case.ts';
 import { formatTranscript } from '../harness/at/transcript.ts';
-import type {
-  RotationKind,
-  RotationOutcome,
-  RotationSide,
-  RotationStep,
+import {
+  ROTATION_PLAN,
+  type RotationEndpoint,
+  type RotationKind,
+  type RotationOutcome,
+  type RotationSide,
+  type RotationStep,
+  type RotationStepPlan,
 } from '../harness/drivers/rotation.ts';
+import { stepMqtt } from '../harness/drivers/rotation-step.ts';
 import { familyNamed } from '../harness/families.ts';
 import type { OpenDevice } from '../harness/runner/device.ts';
 import { type CaseEndpoint, startCaseEndpoint } from '../harness/runner/run-case.ts';
@@ -21,6 +26,7 @@ import { intentFor, labNames, pkiFor } from './plan-case.ts';
 import { PROFILE_NAMES, type ProfileName } from './profiles.ts';
 import { DEFAULT_SETTINGS, type DeviceSettings, type ProfileExpectation } from './scenario-model.ts';
 import { SANITY, SCENARIOS } from './scenarios.ts';
+import { type ServerSight, tieObservations } from './step-observations.ts';
 import { judge } from './verdict.ts';
 
 /**
@@ -76,7 +82,10 @@ export const ROTATION_SCENARIOS: readonly RotationScenario[] = [
 ];
 
 /** The decisive step of each kind: the connection whose outcome is the case's. */
-const DECISIVE: Record<RotationKind, string> = { rebind: 'new-ca/new-server', reboot: 'after-reboot' };
+const DECISIVE: Record<RotationKind, string> = {
+  rebind: ROTATION_PLAN.rebind[2].name,
+  reboot: ROTATION_PLAN.reboot[1].name,
+};
 
 /** `--cases` patterns split: rotation ids for this file, the rest for the catalogue matrix. */
 export function splitCasePatterns(patterns: readonly string[] | undefined): {
@@ -121,12 +130,16 @@ export interface RecordedRotationStep {
   readonly anchors: RotationSide;
   readonly server: RotationSide;
   readonly outcome: CaseOutcome;
+  /** Why the outcome is what it is, where the step alone cannot say (no observation tied to it). */
+  readonly why?: string;
   readonly codes: readonly string[];
   readonly reached: RotationStep['reached'];
   readonly serverSaw: {
     readonly handshake: string;
     readonly clientAlert: string | null;
     readonly sni: string | null;
+    /** The MQTT client id the connection carried: what ties it to the step without doors. */
+    readonly clientId: string | null;
     readonly published: boolean;
   } | null;
 }
@@ -155,33 +168,61 @@ function stepOutcome(
   return 'inconclusive';
 }
 
-/** Pairs each step with its server's observations in order (one connection per step and server). */
+function recordStep(
+  s: RotationStep,
+  obs: ConnectionObservation | undefined,
+  topic: string,
+): { step: RecordedRotationStep; observed: ConnectionObservation[] } {
+  const step: RecordedRotationStep = {
+    name: s.name,
+    anchors: s.anchors,
+    server: s.server,
+    outcome: obs ? stepOutcome(s, obs, topic) : 'inconclusive',
+    ...(obs ? {} : { why: 'no server observation for this step' }),
+    codes: s.codes.map((c) => `${c.step}: ${c.raw}`),
+    reached: s.reached,
+    serverSaw: obs
+      ? {
+          handshake: obs.handshake,
+          clientAlert: obs.clientAlert ? `${obs.clientAlert.number} ${obs.clientAlert.name}` : null,
+          sni: obs.clientHello?.sni ?? null,
+          clientId: obs.mqttConnect?.clientId ?? null,
+          published: obs.mqttPublishes.length > 0,
+        }
+      : null,
+  };
+  return { step, observed: obs ? [obs] : [] };
+}
+
+/** The case's steps as recorded, each with the observation tied to it (see `tieObservations`). */
 function recordSteps(
   steps: readonly RotationStep[],
-  seen: Readonly<Record<RotationSide, readonly ConnectionObservation[]>>,
-  topic: string,
+  sight: ServerSight,
+  mqtt: { clientId: string; topic: string; payload: string },
 ): { step: RecordedRotationStep; observed: ConnectionObservation[] }[] {
-  const used: Record<RotationSide, number> = { old: 0, new: 0 };
-  return steps.map((s) => {
-    const obs = seen[s.server][used[s.server]++];
-    const step: RecordedRotationStep = {
-      name: s.name,
-      anchors: s.anchors,
-      server: s.server,
-      outcome: stepOutcome(s, obs, topic),
-      codes: s.codes.map((c) => `${c.step}: ${c.raw}`),
-      reached: s.reached,
-      serverSaw: obs
-        ? {
-            handshake: obs.handshake,
-            clientAlert: obs.clientAlert ? `${obs.clientAlert.number} ${obs.clientAlert.name}` : null,
-            sni: obs.clientHello?.sni ?? null,
-            published: obs.mqttPublishes.length > 0,
-          }
-        : null,
-    };
-    return { step, observed: obs ? [obs] : [] };
-  });
+  const tied = tieObservations(
+    steps.map((s) => ({ name: s.name, server: s.server, clientId: stepMqtt(mqtt, s.name).clientId })),
+    sight,
+  );
+  return steps.map((s) => recordStep(s, tied.get(s.name), stepMqtt(mqtt, s.name).topic));
+}
+
+/**
+ * One more listening port per step onto that step's server, so each connection is told apart by
+ * the port it reached. Not possible where the lab advertises a fixed port (a NAT or tunnel maps
+ * only that one): then steps are told apart by their client ids alone.
+ */
+async function openStepDoors(
+  endpoints: Readonly<Record<RotationSide, CaseEndpoint>>,
+  plan: readonly RotationStepPlan[],
+  opened: Map<string, EndpointHandle>,
+): Promise<void> {
+  if (
+    endpoints.old.endpoint.advertisedPort !== undefined ||
+    endpoints.new.endpoint.advertisedPort !== undefined
+  )
+    return;
+  for (const step of plan) opened.set(step.name, await endpoints[step.server].endpoint.listenAgain());
 }
 
 /**
@@ -302,6 +343,7 @@ export async function executeRotationCase(
   const startedAt = new Date().toISOString();
   const mark = device.transcript.mark();
   const endpoints: Partial<Record<RotationSide, CaseEndpoint>> = {};
+  const doors = new Map<string, EndpointHandle>();
   try {
     endpoints.old = await startCaseEndpoint({ id: `${s.id}/old`, pki: placed.pki, intent }, lab);
     endpoints.new = await startCaseEndpoint({ id: `${s.id}/new`, pki: rotatedPki(placed.pki), intent }, lab);
@@ -310,6 +352,17 @@ export async function executeRotationCase(
     const mqtt = { clientId: 'trustlab-rot', topic: `trustlab/${slug}`, payload: `case=${s.id}` };
     const run = device.driver.runRotationCase;
     if (!run) throw new Error(`the ${device.driver.family} driver cannot express CA rotation`);
+    await openStepDoors(both, ROTATION_PLAN[s.kind], doors);
+    const dial = (side: RotationSide, port?: number): RotationEndpoint => ({
+      host: both[side].hierarchy.dialledHost,
+      port: port ?? both[side].endpoint.advertisedPort ?? both[side].endpoint.listenPort,
+    });
+    const stepServers = Object.fromEntries(
+      ROTATION_PLAN[s.kind].flatMap((p) => {
+        const door = doors.get(p.name);
+        return door ? [[p.name, dial(p.server, door.listenPort)]] : [];
+      }),
+    );
     const out = await run.call(device.driver, {
       caseId: s.id,
       kind: s.kind,
@@ -317,30 +370,26 @@ export async function executeRotationCase(
       ...(intent.deviceClock === 'validate' ? { clock: new Date() } : {}),
       ...mqtt,
       anchors: { old: both.old.hierarchy.anchorsPem ?? '', new: both.new.hierarchy.anchorsPem ?? '' },
-      servers: {
-        old: {
-          host: both.old.hierarchy.dialledHost,
-          port: both.old.endpoint.advertisedPort ?? both.old.endpoint.listenPort,
-        },
-        new: {
-          host: both.new.hierarchy.dialledHost,
-          port: both.new.endpoint.advertisedPort ?? both.new.endpoint.listenPort,
-        },
-      },
+      servers: { old: dial('old'), new: dial('new') },
+      stepServers,
     });
-    await Promise.all([both.old.endpoint.settle(3_000), both.new.endpoint.settle(3_000)]);
-    const seen = {
-      old: both.old.endpoint.observations().map((o) => structuredClone(o)),
-      new: both.new.endpoint.observations().map((o) => structuredClone(o)),
-    };
-    const paired = recordSteps(out.steps, seen, mqtt.topic);
+    // Late closes are waited for on every port, so each record is finished before it is read.
+    await Promise.all([
+      both.old.endpoint.settle(3_000),
+      both.new.endpoint.settle(3_000),
+      ...[...doors.values()].map((d) => d.settle(3_000)),
+    ]);
+    const copy = (h: EndpointHandle) => h.observations().map((o) => structuredClone(o));
+    const seen = { old: copy(both.old.endpoint), new: copy(both.new.endpoint) };
+    const atDoor = new Map([...doors].map(([name, d]) => [name, copy(d)]));
+    const paired = recordSteps(out.steps, { doors: doors.size > 0 ? atDoor : null, sides: seen }, mqtt);
     const steps = paired.map((p) => p.step);
     const controls = await referenceControls(both, lab, settings.sni === 1);
     const check = checkControls(s, steps, controls);
     const decisive = steps.find((x) => x.name === DECISIVE[s.kind]);
     let outcome: CaseOutcome = decisive?.outcome ?? 'inconclusive';
     if (!out.healthy && outcome !== 'accepted') outcome = 'inconclusive';
-    const story = steps.map((x) => `${x.name} ${x.outcome}`).join(', ');
+    const story = steps.map((x) => `${x.name} ${x.outcome}${x.why ? `: ${x.why}` : ''}`).join(', ');
     const reason = [
       decisive ? `${DECISIVE[s.kind]} was ${decisive.outcome}` : `${DECISIVE[s.kind]} did not run`,
       story && `steps: ${story}`,
@@ -359,7 +408,6 @@ export async function executeRotationCase(
       `# old CA\n${both.old.hierarchy.anchorsPem?.trim()}\n# new CA\n${both.new.hierarchy.anchorsPem?.trim()}\n# chain served by the new server, leaf first\n${both.new.hierarchy.servedChainPem.trim()}\n`,
     );
     const decisiveSeen = paired.find((p) => p.step.name === DECISIVE[s.kind])?.observed ?? [];
-    const stepSlug = DECISIVE[s.kind].replace(/[^a-z0-9]+/gi, '-');
     const record: RotationRecord = {
       case: s.id,
       scenario: s.id,
@@ -389,11 +437,7 @@ export async function executeRotationCase(
       transcriptFile,
       pemFile,
       // What the decisive step was told to send (the driver adds the step to each), for the broker check.
-      mqtt: {
-        clientId: `${mqtt.clientId}-${stepSlug}`.slice(0, 23),
-        topic: `${mqtt.topic}/${stepSlug}`,
-        payload: `${mqtt.payload} step=${DECISIVE[s.kind]}`,
-      },
+      mqtt: stepMqtt(mqtt, DECISIVE[s.kind]),
       controls: controls.map((r) => ({ ...r })),
       controlCheck: check,
       attempts: 1,
@@ -412,6 +456,7 @@ export async function executeRotationCase(
     appendRecord(join(outDir, RESULTS_FILE), record);
     return record;
   } finally {
+    for (const door of doors.values()) await door.stop();
     await endpoints.old?.endpoint.stop();
     await endpoints.new?.endpoint.stop();
   }

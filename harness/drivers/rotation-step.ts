@@ -1,7 +1,7 @@
 import { CaseLog } from './case-log.ts';
 import type { MqttCaseInput } from './driver.ts';
 import { RestoreStack } from './restore-stack.ts';
-import type { RotationCaseInput, RotationSide, RotationStep } from './rotation.ts';
+import type { RotationCaseInput, RotationStep, RotationStepPlan } from './rotation.ts';
 
 /** One MQTT connect + publish in the driver's dialect, on the stack and log it is given. */
 export type RotationSession = (mqtt: MqttCaseInput, stack: RestoreStack, log: CaseLog) => Promise<void>;
@@ -14,25 +14,22 @@ export type RotationSession = (mqtt: MqttCaseInput, stack: RestoreStack, log: Ca
  */
 export async function runRotationStep(
   input: RotationCaseInput,
-  name: string,
-  anchors: RotationSide,
-  server: RotationSide,
+  plan: RotationStepPlan,
   log: CaseLog,
   session: RotationSession,
 ): Promise<RotationStep> {
+  const { name, anchors, server } = plan;
   const startedAt = new Date().toISOString();
   const stepLog = new CaseLog();
   const stepStack = new RestoreStack();
-  const slug = name.replace(/[^a-z0-9]+/gi, '-');
+  const dials = input.stepServers?.[name] ?? input.servers[server];
   const mqtt: MqttCaseInput = {
     caseId: `${input.caseId}/${name}`,
     anchorsPem: null,
     intent: input.intent,
-    host: input.servers[server].host,
-    port: input.servers[server].port,
-    clientId: `${input.clientId}-${slug}`.slice(0, 23),
-    topic: `${input.topic}/${slug}`,
-    payload: `${input.payload} step=${name}`,
+    host: dials.host,
+    port: dials.port,
+    ...stepMqtt(input, name),
   };
   let failures: string[] = [];
   try {
@@ -52,6 +49,19 @@ export async function runRotationStep(
     reached: out.reached,
     startedAt,
     endedAt: new Date().toISOString(),
+  };
+}
+
+/** The client id, topic and payload a step publishes with: the case's, with the step's name added. */
+export function stepMqtt(
+  input: Pick<RotationCaseInput, 'clientId' | 'topic' | 'payload'>,
+  name: string,
+): { clientId: string; topic: string; payload: string } {
+  const slug = name.replace(/[^a-z0-9]+/gi, '-');
+  return {
+    clientId: `${input.clientId}-${slug}`.slice(0, 23),
+    topic: `${input.topic}/${slug}`,
+    payload: `${input.payload} step=${name}`,
   };
 }
 

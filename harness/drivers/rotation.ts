@@ -20,6 +20,35 @@ export interface RotationEndpoint {
   readonly port: number;
 }
 
+/** One connection of a rotation: which CA the device has bound and which server it dials. */
+export interface RotationStepPlan {
+  readonly name: string;
+  readonly anchors: RotationSide;
+  readonly server: RotationSide;
+}
+
+/**
+ * The steps of each rotation, in order, declared once: drivers run them, the suite opens each its
+ * own door and reads them back. A step that did not run (an earlier one failed) is simply absent.
+ */
+export const ROTATION_PLAN: {
+  readonly rebind: readonly [RotationStepPlan, RotationStepPlan, RotationStepPlan, RotationStepPlan];
+  readonly reboot: readonly [RotationStepPlan, RotationStepPlan];
+} = {
+  rebind: [
+    // The old CA reaches its own server and is refused by the new one: the two CAs are distinct.
+    { name: 'old-ca/old-server', anchors: 'old', server: 'old' },
+    { name: 'old-ca/new-server', anchors: 'old', server: 'new' },
+    // After the rebind: the new CA reaches the new server, and no longer the old one.
+    { name: 'new-ca/new-server', anchors: 'new', server: 'new' },
+    { name: 'new-ca/old-server', anchors: 'new', server: 'old' },
+  ],
+  reboot: [
+    { name: 'before-reboot', anchors: 'new', server: 'new' },
+    { name: 'after-reboot', anchors: 'new', server: 'new' },
+  ],
+};
+
 export interface RotationCaseInput {
   readonly caseId: string;
   readonly kind: RotationKind;
@@ -34,6 +63,12 @@ export interface RotationCaseInput {
   readonly anchors: Readonly<Record<RotationSide, string>>;
   /** A server whose chain only the old CA verifies, and one only the new CA verifies. */
   readonly servers: Readonly<Record<RotationSide, RotationEndpoint>>;
+  /**
+   * Where each step dials, by step name: its own door onto its side's server, so that what the
+   * server saw on that port is that step's connection and no other's. A step not named here
+   * dials its side's server.
+   */
+  readonly stepServers?: Readonly<Record<string, RotationEndpoint>>;
 }
 
 /** One connection of the rotation: which CA the device had bound, which server it dialled, what it said. */

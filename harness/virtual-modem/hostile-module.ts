@@ -3,6 +3,7 @@ import { familyNamed } from '../families.ts';
 import { createMemoryPair } from '../transport/memory-pair.ts';
 import type { HostileTargets } from './dialect.ts';
 import type { Fault } from './faults.ts';
+import type { LatencyModel } from './latency.ts';
 import type { VirtualNetwork } from './network.ts';
 import { type RunningVirtualModem, startVirtualModem } from './start.ts';
 
@@ -193,6 +194,8 @@ export interface HostileModuleOptions {
   readonly network: VirtualNetwork;
   /** Dialect faults beyond the mode's (property tests build whole schedules). */
   readonly extraFaults?: readonly Fault[];
+  /** The module's timing (serial, network, late closes); none by default. */
+  readonly latency?: LatencyModel;
 }
 
 export interface HostileModule {
@@ -212,7 +215,12 @@ export async function startHostileModule(options: HostileModuleOptions): Promise
   const faults = [...(options.mode.faults?.(options.family, random) ?? []), ...(options.extraFaults ?? [])];
   const [hostEnd, modemEnd] = createMemoryPair();
   const modem = await startVirtualModem(
-    { family: options.family, network: options.network, faults },
+    {
+      family: options.family,
+      network: options.network,
+      faults,
+      ...(options.latency ? { latency: options.latency } : {}),
+    },
     modemEnd,
   );
   let client: Socket | null = null;

@@ -11,6 +11,11 @@ export interface LatencyModel {
   readonly networkRttMs?: number;
   /** Round trips a TLS handshake costs (TLS 1.2 full handshake: 2). */
   readonly tlsRoundTrips?: number;
+  /**
+   * How long each network connection stays open after the module has reported it closed, taken in
+   * turn per connection (`[1500, 0]`: late closes, and out of order); as real modules and NATs do.
+   */
+  readonly closeLagMs?: readonly number[];
 }
 
 export const ZERO_LATENCY: LatencyModel = {};
@@ -29,6 +34,7 @@ export class LatencyClock {
   #serialMs = 0;
   #processingMs = 0;
   #networkMs = 0;
+  #closes = 0;
 
   constructor(model: LatencyModel = ZERO_LATENCY) {
     this.#model = model;
@@ -60,6 +66,12 @@ export class LatencyClock {
 
   tlsHandshake(): number {
     return this.roundTrips(this.#model.tlsRoundTrips ?? 2);
+  }
+
+  /** The close lag of the next connection (see `closeLagMs`). */
+  closeLag(): number {
+    const lags = this.#model.closeLagMs ?? [];
+    return lags.length === 0 ? 0 : (lags[this.#closes++ % lags.length] ?? 0);
   }
 
   report(): DeviceTimeReport {

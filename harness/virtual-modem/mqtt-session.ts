@@ -12,9 +12,12 @@ export class MqttSession {
   readonly #waiters: { match: (p: Packet) => boolean; settle: (p: Packet | null) => void }[] = [];
   #closed = false;
   readonly #closeListeners: (() => void)[] = [];
+  /** How long the connection stays open after the module is done with it (a late close). */
+  readonly #closeLagMs: number;
 
-  constructor(stream: Duplex, version: 3 | 4) {
+  constructor(stream: Duplex, version: 3 | 4, closeLagMs = 0) {
     this.#stream = stream;
+    this.#closeLagMs = closeLagMs;
     this.#version = version;
     const parser = mqttPacket.parser({ protocolVersion: version });
     parser.on('packet', (p: Packet) => {
@@ -80,12 +83,20 @@ export class MqttSession {
   }
 
   disconnect(): void {
-    this.#send({ cmd: 'disconnect' });
-    this.#stream.end();
+    // A late close holds the DISCONNECT too: the broker would otherwise end the connection on time.
+    this.#later(() => {
+      this.#send({ cmd: 'disconnect' });
+      this.#stream.end();
+    });
   }
 
   destroy(): void {
-    this.#stream.destroy();
+    this.#later(() => this.#stream.destroy());
+  }
+
+  #later(close: () => void): void {
+    if (this.#closeLagMs <= 0) return close();
+    setTimeout(close, this.#closeLagMs).unref();
   }
 
   #send(packet: Packet): void {

@@ -5,12 +5,14 @@ import type { CaseLog, RegistrationWait } from '../case-log.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
 import { fieldFrom, IDENTITY_PATTERNS, identifyReliably } from '../identity.ts';
 import type { RestoreStack } from '../restore-stack.ts';
-import type {
-  RebootObservation,
-  RotationCaseInput,
-  RotationOutcome,
-  RotationSide,
-  RotationStep,
+import {
+  type RebootObservation,
+  ROTATION_PLAN,
+  type RotationCaseInput,
+  type RotationOutcome,
+  type RotationSide,
+  type RotationStep,
+  type RotationStepPlan,
 } from '../rotation.ts';
 import { compareReadBack, runRotationStep } from '../rotation-step.ts';
 import { inexpressible, type TlsCapabilities } from '../tls-intent.ts';
@@ -207,10 +209,8 @@ export class Nrf91SlmDriver implements ModemDriver {
     let reboot: RebootObservation | null = null;
     const outcome = await this.#runCase(async (stack, log) => {
       const { first, count } = this.#own.secTags;
-      const step = (name: string, anchors: RotationSide, server: RotationSide, secTag: number) =>
-        runRotationStep(input, name, anchors, server, log, (mqtt, s, l) =>
-          this.#mqtt(mqtt, secTag, s, l),
-        ).then((done) => {
+      const step = (plan: RotationStepPlan, secTag: number) =>
+        runRotationStep(input, plan, log, (mqtt, s, l) => this.#mqtt(mqtt, secTag, s, l)).then((done) => {
           steps.push(done);
           return done;
         });
@@ -227,10 +227,10 @@ export class Nrf91SlmDriver implements ModemDriver {
         const [oldTag, newTag] = [first, first + 1];
         await writeCa('old', oldTag);
         // The old CA reaches its own server and is refused by the new one: the two CAs are distinct.
-        if (!(await step('old-ca/old-server', 'old', 'old', oldTag)).reached.publishAcked) return;
-        await step('old-ca/new-server', 'old', 'new', oldTag);
+        if (!(await step(ROTATION_PLAN.rebind[0], oldTag)).reached.publishAcked) return;
+        await step(ROTATION_PLAN.rebind[1], oldTag);
         await writeCa('new', newTag);
-        const rebound = await step('new-ca/new-server', 'new', 'new', newTag);
+        const rebound = await step(ROTATION_PLAN.rebind[2], newTag);
         const answer = rebound.codes.find((c) => c.step === 'connect');
         rebind = {
           step: `#XMQTTCON with sec_tag ${newTag} instead of ${oldTag}`,
@@ -238,7 +238,7 @@ export class Nrf91SlmDriver implements ModemDriver {
           at: answer?.at ?? rebound.endedAt,
         };
         if (!rebound.reached.publishAcked) return;
-        await step('new-ca/old-server', 'new', 'old', newTag);
+        await step(ROTATION_PLAN.rebind[3], newTag);
         // The support procedure: the old credential goes only after the reconnection with the new one published.
         await this.#offline();
         const raw = await this.#store.deleteRaw(oldTag, CMNG_TYPE.rootCa);
@@ -249,10 +249,10 @@ export class Nrf91SlmDriver implements ModemDriver {
 
       const tag = first;
       await writeCa('new', tag);
-      if (!(await step('before-reboot', 'new', 'new', tag)).reached.publishAcked) return;
+      if (!(await step(ROTATION_PLAN.reboot[0], tag)).reached.publishAcked) return;
       reboot = await this.#rebootAndReadBack([tag], stack, log);
       // The credential written before the reboot is used as it is: no new write.
-      await step('after-reboot', 'new', 'new', tag);
+      await step(ROTATION_PLAN.reboot[1], tag);
     });
     return { ...outcome, kind: input.kind, steps, stores, rebind, oldDeleted, reboot };
   }

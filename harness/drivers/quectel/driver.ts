@@ -7,12 +7,14 @@ import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '
 import { fieldFrom, IDENTITY_PATTERNS, identifyReliably, identityField } from '../identity.ts';
 import { awaitRegistration } from '../registration.ts';
 import type { RestoreStack } from '../restore-stack.ts';
-import type {
-  RebootObservation,
-  RotationCaseInput,
-  RotationOutcome,
-  RotationSide,
-  RotationStep,
+import {
+  type RebootObservation,
+  ROTATION_PLAN,
+  type RotationCaseInput,
+  type RotationOutcome,
+  type RotationSide,
+  type RotationStep,
+  type RotationStepPlan,
 } from '../rotation.ts';
 import { compareReadBack, runRotationStep } from '../rotation-step.ts';
 import { type CapabilityDump, listedKeys } from '../test-answers.ts';
@@ -198,22 +200,22 @@ export class QuectelDriver implements ModemDriver {
       await this.#configureSsl(base, stores[first], caps, stack, log);
       await this.#configureMqtt(caps, stack, log);
       if (input.clock) await this.#setClock(input.clock, stack);
-      const step = (name: string, anchors: RotationSide, server: RotationSide) =>
-        this.#rotationStep(input, name, anchors, server, caps, log).then((s) => {
+      const step = (plan: RotationStepPlan) =>
+        this.#rotationStep(input, plan, caps, log).then((s) => {
           steps.push(s);
           return s;
         });
 
       if (input.kind === 'rebind') {
         // The old CA reaches its own server and is refused by the new one: the two CAs are distinct.
-        if (!(await step('old-ca/old-server', 'old', 'old')).reached.publishAcked) return;
-        await step('old-ca/new-server', 'old', 'new');
+        if (!(await step(ROTATION_PLAN.rebind[0])).reached.publishAcked) return;
+        await step(ROTATION_PLAN.rebind[1]);
         stores.new = await this.#uploadOwned('rot_new_ca.pem', input.anchors.new, stack);
         rebind = await this.#rebindCa(stores.new, log);
         if (!rebind) return;
-        const rebound = await step('new-ca/new-server', 'new', 'new');
+        const rebound = await step(ROTATION_PLAN.rebind[2]);
         if (!rebound.reached.publishAcked) return;
-        await step('new-ca/old-server', 'new', 'old');
+        await step(ROTATION_PLAN.rebind[3]);
         // The vendor's procedure: "After confirming successful reconnection, the old certificate file can be deleted."
         const del = await this.#at.command(`AT+QFDEL="${stores.old}"`, { timeoutMs: this.#t.basic });
         oldDeleted = { step: `delete ${stores.old}`, raw: del.final, at: new Date().toISOString() };
@@ -221,13 +223,13 @@ export class QuectelDriver implements ModemDriver {
         return;
       }
 
-      if (!(await step('before-reboot', 'new', 'new')).reached.publishAcked) return;
+      if (!(await step(ROTATION_PLAN.reboot[0])).reached.publishAcked) return;
       reboot = await this.#rebootAndReadBack(caps, log);
       // Configure again from the file that survived: no new upload; a reboot may have reset the clock.
       await this.#configureSsl(base, stores.new as string, caps, stack, log);
       await this.#configureMqtt(caps, stack, log);
       if (input.clock) await this.#setClock(new Date(), stack);
-      await step('after-reboot', 'new', 'new');
+      await step(ROTATION_PLAN.reboot[1]);
     });
     return { ...outcome, kind: input.kind, steps, stores, rebind, oldDeleted, reboot };
   }
@@ -235,13 +237,11 @@ export class QuectelDriver implements ModemDriver {
   /** One connection of a rotation case (the shared step runner, with this dialect's MQTT session). */
   #rotationStep(
     input: RotationCaseInput,
-    name: string,
-    anchors: RotationSide,
-    server: RotationSide,
+    plan: RotationStepPlan,
     caps: CapabilityDump,
     log: CaseLog,
   ): Promise<RotationStep> {
-    return runRotationStep(input, name, anchors, server, log, (mqtt, stack, stepLog) =>
+    return runRotationStep(input, plan, log, (mqtt, stack, stepLog) =>
       this.#mqttSession(mqtt, choosePublishForm(caps), stack, stepLog),
     );
   }

@@ -8,12 +8,14 @@ import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '
 import { fieldFrom, IDENTITY_PATTERNS, identifyReliably, identityField } from '../identity.ts';
 import { awaitRegistration } from '../registration.ts';
 import type { RestoreStack } from '../restore-stack.ts';
-import type {
-  RebootObservation,
-  RotationCaseInput,
-  RotationOutcome,
-  RotationSide,
-  RotationStep,
+import {
+  type RebootObservation,
+  ROTATION_PLAN,
+  type RotationCaseInput,
+  type RotationOutcome,
+  type RotationSide,
+  type RotationStep,
+  type RotationStepPlan,
 } from '../rotation.ts';
 import { compareReadBack, runRotationStep } from '../rotation-step.ts';
 import type { CapabilityDump } from '../test-answers.ts';
@@ -218,32 +220,31 @@ export class SimcomA76xxDriver implements ModemDriver {
       stores[first] = await this.#uploadOwned(`rot_${first}_ca.pem`, input.anchors[first], stack);
       await this.#configureSsl(base, stores[first], caps, stack, log);
       if (input.clock) await setCaseClock({ at: this.#at, timeoutMs: this.#t.basic }, input.clock, stack);
-      const step = async (name: string, anchors: RotationSide, server: RotationSide) => {
-        const s = await runRotationStep(input, name, anchors, server, log, (mqtt, stepStack, stepLog) =>
+      const step = async (plan: RotationStepPlan) => {
+        const s = await runRotationStep(input, plan, log, (mqtt, stepStack, stepLog) =>
           this.#mqttSession(mqtt, caps, stepStack, stepLog),
         );
         steps.push(s);
         return s;
       };
       if (input.kind === 'rebind') {
-        // The old CA reaches its own server and is refused by the new one: the two CAs are distinct.
-        if (!(await step('old-ca/old-server', 'old', 'old')).reached.publishAcked) return;
-        await step('old-ca/new-server', 'old', 'new');
+        if (!(await step(ROTATION_PLAN.rebind[0])).reached.publishAcked) return;
+        await step(ROTATION_PLAN.rebind[1]);
         stores.new = await this.#uploadOwned('rot_new_ca.pem', input.anchors.new, stack);
         rebind = await this.#rebindCa(stores.new, caps, log);
         if (!rebind) return;
-        if (!(await step('new-ca/new-server', 'new', 'new')).reached.publishAcked) return;
-        await step('new-ca/old-server', 'new', 'old');
+        if (!(await step(ROTATION_PLAN.rebind[2])).reached.publishAcked) return;
+        await step(ROTATION_PLAN.rebind[3]);
         const del = await this.#at.command(`AT+CCERTDELE="${stores.old}"`, { timeoutMs: this.#t.basic });
         oldDeleted = { step: `delete ${stores.old}`, raw: del.final, at: new Date().toISOString() };
         log.code('delete old CA', del.final);
         return;
       }
-      if (!(await step('before-reboot', 'new', 'new')).reached.publishAcked) return;
+      if (!(await step(ROTATION_PLAN.reboot[0])).reached.publishAcked) return;
       reboot = await this.#rebootAndReadBack(caps, log);
       await this.#configureSsl(base, stores.new as string, caps, stack, log);
       if (input.clock) await setCaseClock({ at: this.#at, timeoutMs: this.#t.basic }, new Date(), stack);
-      await step('after-reboot', 'new', 'new');
+      await step(ROTATION_PLAN.reboot[1]);
     });
     return { ...outcome, kind: input.kind, steps, stores, rebind, oldDeleted, reboot };
   }

@@ -456,7 +456,7 @@ export class VirtualNrf91Modem implements Dialect {
       if (!r.ok) {
         return this.#port.urc(`#XMQTTEVT: ${EVT.connack},${r.stage === 'tls' ? MQTT_TLS_FAILURE : -111}`);
       }
-      const session = new MqttSession(r.stream, 4);
+      const session = new MqttSession(r.stream, 4, this.#env.latency.closeLag());
       const ack = await session.connect(cfg.clientId, MQTT_TIMEOUT_MS);
       await sleep(this.#env.latency.roundTrips(1));
       if (epoch !== this.#epoch) return session.destroy();

@@ -557,7 +557,7 @@ export class VirtualQuectelModem implements Dialect {
   }
 
   #attachMqtt(client: MqttClientState, socket: Duplex): void {
-    const session = new MqttSession(socket, client.version);
+    const session = new MqttSession(socket, client.version, this.#env.latency.closeLag());
     client.session = session;
     client.state = 'open';
     session.onClose(() => {

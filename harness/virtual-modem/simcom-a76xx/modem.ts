@@ -442,7 +442,7 @@ export class VirtualSimcomModem implements Dialect, VirtualModemCore {
       if (r.stage === 'tcp') return CONNECT_RESULT.socketConnect;
       return CONNECT_RESULT.tls;
     }
-    const session = new MqttSession(r.stream, 4);
+    const session = new MqttSession(r.stream, 4, this.#env.latency.closeLag());
     client.session = session;
     const connack = await session.connect(client.clientId, MQTT_PACKET_TIMEOUT_MS);
     await sleep(this.#env.latency.roundTrips(1));
