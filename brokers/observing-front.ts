@@ -41,6 +41,9 @@ export async function startObservingFront(options: FrontOptions): Promise<Observ
   const open = new Set<net.Socket>();
   let stopping = false;
   let nextId = 1;
+  // Callers of settle(): told when the last open connection has been finalized.
+  const settleWaiters = new Set<() => void>();
+  const allClosed = () => all.every((o) => o.closedAt !== null);
 
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
     const obs = newObservation(nextId++, options.engine, `${client.remoteAddress}:${client.remotePort}`);
@@ -132,7 +135,10 @@ export async function startObservingFront(options: FrontOptions): Promise<Observ
       open.delete(client);
       open.delete(upstream);
       // Let the engine's own close handlers (same tick) record what they know first.
-      setImmediate(() => finalize(obs));
+      setImmediate(() => {
+        finalize(obs);
+        if (allClosed()) for (const wake of [...settleWaiters]) wake();
+      });
     };
     client.once('close', () => {
       if (!upstream.destroyed && client.readableEnded === false) upstream.destroy();
@@ -151,11 +157,17 @@ export async function startObservingFront(options: FrontOptions): Promise<Observ
     listenPort,
     observations: () => all,
     byUpstreamPort: (port) => byPort.get(port),
-    async settle(timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (all.some((o) => o.closedAt === null) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
+    settle(timeoutMs) {
+      if (allClosed()) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          settleWaiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, timeoutMs);
+        settleWaiters.add(wake);
+      });
     },
     async close() {
       stopping = true;

@@ -45,7 +45,7 @@ describe('trustlab sim', () => {
     });
     expect(refused).toContain('busy');
     first.destroy();
-    await new Promise((r) => setTimeout(r, 50));
+    await sim.free();
     const again = await openTransport({ kind: 'tcp', host: '127.0.0.1', port: sim.port });
     const at2 = new AtEngine(again, { transcript: new Transcript(), ...dialectOptions(QUECTEL_AT) });
     expect((await at2.commandOk('AT+QFLST="*"')).lines).toEqual(['+QFLST: "UFS:kept.pem",4']);

@@ -29,6 +29,8 @@ export interface SimServer {
   readonly host: string;
   readonly port: number;
   readonly modem: RunningVirtualModem;
+  /** Resolves once no client is attached (at once when none is), so the next one is not refused. */
+  free(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function startSimServer(options: SimOptions): Promise<SimServer> {
     modemEnd,
   );
   let client: Socket | null = null;
+  let freed: (() => void)[] = [];
   hostEnd.on('data', (chunk: Buffer) => {
     if (client && !client.destroyed) client.write(chunk);
   });
@@ -105,7 +108,10 @@ export async function startSimServer(options: SimOptions): Promise<SimServer> {
     socket.on('data', (chunk: Buffer) => hostEnd.write(chunk));
     socket.on('error', () => {});
     socket.once('close', () => {
-      if (client === socket) client = null;
+      if (client !== socket) return;
+      client = null;
+      for (const wake of freed) wake();
+      freed = [];
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -118,6 +124,7 @@ export async function startSimServer(options: SimOptions): Promise<SimServer> {
     host: listen.host,
     port,
     modem,
+    free: () => (client ? new Promise<void>((resolve) => freed.push(resolve)) : Promise.resolve()),
     async stop() {
       client?.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

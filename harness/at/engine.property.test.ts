@@ -149,7 +149,16 @@ describe('AtEngine under random splits, noise and interleaved URCs', () => {
             ...dialectOptions(QUECTEL_AT, NRF91_SLM_AT),
           });
           const urcs: string[] = [];
-          at.onUrc((l) => urcs.push(l));
+          const expected = exchanges.flatMap((x) => URC_ORDER(x));
+          let allIn = () => {};
+          const arrived = new Promise<void>((resolve) => {
+            allIn = resolve;
+          });
+          at.onUrc((l) => {
+            urcs.push(l);
+            if (urcs.length >= expected.length) allIn();
+          });
+          if (expected.length === 0) allIn();
           // Queue them all at once: the engine must still send one at a time.
           const results = await Promise.all(exchanges.map((x) => at.command(x.command)));
           results.forEach((r, i) => {
@@ -160,8 +169,11 @@ describe('AtEngine under random splits, noise and interleaved URCs', () => {
             expect(r.lines.slice(r.lines.length - x.lines.length)).toEqual(x.lines);
             if (x.noise === '') expect(r.lines).toEqual(x.lines);
           });
-          await new Promise((r) => setTimeout(r, 5));
-          expect(urcs).toEqual(exchanges.flatMap((x) => URC_ORDER(x)));
+          // Trailing URCs may follow the last OK: wait for them, bounded (a missing one fails below).
+          let bound: NodeJS.Timeout | undefined;
+          await Promise.race([arrived, new Promise((r) => (bound = setTimeout(r, 2_000)))]);
+          clearTimeout(bound);
+          expect(urcs).toEqual(expected);
         },
       ),
       { numRuns: 150 },

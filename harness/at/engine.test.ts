@@ -19,6 +19,17 @@ interface DataReply {
   readonly answer: (data: string) => string;
 }
 
+/** Resolves when the engine has taken in a URC matching `pattern` (the event, not a guess at its time). */
+function urcSeen(at: AtEngine, pattern: RegExp): Promise<void> {
+  return new Promise((resolve) => {
+    const off = at.onUrc((line) => {
+      if (!pattern.test(line)) return;
+      off();
+      resolve();
+    });
+  });
+}
+
 /** A scripted device: for each command line it receives, writes the scripted reply. */
 function scripted(
   replies: Record<string, string | DataReply>,
@@ -78,8 +89,9 @@ describe('AtEngine', () => {
 
   it('delivers a URC that arrived right after OK to a wait started later', async () => {
     const { at } = scripted({ 'AT+QMTOPEN=1,"h",1': '\r\nOK\r\n\r\n+QMTOPEN: 1,0\r\n' });
+    const arrived = urcSeen(at, /^\+QMTOPEN: 1,/);
     await at.commandOk('AT+QMTOPEN=1,"h",1');
-    await new Promise((r) => setTimeout(r, 20));
+    await arrived; // the URC is in before the wait begins
     await expect(at.waitForUrc(/^\+QMTOPEN: 1,/, { timeoutMs: 100 })).resolves.toBe('+QMTOPEN: 1,0');
   });
 
@@ -237,13 +249,12 @@ describe('AtEngine', () => {
   });
 
   it("never takes a late answer as the next command's answer", async () => {
-    const { at, device, transcript } = scripted({});
+    // The device answers AT+CGSN only when it receives it, so the answer cannot come before the command.
+    const { at, device, transcript } = scripted({ 'AT+CGSN': '\r\n866123456789012\r\n\r\nOK\r\n' });
     await expect(at.command('AT+QSSLCFG="sni",1', { timeoutMs: 30 })).rejects.toBeInstanceOf(AtTimeoutError);
     const next = at.command('AT+CGSN', { timeoutMs: 300 });
     // The late answer to the abandoned command arrives after the timeout, before the next command is sent.
     device.write('\r\n+QSSLCFG: "sni",1,0\r\n\r\nERROR\r\n');
-    await new Promise((r) => setTimeout(r, 20));
-    device.write('\r\n866123456789012\r\n\r\nOK\r\n');
     await expect(next).resolves.toMatchObject({ ok: true, lines: ['866123456789012'] });
     const notes = transcript
       .since(0)
@@ -283,8 +294,9 @@ describe('AtEngine', () => {
 
   it('fails a pending URC wait at once when a not-matching URC came before the wait began', async () => {
     const { at, device } = scripted({});
+    const arrived = urcSeen(at, /^\+QMTSTAT: 1,/);
     device.write('\r\n+QMTSTAT: 1,1\r\n');
-    await new Promise((r) => setTimeout(r, 10));
+    await arrived;
     await expect(
       at.waitForUrc(/^\+QMTCONN: 1,/, { timeoutMs: 1000, failOn: /^\+QMTSTAT: 1,/ }),
     ).rejects.toBeInstanceOf(AtUnexpectedUrcError);

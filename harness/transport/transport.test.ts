@@ -126,7 +126,10 @@ describe('transports carry the AT dialect', () => {
   it('a real serial port through a socat pty pair, RTS/CTS on', async (ctx) => {
     if (!(await toolAvailable('socat', ['-V']))) ctx.skip('socat not installed');
     const dir = mkdtempSync(join(tmpdir(), 'trustlab-pty-'));
+    // -d -d: socat says when both ptys exist and it relays ("starting data transfer loop").
     const socat: ChildProcess = spawn('socat', [
+      '-d',
+      '-d',
       `pty,raw,echo=0,link=${join(dir, 'host')}`,
       `pty,raw,echo=0,link=${join(dir, 'modem')}`,
     ]);
@@ -134,9 +137,18 @@ describe('transports carry the AT dialect', () => {
       socat.kill();
       rmSync(dir, { recursive: true, force: true });
     });
-    for (let i = 0; i < 50 && !(existsSync(join(dir, 'host')) && existsSync(join(dir, 'modem'))); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await new Promise<void>((resolve, reject) => {
+      let said = '';
+      const bound = setTimeout(() => reject(new Error(`socat did not start within 5 s: ${said}`)), 5_000);
+      socat.stderr?.on('data', (b: Buffer) => {
+        said += b.toString();
+        if (!said.includes('starting data transfer loop')) return;
+        clearTimeout(bound);
+        resolve();
+      });
+      socat.once('exit', (code) => reject(new Error(`socat exited (${code}): ${said}`)));
+    });
+    expect(existsSync(join(dir, 'host')) && existsSync(join(dir, 'modem'))).toBe(true);
     const modemPort = new SerialPort({ path: join(dir, 'modem'), baudRate: 115_200 });
     await new Promise<void>((resolve, reject) => modemPort.once('open', resolve).once('error', reject));
     cleanups.push(() => void modemPort.destroy());
@@ -160,8 +172,9 @@ describe('reconnect with back-off', () => {
     stream.on('reconnected', () => events.push('reconnected'));
     const at = engineOn(stream);
     await at.commandOk('AT');
+    const down = new Promise((resolve) => stream.once('disconnected', resolve));
     sockets[0]?.destroy(); // the port vanishes, as a USB tty does on AT+CFUN=1,1
-    await new Promise((r) => setTimeout(r, 10));
+    await down;
     // Sent while the link is down: held until the port is back, then answered by the new modem.
     await expect(at.commandOk('AT+CGSN', { timeoutMs: 2_000 })).resolves.toMatchObject({
       lines: ['866123456789012'],

@@ -9,14 +9,25 @@ function portAt115200() {
   const [host, modemSide] = createMemoryPair();
   const port = new AtPort(modemSide, new LatencyClock({ baudRate: 115_200 }), new FaultPlan());
   let text = '';
+  let waiting: { length: number; resolve: (t: string) => void } | null = null;
   host.on('data', (b: Buffer) => {
     text += b.toString('latin1');
+    if (waiting && text.length >= waiting.length) waiting.resolve(text);
   });
-  const received = async (length: number) => {
-    const deadline = Date.now() + 5_000;
-    while (text.length < length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    return text;
-  };
+  // Resolves on the data event that completes `length` bytes; at the bound, with what came.
+  const received = (length: number) =>
+    new Promise<string>((resolve) => {
+      if (text.length >= length) return resolve(text);
+      const bound = setTimeout(() => resolve(text), 5_000);
+      waiting = {
+        length,
+        resolve: (t) => {
+          clearTimeout(bound);
+          waiting = null;
+          resolve(t);
+        },
+      };
+    });
   return { port, received };
 }
 

@@ -163,7 +163,8 @@ describe('Nrf91SlmDriver against a scripted Serial LTE Modem', () => {
   it('abort while the handshake hangs: the credential is deleted once and CFUN restored', async () => {
     const { slm, driver } = rig({ connectDelayMs: 5_000 });
     const running = driver.runMqttCase(input(RIGHT_PEM));
-    await new Promise((r) => setTimeout(r, 100));
+    // Abort while the connect is in the module's hands, not at a guessed moment.
+    await slm.whenReceived((line) => line.startsWith('AT#XMQTTCON=1'));
     const failures = await driver.abort();
     const out = await running;
     expect(failures).toEqual([]);

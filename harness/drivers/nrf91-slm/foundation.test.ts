@@ -97,17 +97,17 @@ async function memoryRig(): Promise<Rig> {
 }
 
 async function tcpRig(): Promise<Rig> {
-  let modem: Promise<RunningVirtualModem> | null = null;
-  const server: Server = createServer((socket) => {
-    modem = startModem(socket);
+  let attached: (modem: Promise<RunningVirtualModem>) => void = () => {};
+  const modem = new Promise<Promise<RunningVirtualModem>>((resolve) => {
+    attached = resolve;
   });
+  const server: Server = createServer((socket) => attached(startModem(socket)));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP port');
   const stream = await openTransport({ kind: 'tcp', host: '127.0.0.1', port: address.port });
-  await new Promise((r) => setTimeout(r, 50));
-  const running = await (modem as Promise<RunningVirtualModem> | null);
-  if (!running) throw new Error('modem not connected');
+  // The modem starts when the server sees the connection: wait for that, not for a guessed time.
+  const running = await await modem;
   return openRig(
     `tcp://127.0.0.1:${address.port}`,
     stream,

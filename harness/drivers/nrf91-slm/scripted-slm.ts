@@ -29,6 +29,7 @@ export class ScriptedSlm {
   /** Every command line received, in order. */
   readonly received: string[] = [];
   readonly published: { topic: string; payload: string }[] = [];
+  readonly #receiveWaiters: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
   #line = '';
   #inQuotes = false;
   #mqttTag: number | null = null;
@@ -76,8 +77,19 @@ export class ScriptedSlm {
     }
   }
 
+  /** Resolves with the first command line (already received or still to come) that matches. */
+  whenReceived(match: (line: string) => boolean): Promise<string> {
+    const seen = this.received.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve) => this.#receiveWaiters.push({ match, resolve }));
+  }
+
   #dispatch(line: string): void {
     this.received.push(line);
+    for (const w of this.#receiveWaiters.filter((x) => x.match(line))) {
+      this.#receiveWaiters.splice(this.#receiveWaiters.indexOf(w), 1);
+      w.resolve(line);
+    }
     const simple: Record<string, string[]> = {
       AT: [],
       'AT+CGMI': ['Nordic Semiconductor ASA'],
