@@ -16,3 +16,17 @@ export interface LabNetwork {
 }
 
 export const LOOPBACK_LAB: LabNetwork = { dialHost: '127.0.0.1', listenHost: '127.0.0.1' };
+
+/**
+ * The device refused the command that carried the trust anchor (its upload into the device's
+ * store, or its binding to the TLS context) with an error code of its own: it refused the anchor
+ * before dialling anything. Never set for a timeout or a lost link.
+ */
+export interface AnchorRefusal {
+  readonly stage: 'upload' | 'bind';
+  /** The command as sent, without its data (the AT verb and its leading arguments). */
+  readonly command: string;
+  /** The device's final answer, verbatim. */
+  readonly raw: string;
+  readonly at: string;
+}

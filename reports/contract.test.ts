@@ -11,6 +11,10 @@ import { fakeRecord } from './testing/fake-record.ts';
 const FULL: Required<CaseRecord> = {
   ...fakeRecord('anchors::right-ca'),
   urcs: ['+QIURC: "pdpdeact",1'],
+  device: {
+    ...fakeRecord('anchors::right-ca').device,
+    anchorRefused: { stage: 'bind', command: 'AT+QSSLCFG', raw: 'ERROR', at: '2026-12-02T00:00:00.000Z' },
+  },
   pemFile: 'certs/a.pem',
   mqtt: { clientId: 'c', topic: 't', payload: 'p' },
   controls: [{ client: 'openssl', result: 'accepted' }],

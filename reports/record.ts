@@ -2,7 +2,7 @@ import type { TlsAlert } from '../brokers/alerts.ts';
 import type { ClientHelloSummary } from '../brokers/client-hello.ts';
 import type { ClientCertificateSeen, HandshakeResult } from '../brokers/observation.ts';
 import type { CertSummary } from '../certs/spec.ts';
-import type { CaseOutcome } from '../contracts/case.ts';
+import type { AnchorRefusal, CaseOutcome } from '../contracts/case.ts';
 
 /** What the server saw of the device's connection, flattened for reports. */
 export interface ServerSummary {
@@ -52,6 +52,8 @@ export interface CaseRecord {
     };
     readonly error: string | null;
     readonly healthy: boolean;
+    /** The device refused the anchor's upload or binding with its own code, before dialling. */
+    readonly anchorRefused?: AnchorRefusal;
   };
   readonly certs: { readonly anchors: readonly CertSummary[]; readonly served: readonly CertSummary[] };
   /** Path of the AT transcript, relative to the run folder. */

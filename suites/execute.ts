@@ -1,8 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { ClientCertificateSeen, ConnectionObservation } from '../brokers/observation.ts';
 import type { LabNetwork } from '../contracts/case.ts';
-import { formatTranscript } from '../harness/at/transcript.ts';
 import { inexpressible } from '../harness/drivers/tls-intent.ts';
 import type { OpenDevice } from '../harness/runner/device.ts';
 import {
@@ -11,75 +7,35 @@ import {
   runDeviceAgainst,
   startCaseEndpoint,
 } from '../harness/runner/run-case.ts';
-import type { CaseRecord, ServerSummary } from '../reports/record.ts';
-import { appendRecord, RESULTS_FILE } from '../reports/results-log.ts';
+import { RESULTS_FILE } from '../reports/results-log.ts';
 import { atCommandName, writeStage } from '../reports/stage-file.ts';
 import { type CaseControls, runCaseControls } from './case-controls.ts';
+import {
+  appendCaseRecord,
+  type RecordSubject,
+  recordHeader,
+  recordNotRun,
+  type SuiteRecord,
+  summarizeServer,
+  verdictsFor,
+  writeCaseFiles,
+} from './case-record.ts';
+import { type Judgement, judgeAttempts } from './judge.ts';
 import { caseSpecFor, type LabNames, labNames, pkiFor } from './plan-case.ts';
-import { PROFILE_NAMES } from './profiles.ts';
-import type { DeviceSettings, MatrixCase } from './scenario-model.ts';
-import { judge, type Verdict } from './verdict.ts';
+import type { MatrixCase } from './scenario-model.ts';
 
 export { RESULTS_FILE };
 
 /** How many times a case that failed before TLS (PDP, DNS, TCP) is tried before it is reported. */
 export const INCONCLUSIVE_ATTEMPTS = 3;
 
-/** The record of one case: results.jsonl's contract plus what the suite adds. */
-export type SuiteRecord = CaseRecord & {
-  readonly scenario: string;
-  readonly settings: DeviceSettings;
-  readonly expected: Readonly<Record<string, string>>;
-  readonly controlCheck?: { readonly ok: boolean; readonly why: string };
-  readonly attempts?: number;
-};
-
-/** The server's record of a case, plus the client certificate the broker saw (mutual TLS), null when none. */
-export type SuiteServerSummary = ServerSummary & {
-  readonly clientCertificate: ClientCertificateSeen | null;
-};
-
-export function summarizeServer(connections: readonly ConnectionObservation[]): SuiteServerSummary {
-  // The device makes one connection per case; if it made more, the last one decided.
-  const last = connections.at(-1);
-  return {
-    connections: connections.length,
-    sni: last?.clientHello?.sni ?? null,
-    handshake: last?.handshake ?? 'no-connection',
-    clientAlert: last?.clientAlert ?? null,
-    negotiated: last?.negotiated ?? null,
-    mqttConnect: last?.mqttConnect
-      ? { clientId: last.mqttConnect.clientId, protocolLevel: last.mqttConnect.protocolLevel }
-      : null,
-    publishes: connections.flatMap((c) =>
-      c.mqttPublishes.map((p) => ({ topic: p.topic, payload: p.payload })),
-    ),
-    closedBy: last?.closedBy ?? null,
-    clientHello: last?.clientHello ?? null,
-    clientCertificate: last?.clientCertificate ?? null,
-  };
-}
-
-const fileSlug = (caseId: string) => caseId.replace(/[^a-z0-9]+/gi, '_');
-
-function baseRecord(c: MatrixCase, device: OpenDevice, lab: LabNetwork) {
-  return {
-    case: c.id,
-    scenario: c.scenario.id,
-    title: c.scenario.title,
-    settings: c.settings,
-    params: { ...c.settings, dialHost: lab.dialHost },
-    expected: Object.fromEntries(PROFILE_NAMES.map((p) => [p, c.expected[p].result])),
-    device: {
-      label: device.label,
-      model: device.identity.model,
-      firmware: device.identity.firmware,
-      reached: { tlsOpened: false, mqttConnected: false, publishAcked: false },
-      error: null,
-      healthy: true,
-    },
-  };
-}
+const subjectOf = (c: MatrixCase): RecordSubject => ({
+  id: c.id,
+  scenario: c.scenario.id,
+  title: c.scenario.title,
+  settings: c.settings,
+  expected: c.expected,
+});
 
 function lastTlsAttempt(run: CaseRun): SuiteRecord['virtualTls'] {
   const a = run.virtualTls.at(-1);
@@ -91,30 +47,31 @@ function lastTlsAttempt(run: CaseRun): SuiteRecord['virtualTls'] {
 function toRecord(
   c: MatrixCase,
   run: CaseRun,
+  judged: Judgement,
   device: OpenDevice,
   lab: LabNetwork,
   controls: CaseControls,
   attempts: number,
   files: { transcriptFile: string; pemFile: string },
 ): SuiteRecord {
-  const base = baseRecord(c, device, lab);
+  const subject = subjectOf(c);
+  const header = recordHeader(subject, device, lab);
   const trusted = controls.check.ok;
   return {
-    ...base,
-    params: { ...base.params, dialledHost: run.hierarchy.dialledHost },
-    outcome: run.outcome,
-    reason: trusted ? run.reason : `${run.reason}; no verdict: ${controls.check.why}`,
-    verdicts: Object.fromEntries(
-      PROFILE_NAMES.map((p) => [p, trusted ? judge(run.outcome, c.expected[p].result) : 'control-failed']),
-    ),
+    ...header,
+    params: { ...header.params, dialledHost: run.hierarchy.dialledHost },
+    outcome: judged.outcome,
+    reason: trusted ? judged.reason : `${judged.reason}; no verdict: ${controls.check.why}`,
+    verdicts: verdictsFor(subject, judged.outcome, trusted),
     codes: run.device.codes.map((code) => code.raw),
     urcs: run.device.urcs.map((u) => u.line),
     server: summarizeServer(run.server),
     device: {
-      ...base.device,
+      ...header.device,
       reached: run.device.reached,
       error: run.device.error,
       healthy: run.device.healthy,
+      ...(run.device.anchorRefused ? { anchorRefused: run.device.anchorRefused } : {}),
     },
     certs: run.hierarchy.manifest,
     transcriptFile: files.transcriptFile,
@@ -199,10 +156,14 @@ export async function executeCase(
   const cannot = inexpressible(spec.intent, device.tls, device.driver.family);
   // A setting the device lacks: skipped before anything is sent, every profile not-applicable, never retried.
   if (cannot)
-    return { record: recordWithout(device, c, outDir, lab, 'skipped', cannot, 'not-applicable'), run: null };
+    return {
+      record: recordNotRun(device, subjectOf(c), outDir, lab, 'skipped', cannot, 'not-applicable'),
+      run: null,
+    };
   const stopStages = options.publishStage ? publishStages(device, outDir, c.id) : () => {};
   const maxAttempts = Math.max(1, options.attempts ?? INCONCLUSIVE_ATTEMPTS);
-  let run: CaseRun | undefined;
+  const tried: CaseRun[] = [];
+  let judged: Judgement | undefined;
   let controlsRun: ReturnType<typeof controlsBeside> | undefined;
   let attempts = 0;
   try {
@@ -213,13 +174,15 @@ export async function executeCase(
       const beside = controlsRun === undefined ? controlsBeside(c, started, names, lab) : null;
       if (beside) controlsRun = beside;
       try {
-        run = await runDeviceAgainst(device, spec, started);
+        tried.push(await runDeviceAgainst(device, spec, started));
       } finally {
         // The controls' door is on this endpoint: it stays up until they are done.
         if (beside) await beside;
         await started.endpoint.stop();
       }
-      const retry = run.outcome === 'inconclusive' && run.device.healthy && attempts < maxAttempts;
+      const run = tried[tried.length - 1] as CaseRun;
+      judged = judgeAttempts(tried, run.mqtt.clientId);
+      const retry = judged.outcome === 'inconclusive' && run.device.healthy && attempts < maxAttempts;
       if (!retry) break;
     }
   } finally {
@@ -228,48 +191,14 @@ export async function executeCase(
   const settled = controlsRun ? await controlsRun : undefined;
   if (settled && 'error' in settled) throw settled.error;
   const controls = settled?.controls;
-  if (!run || !controls) throw new Error(`case ${c.id} did not run`);
-  const transcriptFile = join('transcripts', `${fileSlug(c.id)}.txt`);
-  const pemFile = join('certs', `${fileSlug(c.id)}.pem`);
-  mkdirSync(join(outDir, 'transcripts'), { recursive: true });
-  mkdirSync(join(outDir, 'certs'), { recursive: true });
-  writeFileSync(join(outDir, transcriptFile), `${formatTranscript(run.transcript)}\n`);
-  // Public material only: what the device was given, then what the server sent. Never the key.
-  writeFileSync(
-    join(outDir, pemFile),
-    `# trust anchors uploaded to the device\n${(run.hierarchy.anchorsPem ?? '# (none)\n').trim()}\n# chain served, leaf first\n${run.hierarchy.servedChainPem.trim()}\n`,
-  );
-  const record = toRecord(c, run, device, lab, controls, attempts, { transcriptFile, pemFile });
-  appendRecord(join(outDir, RESULTS_FILE), record);
+  const run = tried.at(-1);
+  if (!run || !judged || !controls) throw new Error(`case ${c.id} did not run`);
+  const files = writeCaseFiles(outDir, c.id, run.transcript, [
+    ['trust anchors uploaded to the device', run.hierarchy.anchorsPem],
+    ['chain served, leaf first', run.hierarchy.servedChainPem],
+  ]);
+  const record = appendCaseRecord(outDir, toRecord(c, run, judged, device, lab, controls, attempts, files));
   return { record, run };
-}
-
-function recordWithout(
-  device: OpenDevice,
-  c: MatrixCase,
-  outDir: string,
-  lab: LabNetwork,
-  outcome: 'blocked' | 'skipped',
-  why: string,
-  verdict: Verdict = outcome,
-): SuiteRecord {
-  const at = new Date().toISOString();
-  const base = baseRecord(c, device, lab);
-  const record: SuiteRecord = {
-    ...base,
-    device: { ...base.device, healthy: outcome !== 'blocked' },
-    outcome,
-    reason: why,
-    verdicts: Object.fromEntries(PROFILE_NAMES.map((p) => [p, verdict])),
-    codes: [],
-    server: summarizeServer([]),
-    certs: { anchors: [], served: [] },
-    transcriptFile: null,
-    startedAt: at,
-    endedAt: at,
-  };
-  appendRecord(join(outDir, RESULTS_FILE), record);
-  return record;
 }
 
 /** Records a case that could not run because the device or lab is already broken. */
@@ -280,7 +209,7 @@ export function recordBlocked(
   lab: LabNetwork,
   why: string,
 ): SuiteRecord {
-  return recordWithout(device, c, outDir, lab, 'blocked', why);
+  return recordNotRun(device, subjectOf(c), outDir, lab, 'blocked', why);
 }
 
 /** Records a case skipped because it needs something the device or lab has not shown. */
@@ -291,5 +220,5 @@ export function recordSkipped(
   lab: LabNetwork,
   why: string,
 ): SuiteRecord {
-  return recordWithout(device, c, outDir, lab, 'skipped', why);
+  return recordNotRun(device, subjectOf(c), outDir, lab, 'skipped', why);
 }

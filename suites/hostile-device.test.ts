@@ -13,7 +13,8 @@ import {
   type HostileMode,
   startHostileModule,
 } from '../harness/virtual-modem/hostile-module.ts';
-import { executeCase, type SuiteRecord } from './execute.ts';
+import type { SuiteRecord } from './case-record.ts';
+import { executeCase } from './execute.ts';
 import { defaultMatrix } from './matrix.ts';
 import { virtualLabNetwork } from './plan-case.ts';
 import { SANITY } from './scenarios.ts';

@@ -1,10 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { EndpointHandle } from '../brokers/endpoint.ts';
 import type { ConnectionObservation } from '../brokers/observation.ts';
 import type { PkiSpec } from '../certs/pki-spec.ts';
 import type { CaseOutcome, LabNetwork } from '../contracts/case.ts';
-import { formatTranscript } from '../harness/at/transcript.ts';
 import {
   ROTATION_PLAN,
   type RotationEndpoint,
@@ -18,16 +15,24 @@ import { stepMqtt } from '../harness/drivers/rotation-step.ts';
 import { familyNamed } from '../harness/families.ts';
 import type { OpenDevice } from '../harness/runner/device.ts';
 import { type CaseEndpoint, startCaseEndpoint } from '../harness/runner/run-case.ts';
-import { appendRecord, RESULTS_FILE } from '../reports/results-log.ts';
+import {
+  appendCaseRecord,
+  type RecordSubject,
+  recordHeader,
+  recordNotRun,
+  type SuiteRecord,
+  summarizeServer,
+  verdictsFor,
+  writeCaseFiles,
+} from './case-record.ts';
 import type { ControlResult } from './controls/control.ts';
 import { runControls } from './controls/run-controls.ts';
-import { type SuiteRecord, summarizeServer } from './execute.ts';
+import { judgeStep } from './judge.ts';
 import { intentFor, labNames, pkiFor } from './plan-case.ts';
 import { PROFILE_NAMES, type ProfileName } from './profiles.ts';
 import { DEFAULT_SETTINGS, type DeviceSettings, type ProfileExpectation } from './scenario-model.ts';
 import { SANITY, SCENARIOS } from './scenarios.ts';
 import { type ServerSight, tieObservations } from './step-observations.ts';
-import { judge } from './verdict.ts';
 
 /**
  * CA rotation in the field (as field support threads describe it), run by the driver's `runRotationCase`. Both run in
@@ -157,28 +162,18 @@ export type RotationRecord = SuiteRecord & {
   };
 };
 
-function stepOutcome(
-  step: RotationStep,
-  seen: ConnectionObservation | undefined,
-  topic: string,
-): CaseOutcome {
-  const published = seen?.mqttPublishes.some((p) => p.topic.startsWith(topic)) ?? false;
-  if (step.reached.publishAcked && published) return 'accepted';
-  if (seen?.clientHello && !seen.mqttConnect) return 'rejected';
-  return 'inconclusive';
-}
-
 function recordStep(
   s: RotationStep,
   obs: ConnectionObservation | undefined,
   topic: string,
 ): { step: RecordedRotationStep; observed: ConnectionObservation[] } {
+  const judged = judgeStep(s, obs, topic);
   const step: RecordedRotationStep = {
     name: s.name,
     anchors: s.anchors,
     server: s.server,
-    outcome: obs ? stepOutcome(s, obs, topic) : 'inconclusive',
-    ...(obs ? {} : { why: 'no server observation for this step' }),
+    outcome: judged.outcome,
+    ...(judged.outcome === 'inconclusive' ? { why: judged.reason } : {}),
     codes: s.codes.map((c) => `${c.step}: ${c.raw}`),
     reached: s.reached,
     serverSaw: obs
@@ -281,6 +276,14 @@ async function referenceControls(
   return out;
 }
 
+const subjectOf = (s: RotationScenario, settings: DeviceSettings = s.settings): RecordSubject => ({
+  id: s.id,
+  scenario: s.id,
+  title: s.title,
+  settings,
+  expected: s.expected,
+});
+
 /** A rotation case that did not run: blocked by an earlier failure, or skipped (driver cannot rotate). */
 export function recordRotationWithout(
   device: OpenDevice,
@@ -290,37 +293,8 @@ export function recordRotationWithout(
   outcome: 'blocked' | 'skipped',
   why: string,
 ): SuiteRecord {
-  const at = new Date().toISOString();
-  const record: SuiteRecord = {
-    case: s.id,
-    scenario: s.id,
-    title: s.title,
-    settings: s.settings,
-    params: { ...s.settings, dialHost: lab.dialHost },
-    expected: Object.fromEntries(PROFILE_NAMES.map((p) => [p, s.expected[p].result])),
-    outcome,
-    reason: why,
-    verdicts: Object.fromEntries(PROFILE_NAMES.map((p) => [p, outcome])),
-    codes: [],
-    server: summarizeServer([]),
-    device: {
-      label: device.label,
-      model: device.identity.model,
-      firmware: device.identity.firmware,
-      reached: { tlsOpened: false, mqttConnected: false, publishAcked: false },
-      error: null,
-      healthy: outcome !== 'blocked',
-    },
-    certs: { anchors: [], served: [] },
-    transcriptFile: null,
-    startedAt: at,
-    endedAt: at,
-  };
-  appendRecord(join(outDir, RESULTS_FILE), record);
-  return record;
+  return recordNotRun(device, subjectOf(s), outDir, lab, outcome, why);
 }
-
-const fileSlug = (id: string) => id.replace(/[^a-z0-9]+/gi, '_');
 
 /**
  * Runs one rotation scenario on the device: two endpoints (old CA's chain, new CA's chain), the
@@ -398,34 +372,24 @@ export async function executeRotationCase(
     ]
       .filter(Boolean)
       .join('; ');
-    const transcriptFile = join('transcripts', `${fileSlug(s.id)}.txt`);
-    const pemFile = join('certs', `${fileSlug(s.id)}.pem`);
-    mkdirSync(join(outDir, 'transcripts'), { recursive: true });
-    mkdirSync(join(outDir, 'certs'), { recursive: true });
-    writeFileSync(join(outDir, transcriptFile), `${formatTranscript(device.transcript.since(mark))}\n`);
-    writeFileSync(
-      join(outDir, pemFile),
-      `# old CA\n${both.old.hierarchy.anchorsPem?.trim()}\n# new CA\n${both.new.hierarchy.anchorsPem?.trim()}\n# chain served by the new server, leaf first\n${both.new.hierarchy.servedChainPem.trim()}\n`,
-    );
+    const files = writeCaseFiles(outDir, s.id, device.transcript.since(mark), [
+      ['old CA', both.old.hierarchy.anchorsPem],
+      ['new CA', both.new.hierarchy.anchorsPem],
+      ['chain served by the new server, leaf first', both.new.hierarchy.servedChainPem],
+    ]);
     const decisiveSeen = paired.find((p) => p.step.name === DECISIVE[s.kind])?.observed ?? [];
+    const subject = subjectOf(s, settings);
+    const header = recordHeader(subject, device, lab);
     const record: RotationRecord = {
-      case: s.id,
-      scenario: s.id,
-      title: s.title,
-      settings,
-      params: { ...settings, dialHost: lab.dialHost, dialledHost: both.new.hierarchy.dialledHost },
-      expected: Object.fromEntries(PROFILE_NAMES.map((p) => [p, s.expected[p].result])),
+      ...header,
+      params: { ...header.params, dialledHost: both.new.hierarchy.dialledHost },
       outcome,
       reason,
-      verdicts: Object.fromEntries(
-        PROFILE_NAMES.map((p) => [p, check.ok ? judge(outcome, s.expected[p].result) : 'control-failed']),
-      ),
+      verdicts: verdictsFor(subject, outcome, check.ok),
       codes: out.codes.map((c) => c.raw),
       server: summarizeServer(decisiveSeen),
       device: {
-        label: device.label,
-        model: device.identity.model,
-        firmware: device.identity.firmware,
+        ...header.device,
         reached: decisive?.reached ?? { tlsOpened: false, mqttConnected: false, publishAcked: false },
         error: out.error,
         healthy: out.healthy,
@@ -434,8 +398,7 @@ export async function executeRotationCase(
         anchors: [...both.old.hierarchy.manifest.anchors, ...both.new.hierarchy.manifest.anchors],
         served: both.new.hierarchy.manifest.served,
       },
-      transcriptFile,
-      pemFile,
+      ...files,
       // What the decisive step was told to send (the driver adds the step to each), for the broker check.
       mqtt: stepMqtt(mqtt, DECISIVE[s.kind]),
       controls: controls.map((r) => ({ ...r })),
@@ -453,8 +416,7 @@ export async function executeRotationCase(
         reboot: out.reboot,
       },
     };
-    appendRecord(join(outDir, RESULTS_FILE), record);
-    return record;
+    return appendCaseRecord(outDir, record);
   } finally {
     for (const door of doors.values()) await door.stop();
     await endpoints.old?.endpoint.stop();

@@ -378,6 +378,74 @@ function rotationOf(e: Evidence, id: string): RotationRecord['rotation'] | null 
   return r && !controlFailed(r) ? (r.rotation ?? null) : null;
 }
 
+/** The device's refusal of the case's anchor (upload or binding), as recorded; null when none. */
+const refusalOf = (r: CaseRecord | undefined) => r?.device.anchorRefused ?? null;
+const refusalText = (id: string, r: CaseRecord) => {
+  const x = refusalOf(r);
+  return x ? `${id}: anchor refused at ${x.stage} (${x.command} -> ${x.raw})` : `${id}: ${r.outcome}`;
+};
+/** The device took the case's anchor and dialled: the endpoint saw its connection. */
+const dialled = (r: CaseRecord | undefined) => !!r && !refusalOf(r) && r.server.connections > 0;
+
+/**
+ * Did the device refuse this case's anchor before dialling? Yes only while the twin's anchor was
+ * taken and dialled with (a device refusing every upload says nothing about this defect).
+ */
+function refusedAtUpload(question: QuestionId, e: Evidence, id: string): TrustModelAnswer {
+  const na = e.notApplicable(id);
+  if (na !== null) return answer(question, 'not-applicable', [id], na);
+  const r = e.record(id);
+  if (!r || e.outcome(id) === null) return answer(question, 'unknown', r ? [id] : [], e.why(id));
+  const twin = e.twinOf(id);
+  if (refusalOf(r)) {
+    const t = twin ? e.record(twin) : undefined;
+    if (twin && !dialled(t))
+      return answer(
+        question,
+        'unknown',
+        [id, twin],
+        `${refusalText(id, r)}; but the twin ${twin} did not dial either`,
+      );
+    return answer(
+      question,
+      'yes',
+      twin ? [id, twin] : [id],
+      `${refusalText(id, r)}${twin ? `; twin ${twin} dialled` : ''}`,
+    );
+  }
+  if (dialled(r))
+    return answer(question, 'no', [id], `${id}: the device took the anchor and dialled (${r.outcome})`);
+  return answer(question, 'unknown', [id], e.why(id));
+}
+
+/** Any anchor refused at upload or binding, with its twin dialled; no when every anchor tried was taken. */
+function refusedBeforeDiallingAnswer(e: Evidence): TrustModelAnswer {
+  const q = 'anchors.refused-before-dialling';
+  const ran = e.ids().filter((id) => e.outcome(id) !== null);
+  const refused = ran.filter((id) => refusalOf(e.record(id)));
+  const confirmed = refused.filter((id) => {
+    const twin = e.twinOf(id);
+    return !twin || dialled(e.record(twin));
+  });
+  if (confirmed.length > 0)
+    return answer(
+      q,
+      'yes',
+      confirmed,
+      confirmed.map((id) => refusalText(id, e.record(id) as CaseRecord)).join('; '),
+    );
+  if (refused.length > 0)
+    return answer(q, 'unknown', refused, `${refused.join(', ')} refused at upload, but so were their twins`);
+  const took = ran.filter((id) => dialled(e.record(id)) && (e.record(id)?.certs.anchors.length ?? 0) > 0);
+  if (took.length === 0) return answer(q, 'unknown', [], 'no case dialled with its anchor');
+  return answer(
+    q,
+    'no',
+    took,
+    `every anchor of the ${took.length} cases that ran was taken and dialled with`,
+  );
+}
+
 /** Yes when the rebound CA reached the new server and the old server was refused after the rebind. */
 function rebindAnswer(e: Evidence): TrustModelAnswer {
   const q = 'rotation.rebind.effective';
@@ -518,6 +586,12 @@ export function inferTrustModel(records: readonly CaseRecord[]): TrustModelAnswe
       acc('extensions::unknown-critical-extension-intermediate'),
       acc('extensions::unknown-critical-extension-root'),
     ]),
+    refusedAtUpload(
+      'extensions.unknown-critical-root.refused-at-upload',
+      e,
+      'extensions::unknown-critical-extension-root',
+    ),
+    refusedBeforeDiallingAnswer(e),
     anyYes('extensions.name-constraints.processed', [
       acc('extensions::name-constraints-exclude-dialled-name~twin'),
     ]),

@@ -1,3 +1,4 @@
+import type { AnchorRefusal } from '../../contracts/case.ts';
 import type { AtEngine } from '../at/engine.ts';
 import type { DeviceOutcome, DeviceStages, RawCode, TimedUrc } from './driver.ts';
 
@@ -9,6 +10,8 @@ export class CaseLog {
   readonly urcs: TimedUrc[] = [];
   readonly diagnostics: RawCode[] = [];
   readonly readBack: Record<string, string> = {};
+  /** The device refused the anchor's upload or binding (see `anchorStep`); the first refusal only. */
+  anchorRefused: AnchorRefusal | null = null;
   /** URCs that arrived while the harness itself was restarting the module (not a fault). */
   readonly #ownRestart = new Set<TimedUrc>();
   /** True while the harness restarts the module on purpose: boot URCs then are its own doing. */
@@ -36,6 +39,11 @@ export class CaseLog {
 
   code(step: string, raw: string): void {
     this.codes.push({ step, raw, at: stamp() });
+  }
+
+  refuseAnchor(stage: AnchorRefusal['stage'], command: string, raw: string): void {
+    this.code(`anchor ${stage} refused`, raw);
+    this.anchorRefused ??= { stage, command, raw, at: stamp() };
   }
 
   diagnostic(step: string, raw: string): void {
@@ -74,6 +82,7 @@ export class CaseLog {
       diagnostics: this.diagnostics,
       settingsReadBack: { ...this.readBack },
       restoreFailures,
+      anchorRefused: this.anchorRefused,
     };
   }
 }

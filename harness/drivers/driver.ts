@@ -1,3 +1,4 @@
+import type { AnchorRefusal } from '../../contracts/case.ts';
 import type { RotationCaseInput, RotationOutcome } from './rotation.ts';
 import type { TlsCapabilities, TlsIntent } from './tls-intent.ts';
 
@@ -84,6 +85,8 @@ export interface DeviceOutcome {
   readonly settingsReadBack: Readonly<Record<string, string>>;
   /** Restores that failed (label: error); empty when the device was left as found. */
   readonly restoreFailures: string[];
+  /** The device refused the trust anchor's upload or binding with its own error code. */
+  readonly anchorRefused?: AnchorRefusal | null;
 }
 
 /** One modem family's dialect. Adding a family adds one folder implementing this. */

@@ -3,6 +3,7 @@ import { fromHierarchySpec } from '../../certs/factory.ts';
 import { DEFAULT_INTENT } from '../drivers/tls-intent.ts';
 import { DRIVER_FAMILIES, openDevice } from './device.ts';
 import { runCase } from './run-case.ts';
+import { bothEnds } from './run-testing.ts';
 
 const LAB = { dialHost: 'broker.trustlab.test', listenHost: '127.0.0.1' } as const;
 const NETWORK = { hosts: { 'broker.trustlab.test': '127.0.0.1' } } as const;
@@ -43,7 +44,7 @@ describe('openDevice picks the driver and the built-in modem of the family', () 
       });
       expect(device.driver.family).toBe('nrf91-slm');
       const run = await runCase(device, RIGHT_CA, LAB);
-      expect(run.outcome, run.reason).toBe('accepted');
+      expect(bothEnds(run)).toBe('published');
     } finally {
       await device.close();
     }
@@ -60,7 +61,7 @@ describe('openDevice picks the driver and the built-in modem of the family', () 
     try {
       const mark = device.transcript.mark();
       const run = await runCase(device, RIGHT_CA, LAB);
-      expect(run.outcome, run.reason).toBe('accepted');
+      expect(bothEnds(run)).toBe('published');
       const sent = commandsSent(device.transcript.since(mark));
       const contexts = sent.flatMap((l) => /^AT\+QSSLCFG="[a-z]+",(\d)/.exec(l)?.[1] ?? []);
       const clients = sent.flatMap((l) => /^AT\+QMT[A-Z]+=(?:"[a-z]+",)?(\d)/.exec(l)?.[1] ?? []);
@@ -85,7 +86,7 @@ describe('openDevice picks the driver and the built-in modem of the family', () 
     try {
       const mark = device.transcript.mark();
       const run = await runCase(device, RIGHT_CA, LAB);
-      expect(run.outcome, run.reason).toBe('accepted');
+      expect(bothEnds(run)).toBe('published');
       const sent = commandsSent(device.transcript.since(mark));
       const tags = sent.flatMap((l) => /^AT%CMNG=[0-9],(\d+)/.exec(l)?.[1] ?? []);
       expect(tags.length).toBeGreaterThan(0);

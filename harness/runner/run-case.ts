@@ -6,7 +6,7 @@ import type { PkiHierarchy } from '../../certs/build.ts';
 import { buildHierarchy } from '../../certs/factory.ts';
 import type { PkiSpec } from '../../certs/pki-spec.ts';
 import type { CertSummary } from '../../certs/spec.ts';
-import { type CaseOutcome, type LabNetwork, LOOPBACK_LAB } from '../../contracts/case.ts';
+import { type LabNetwork, LOOPBACK_LAB } from '../../contracts/case.ts';
 import type { TranscriptEntry } from '../at/transcript.ts';
 import type { DeviceOutcome, MqttCaseInput } from '../drivers/driver.ts';
 import type { TlsIntent } from '../drivers/tls-intent.ts';
@@ -47,10 +47,8 @@ export interface CaseHierarchy {
   readonly manifest: { readonly anchors: CertSummary[]; readonly served: CertSummary[] };
 }
 
+/** What both ends observed of one device case; judging it is the suite's (suites/judge.ts). */
 export interface CaseRun {
-  readonly outcome: CaseOutcome;
-  /** Why the outcome is what it is, in one sentence built from the observations. */
-  readonly reason: string;
   readonly device: DeviceOutcome;
   /** The connections the endpoint saw from the device during this case (normally one). */
   readonly server: readonly ConnectionObservation[];
@@ -65,78 +63,6 @@ export interface CaseRun {
 
 /** How long the endpoint is given to see the connection close after the device reported. */
 const SERVER_SETTLE_MS = 3_000;
-
-/** What the server saw of one connection, in a few words, for a reason. */
-function serverSaw(o: ConnectionObservation | undefined): string {
-  if (!o) return 'no connection';
-  if (o.handshake === 'not-tls') return 'bytes that were not TLS (no ClientHello)';
-  if (o.clientAlert != null) return `client alert ${o.clientAlert.number} ${o.clientAlert.name}`;
-  return `handshake ${o.handshake}${o.mqttConnect ? `, CONNECT ${o.mqttConnect.clientId}` : ', no MQTT CONNECT'}`;
-}
-
-/**
- * The outcome from both ends. `accepted` needs the device to report the TLS link up *and* the
- * server to have seen a completed handshake on a connection tied to the case (its MQTT CONNECT
- * carries the case's client id whenever the device says it connected); a device that says
- * success while the server saw no TLS is a contradiction, never a verdict. A device found
- * unhealthy during the case gives no verdict either.
- */
-export function classify(
-  device: DeviceOutcome,
-  server: readonly ConnectionObservation[],
-  clientId: string,
-): { outcome: CaseOutcome; reason: string } {
-  const reachedTls = server.some((o) => o.clientHello !== null);
-  const last = server.at(-1);
-  if (!device.healthy) {
-    return {
-      outcome: 'inconclusive',
-      reason: `device fault during the case: ${device.error ?? 'marked unhealthy'}; no verdict from a faulty device`,
-    };
-  }
-  if (device.reached.tlsOpened) {
-    // A server that ended the connection on purpose (client certificate refused) is a rejection
-    // by the server, even when the device thought the TLS link was up.
-    if (last?.serverClosedReason && !device.reached.mqttConnected) {
-      return { outcome: 'rejected', reason: `the server closed the connection: ${last.serverClosedReason}` };
-    }
-    const tied = server.find(
-      (o) =>
-        o.handshake === 'completed' &&
-        (!device.reached.mqttConnected || o.mqttConnect?.clientId === clientId),
-    );
-    if (!tied) {
-      const code = device.codes.at(-1)?.raw ?? 'no code';
-      return {
-        outcome: 'inconclusive',
-        reason: `contradiction: the device reported ${device.reached.mqttConnected ? 'MQTT connected' : 'the TLS connection open'} (${code}) but the server saw no completed TLS handshake${device.reached.mqttConnected ? ` carrying client id ${clientId}` : ''} (server saw: ${serverSaw(last)})`,
-      };
-    }
-    return {
-      outcome: 'accepted',
-      reason: 'the device reported the TLS connection open and the server saw the handshake complete',
-    };
-  }
-  if (!reachedTls) {
-    const code = device.codes.at(-1)?.raw ?? device.error ?? 'no code';
-    return {
-      outcome: 'inconclusive',
-      reason: `failed before TLS: the endpoint saw no ClientHello (${code})`,
-    };
-  }
-  let how: string;
-  if (last?.clientAlert != null)
-    how = `client sent alert ${last.clientAlert.number} ${last.clientAlert.name}`;
-  else if (last?.serverClosedReason) how = `server closed: ${last.serverClosedReason}`;
-  else if (last?.serverError) how = `server error: ${last.serverError}`;
-  else how = `handshake ${last?.handshake ?? 'unknown'}`;
-  // Without a client alert and with a server error, the server ended it (e.g. no client certificate).
-  const who =
-    last?.clientAlert == null && (last?.serverError || last?.serverClosedReason)
-      ? 'the server'
-      : 'the device';
-  return { outcome: 'rejected', reason: `${who} refused the connection; server saw: ${how}` };
-}
 
 async function buildCaseHierarchy(spec: CaseSpec): Promise<CaseHierarchy> {
   const built = await buildHierarchy(spec.pki);
@@ -226,7 +152,6 @@ export async function runDeviceAgainst(
     .slice(seenBefore)
     .map((o) => structuredClone(o));
   return {
-    ...classify(outcome, server, mqtt.clientId),
     device: outcome,
     server,
     hierarchy,

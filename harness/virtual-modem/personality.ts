@@ -37,6 +37,11 @@ export interface TrustPersonality {
   readonly nameRules: 'rfc6125' | 'stack';
   /** The +QMTOPEN result a failed TLS handshake reports (vendors differ: -1, 4 and 5 are all seen). */
   readonly tlsFailureOpenCode: number;
+  /**
+   * When the stack loads the CA: at each connection (`at-use`, the default), or when it is bound to
+   * the SSL context (`at-bind`), which then answers ERROR for a CA the stack cannot load.
+   */
+  readonly anchorLoad?: 'at-use' | 'at-bind';
 }
 
 export const PERSONALITIES = {
@@ -78,6 +83,20 @@ export const PERSONALITIES = {
     nameCheck: 'hostname',
     nameRules: 'stack',
     tlsFailureOpenCode: 4,
+  },
+  'loads-ca-at-bind': {
+    name: 'loads-ca-at-bind',
+    description:
+      'Like strict, but the stack loads the CA when it is bound (QSSLCFG "cacert") and answers ERROR for one it ' +
+      'cannot load (a critical extension mbedTLS 2.28 cannot read): the anchor is refused before any dial.',
+    engine: 'auto',
+    anchors: 'uploaded',
+    verification: 'seclevel',
+    sni: 'knob',
+    nameCheck: 'dialled',
+    nameRules: 'rfc6125',
+    tlsFailureOpenCode: -1,
+    anchorLoad: 'at-bind',
   },
   'mbedtls-2.28': {
     name: 'mbedtls-2.28',

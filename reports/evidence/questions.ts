@@ -49,6 +49,9 @@ export const QUESTIONS = {
     'Does ignoremulticertchainverify 1 stop the checks above the leaf?',
   'extensions.eku-without-server-auth.refused': 'Refuses a leaf whose EKU lacks serverAuth?',
   'extensions.unknown-critical.refused': 'Refuses unknown critical extensions?',
+  'extensions.unknown-critical-root.refused-at-upload':
+    'Refuses a root with an unknown critical extension at upload, before dialling?',
+  'anchors.refused-before-dialling': 'Refuses some trust anchors at upload or binding, before dialling?',
   'extensions.name-constraints.processed':
     'Processes nameConstraints (accepts a chain whose constraints permit the name)?',
   'tls.version-limit.respected': 'Offers only the TLS version it is configured for (sslversion)?',

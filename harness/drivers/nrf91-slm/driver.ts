@@ -1,5 +1,6 @@
 import { type AtEngine, TRANSIENT_RETRIES } from '../../at/engine.ts';
 import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
+import { anchorStep } from '../anchor-step.ts';
 import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
 import type { CaseLog, RegistrationWait } from '../case-log.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
@@ -161,7 +162,7 @@ export class Nrf91SlmDriver implements ModemDriver {
       if (cannot) throw new Error(cannot);
       if (input.intent.peerVerification === 'mutual' && !input.clientCertificate)
         throw new Error('mutual TLS asked without a client certificate to write into the sec_tag');
-      const secTag = await this.#provision(input.anchorsPem, stack, input.clientCertificate);
+      const secTag = await this.#provision(input.anchorsPem, stack, log, input.clientCertificate);
       await this.#mqtt(input, secTag, stack, log);
     });
   }
@@ -169,7 +170,7 @@ export class Nrf91SlmDriver implements ModemDriver {
   /** Opens a TLS socket with the given peer_verify and hostname, and closes it; the TLS stage is #XCONNECT: 1. */
   async runTlsSocketCase(input: TlsSocketCaseInput): Promise<DeviceOutcome> {
     return this.#runCase(async (stack, log) => {
-      const secTag = await this.#provision(input.anchorsPem, stack);
+      const secTag = await this.#provision(input.anchorsPem, stack, log);
       const open = await this.#at.command(`AT#XSSOCKET=1,1,0,${secTag},${input.peerVerify}`, {
         timeoutMs: this.#t.basic,
       });
@@ -397,6 +398,7 @@ export class Nrf91SlmDriver implements ModemDriver {
   async #provision(
     pem: string | null,
     stack: RestoreStack,
+    log: CaseLog,
     client?: MqttCaseInput['clientCertificate'],
   ): Promise<number> {
     const secTag = this.#own.secTags.first;
@@ -404,7 +406,7 @@ export class Nrf91SlmDriver implements ModemDriver {
     const wanted: [CmngType, string][] = [];
     if (pem !== null) wanted.push([CMNG_TYPE.rootCa, pem]);
     if (client) wanted.push([CMNG_TYPE.clientCert, client.certPem], [CMNG_TYPE.clientKey, client.keyPem]);
-    await this.#writeOwned(secTag, wanted, stack);
+    await this.#writeOwned(secTag, wanted, stack, log);
     await this.#online();
     return secTag;
   }
@@ -439,6 +441,7 @@ export class Nrf91SlmDriver implements ModemDriver {
     secTag: number,
     wanted: readonly [CmngType, string][],
     stack: RestoreStack,
+    log?: CaseLog,
   ): Promise<void> {
     await this.#offline();
     for (const c of await this.#store.list(secTag)) {
@@ -451,7 +454,9 @@ export class Nrf91SlmDriver implements ModemDriver {
         if (stored.some((c) => c.secTag === secTag && c.type === type))
           await this.#store.delete(secTag, type);
       });
-      await this.#store.write(secTag, type, content);
+      const write = () => this.#store.write(secTag, type, content);
+      // On this dialect writing the CA into the sec_tag is both its upload and its binding.
+      await (log && type === CMNG_TYPE.rootCa ? anchorStep(log, 'upload', write) : write());
       const listed = await this.#store.list(secTag);
       if (!listed.some((c) => c.secTag === secTag && c.type === type)) {
         throw new Error(`sec_tag ${secTag}: type ${type} not listed after AT%CMNG=0`);

@@ -7,6 +7,7 @@ import { AtEngine } from '../../at/engine.ts';
 import { Transcript } from '../../at/transcript.ts';
 import type { OpenDevice } from '../../runner/device.ts';
 import { type CaseSpec, runCase } from '../../runner/run-case.ts';
+import { bothEnds } from '../../runner/run-testing.ts';
 import { createMemoryPair } from '../../transport/memory-pair.ts';
 import { openTransport } from '../../transport/open.ts';
 import type { VirtualNetwork } from '../../virtual-modem/network.ts';
@@ -141,7 +142,7 @@ describe.each([
 
   it('right CA: connects with the sec_tag, publishes, the broker saw the CONNECT and the PUBLISH', async () => {
     const run = await runCase(rig.device, RIGHT_CA, LAB);
-    expect(run.outcome, run.reason).toBe('accepted');
+    expect(bothEnds(run)).toBe('published');
     expect(run.device.codes.map((c) => c.raw)).toEqual([
       '#XMQTTEVT: 0,0',
       '#XMQTTEVT: 3,0',
@@ -154,7 +155,7 @@ describe.each([
 
   it('wrong CA: the handshake fails, the raw event code is recorded, no CONNECT reached the broker', async () => {
     const run = await runCase(rig.device, WRONG_CA, LAB);
-    expect(run.outcome, run.reason).toBe('rejected');
+    expect(bothEnds(run)).toBe('refused in TLS');
     expect(run.device.codes.map((c) => c.raw)).toEqual([
       expect.stringMatching(/^(#XMQTTEVT: 0,-\d+|ERROR)$/),
     ]);

@@ -1,5 +1,6 @@
 import { type AtEngine, TRANSIENT_RETRIES } from '../../at/engine.ts';
 import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
+import { anchorStep } from '../anchor-step.ts';
 import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
 import type { CaseLog, RegistrationWait } from '../case-log.ts';
 import { setCaseClock } from '../cclk.ts';
@@ -377,7 +378,7 @@ export class QuectelDriver implements ModemDriver {
     const cannot = inexpressible(input.intent, quectelTlsCapabilities(caps), this.family);
     if (cannot) throw new Error(cannot);
     if (this.#options.pdp) await this.#ensurePdp(this.#options.pdp, stack);
-    const caPath = await this.#uploadAnchors(input.anchorsPem, stack);
+    const caPath = await anchorStep(log, 'upload', () => this.#uploadAnchors(input.anchorsPem, stack));
     const client: Record<string, string> = {};
     if (input.clientCertificate) {
       client.clientcert = await this.#uploadOwned('client.pem', input.clientCertificate.certPem, stack);
@@ -596,7 +597,8 @@ export class QuectelDriver implements ModemDriver {
         log.readBack[`QSSLCFG ${key}`] = `${previous} (unchanged)`;
         continue;
       }
-      await this.#writeSsl(key, value, previous, stack, log);
+      const write = () => this.#writeSsl(key, value, previous, stack, log);
+      await (key === 'cacert' && value !== '' ? anchorStep(log, 'bind', write) : write());
     }
   }
 

@@ -6,6 +6,7 @@ import { AtEngine } from '../../at/engine.ts';
 import { Transcript } from '../../at/transcript.ts';
 import type { OpenDevice } from '../../runner/device.ts';
 import { type CaseSpec, runCase } from '../../runner/run-case.ts';
+import { bothEnds } from '../../runner/run-testing.ts';
 import { createMemoryPair } from '../../transport/memory-pair.ts';
 import { openTransport } from '../../transport/open.ts';
 import { LOOPBACK_NETWORK } from '../../virtual-modem/network.ts';
@@ -130,7 +131,7 @@ describe.each([
 
   it('right CA: opens, connects and has its publish acknowledged; the broker saw both', async () => {
     const run = await runCase(rig.device, RIGHT_CA);
-    expect(run.outcome, run.reason).toBe('accepted');
+    expect(bothEnds(run)).toBe('published');
     expect(run.device.healthy).toBe(true);
     expect(run.device.codes.map((c) => c.raw)).toEqual([
       '+QMTOPEN: 1,0',
@@ -147,7 +148,7 @@ describe.each([
 
   it('wrong CA: the open fails with the raw code, QIGETERROR is asked, the broker saw no CONNECT', async () => {
     const run = await runCase(rig.device, WRONG_CA);
-    expect(run.outcome, run.reason).toBe('rejected');
+    expect(bothEnds(run)).toBe('refused in TLS');
     expect(run.device.codes.map((c) => c.raw)).toEqual(['+QMTOPEN: 1,-1']);
     expect(run.device.stages).toMatchObject({ tls: null, mqttConnack: null, publishAck: null });
     expect(run.device.diagnostics[0]?.step).toBe('QIGETERROR after QMTOPEN');

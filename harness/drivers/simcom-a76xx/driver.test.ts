@@ -6,6 +6,7 @@ import { AtEngine } from '../../at/engine.ts';
 import { Transcript } from '../../at/transcript.ts';
 import type { OpenDevice } from '../../runner/device.ts';
 import { type CaseSpec, runCase } from '../../runner/run-case.ts';
+import { bothEnds } from '../../runner/run-testing.ts';
 import { createMemoryPair } from '../../transport/memory-pair.ts';
 import { openTransport } from '../../transport/open.ts';
 import { LOOPBACK_NETWORK } from '../../virtual-modem/network.ts';
@@ -130,7 +131,7 @@ describe.each([
 
   it('right CA: connects over TLS and has its publish acknowledged; the broker saw both', async () => {
     const run = await runCase(rig.device, RIGHT_CA);
-    expect(run.outcome, run.reason).toBe('accepted');
+    expect(bothEnds(run)).toBe('published');
     expect(run.device.codes.map((c) => c.raw)).toEqual([
       '+CMQTTCONNECT: 1,0',
       '+CMQTTPUB: 1,0',
@@ -151,7 +152,7 @@ describe.each([
 
   it('wrong CA: the connect result is recorded raw and the broker saw no CONNECT', async () => {
     const run = await runCase(rig.device, WRONG_CA);
-    expect(run.outcome, run.reason).toBe('rejected');
+    expect(bothEnds(run)).toBe('refused in TLS');
     expect(run.device.codes.map((c) => c.raw)).toEqual(['+CMQTTCONNECT: 1,34']);
     expect(run.device.stages).toMatchObject({ tls: null, mqttConnack: null, publishAck: null });
     expect(run.device.healthy).toBe(true);
@@ -181,7 +182,7 @@ describe('SIMCom A76xx driver on a module whose MQTT service the product already
       const tls = await driver.tlsCapabilities();
       expect(tls.asFound?.[0]?.meaning).toBe('SNI on (enableSNI 1)');
       const run = await runCase({ ...rig.device, driver, tls }, RIGHT_CA);
-      expect(run.outcome, run.reason).toBe('accepted');
+      expect(bothEnds(run)).toBe('published');
       expect(run.device.diagnostics[0]?.raw).toBe('ERROR (service already running: left running)');
       expect(run.device.diagnostics.map((d) => d.step)).not.toContain('stop');
       // Still running: a second start is refused, and the product's SNI setting is back.
@@ -200,7 +201,7 @@ describe('SIMCom A76xx driver on a module whose MQTT service the product already
         disconnect: 300,
       });
       const run = await runCase({ ...rig.device, driver, tls: await driver.tlsCapabilities() }, RIGHT_CA);
-      expect(run.outcome, run.reason).toBe('accepted');
+      expect(bothEnds(run)).toBe('published');
       expect(run.device.healthy).toBe(true);
       expect(run.device.codes.at(-1)?.raw).toBe('no +CMQTTDISC within 300 ms; AT+CMQTTDISC? +CMQTTDISC: 1,1');
       expect(run.device.restoreFailures).toEqual([]);

@@ -1,6 +1,7 @@
 import type { AtEngine, AtResponse } from '../../at/engine.ts';
 import { TRANSIENT_RETRIES } from '../../at/engine.ts';
 import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
+import { anchorStep } from '../anchor-step.ts';
 import { runCaseFrame } from '../case-frame.ts';
 import type { CaseLog } from '../case-log.ts';
 import { setCaseClock } from '../cclk.ts';
@@ -193,7 +194,9 @@ export class SimcomA76xxDriver implements ModemDriver {
         client.clientcert = await this.#uploadOwned('client.pem', input.clientCertificate.certPem, stack);
         client.clientkey = await this.#uploadOwned('client_key.pem', input.clientCertificate.keyPem, stack);
       }
-      const ca = input.anchorsPem === null ? '' : await this.#uploadOwned('ca.pem', input.anchorsPem, stack);
+      const pem = input.anchorsPem;
+      const ca =
+        pem === null ? '' : await anchorStep(log, 'upload', () => this.#uploadOwned('ca.pem', pem, stack));
       await this.#configureSsl(input, ca, caps, stack, log, client);
       if (input.clock) await setCaseClock({ at: this.#at, timeoutMs: this.#t.basic }, input.clock, stack);
       await this.#mqttSession(input, caps, stack, log);
@@ -358,7 +361,8 @@ export class SimcomA76xxDriver implements ModemDriver {
         log.readBack[`CSSLCFG ${key}`] = `${previous || '(empty)'} (unchanged)`;
         continue;
       }
-      await this.#writeSsl(key, value, previous, caps, stack, log);
+      const write = () => this.#writeSsl(key, value, previous, caps, stack, log);
+      await (key === 'cacert' && value !== '' ? anchorStep(log, 'bind', write) : write());
     }
     this.#expected = new Map(Object.entries(desired).filter(([k]) => current.has(k)));
   }

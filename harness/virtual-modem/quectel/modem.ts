@@ -8,6 +8,7 @@ import { MqttSession } from '../mqtt-session.ts';
 import type { VirtualNetwork } from '../network.ts';
 import type { TrustPersonality } from '../personality.ts';
 import { dial, type ModemEnvironment, type TlsAttempt } from '../session.ts';
+import { anchorLoadError } from '../tls/anchor-load.ts';
 import type { TlsEngine } from '../tls/engine.ts';
 import { lazyEngine } from '../tls/engines.ts';
 import { type QuectelModel, quectelModel } from './models.ts';
@@ -427,6 +428,10 @@ export class VirtualQuectelModem implements Dialect {
     if (value === undefined) return this.#ok([formatSslValue(typed, key, ctx, context[key])]);
     const stored = validateSslValue(key, value, q[2] ?? false);
     if (stored === null) return this.#port.respond([], 'ERROR');
+    if (key === 'cacert' && stored !== '' && this.#env.personality.anchorLoad === 'at-bind') {
+      const file = this.#ufs.get(stored);
+      if (!file || anchorLoadError(file.toString('latin1')) !== null) return this.#port.respond([], 'ERROR');
+    }
     context[key] = stored;
     this.#ok();
   }

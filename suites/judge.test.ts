@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { type ConnectionObservation, newObservation } from '../brokers/observation.ts';
+import type { DeviceOutcome } from '../harness/drivers/driver.ts';
+import { judgeAttempts, judgeBothEnds } from './judge.ts';
+
+const CLIENT = 'trustlab-case';
+
+function device(over: Partial<DeviceOutcome> = {}): DeviceOutcome {
+  return {
+    codes: [{ step: 'open', raw: '+QMTOPEN: 1,0', at: '' }],
+    reached: { tlsOpened: false, mqttConnected: false, publishAcked: false },
+    error: null,
+    healthy: true,
+    stages: { tcp: null, tls: null, mqttConnack: null, publishAck: null },
+    urcs: [],
+    diagnostics: [],
+    settingsReadBack: {},
+    restoreFailures: [],
+    ...over,
+  };
+}
+
+const refusedAnchor = (raw = 'ERROR') =>
+  device({
+    codes: [{ step: 'anchor bind refused', raw, at: '' }],
+    error: `AT+QSSLCFG="cacert" answered ${raw}`,
+    anchorRefused: { stage: 'bind', command: 'AT+QSSLCFG="cacert",1,"UFS:trustlab_ca.pem"', raw, at: '' },
+  });
+
+function seen(over: Partial<ConnectionObservation>): ConnectionObservation {
+  return { ...newObservation(1, 'aedes', '127.0.0.1:1'), ...over };
+}
+
+const hello = { sni: null } as unknown as ConnectionObservation['clientHello'];
+
+describe('judging a case from both ends', () => {
+  it('accepts only a completed handshake that carries the case client id when the device says MQTT connected', () => {
+    const up = device({ reached: { tlsOpened: true, mqttConnected: true, publishAcked: true } });
+    const ours = seen({
+      clientHello: hello,
+      handshake: 'completed',
+      mqttConnect: { clientId: CLIENT } as never,
+    });
+    const other = seen({
+      clientHello: hello,
+      handshake: 'completed',
+      mqttConnect: { clientId: 'x' } as never,
+    });
+    expect(judgeBothEnds(up, [ours], CLIENT).outcome).toBe('accepted');
+    const contradiction = judgeBothEnds(up, [other], CLIENT);
+    expect(contradiction.outcome).toBe('inconclusive');
+    expect(contradiction.reason).toMatch(/contradiction: .*carrying client id trustlab-case/);
+  });
+
+  it('names who refused: the device by its alert, the server by its own closing reason', () => {
+    const alert = seen({
+      clientHello: hello,
+      handshake: 'client-alert',
+      clientAlert: { number: 48, name: 'unknown_ca' } as never,
+    });
+    expect(judgeBothEnds(device(), [alert], CLIENT)).toEqual({
+      outcome: 'rejected',
+      reason: 'the device refused the connection; server saw: client sent alert 48 unknown_ca',
+    });
+    const byServer = seen({
+      clientHello: hello,
+      handshake: 'closed-without-alert',
+      serverError: 'no client certificate',
+    });
+    expect(judgeBothEnds(device(), [byServer], CLIENT).reason).toMatch(/^the server refused/);
+  });
+
+  it('gives no verdict from an unhealthy device or a case that never reached TLS', () => {
+    expect(judgeBothEnds(device({ healthy: false, error: 'no answer' }), [], CLIENT).outcome).toBe(
+      'inconclusive',
+    );
+    expect(judgeBothEnds(device(), [], CLIENT).reason).toMatch(/^failed before TLS/);
+  });
+
+  it('counts a refused anchor as a rejection only when two attempts were refused the same way', () => {
+    const once = judgeAttempts([{ device: refusedAnchor(), server: [] }], CLIENT);
+    expect(once.outcome).toBe('inconclusive');
+    expect(once.reason).toMatch(/refused the trust anchor at bind before dialling/);
+    const twice = judgeAttempts(
+      [
+        { device: refusedAnchor(), server: [] },
+        { device: refusedAnchor(), server: [] },
+      ],
+      CLIENT,
+    );
+    expect(twice.outcome).toBe('rejected');
+    expect(twice.reason).toMatch(
+      /the same way on 2 attempts \(AT\+QSSLCFG="cacert",1,"UFS:trustlab_ca\.pem" -> ERROR\)/,
+    );
+    // Two different answers (a fault, then a refusal) are not a repeated refusal.
+    const differing = judgeAttempts(
+      [
+        { device: refusedAnchor('+CME ERROR: 3'), server: [] },
+        { device: refusedAnchor(), server: [] },
+      ],
+      CLIENT,
+    );
+    expect(differing.outcome).toBe('inconclusive');
+  });
+
+  it('does not call it a refused anchor when the endpoint saw the device connect anyway', () => {
+    const dialled = seen({
+      clientHello: hello,
+      handshake: 'client-alert',
+      clientAlert: { number: 48, name: 'unknown_ca' } as never,
+    });
+    const both = [
+      { device: refusedAnchor(), server: [dialled] },
+      { device: refusedAnchor(), server: [dialled] },
+    ];
+    expect(judgeAttempts(both, CLIENT).reason).toMatch(
+      /^the device refused the connection; server saw: client sent alert/,
+    );
+  });
+});

@@ -1,0 +1,150 @@
+import type { ConnectionObservation } from '../brokers/observation.ts';
+import type { CaseOutcome } from '../contracts/case.ts';
+import type { DeviceOutcome } from '../harness/drivers/driver.ts';
+import type { RotationStep } from '../harness/drivers/rotation.ts';
+
+/** An outcome and the one sentence, built from the observations, that says why. */
+export interface Judgement {
+  readonly outcome: CaseOutcome;
+  readonly reason: string;
+}
+
+/** What the server saw of one connection, in a few words, for a reason. */
+function serverSaw(o: ConnectionObservation | undefined): string {
+  if (!o) return 'no connection';
+  if (o.handshake === 'not-tls') return 'bytes that were not TLS (no ClientHello)';
+  if (o.clientAlert != null) return `client alert ${o.clientAlert.number} ${o.clientAlert.name}`;
+  return `handshake ${o.handshake}${o.mqttConnect ? `, CONNECT ${o.mqttConnect.clientId}` : ', no MQTT CONNECT'}`;
+}
+
+/**
+ * The outcome of one device attempt from both ends. `accepted` needs the device to report the TLS
+ * link up *and* the server to have seen a completed handshake on a connection tied to the case
+ * (its MQTT CONNECT carries the case's client id whenever the device says it connected); a device
+ * that says success while the server saw no TLS is a contradiction, never a verdict. A device
+ * found unhealthy during the case gives no verdict either. A device that refused its trust anchor
+ * before dialling is inconclusive on one attempt: `judgeAttempts` decides whether it repeated.
+ */
+export function judgeBothEnds(
+  device: DeviceOutcome,
+  server: readonly ConnectionObservation[],
+  clientId: string,
+): Judgement {
+  const reachedTls = server.some((o) => o.clientHello !== null);
+  const last = server.at(-1);
+  if (!device.healthy) {
+    return {
+      outcome: 'inconclusive',
+      reason: `device fault during the case: ${device.error ?? 'marked unhealthy'}; no verdict from a faulty device`,
+    };
+  }
+  if (device.reached.tlsOpened) {
+    // A server that ended the connection on purpose (client certificate refused) is a rejection
+    // by the server, even when the device thought the TLS link was up.
+    if (last?.serverClosedReason && !device.reached.mqttConnected) {
+      return { outcome: 'rejected', reason: `the server closed the connection: ${last.serverClosedReason}` };
+    }
+    const tied = server.find(
+      (o) =>
+        o.handshake === 'completed' &&
+        (!device.reached.mqttConnected || o.mqttConnect?.clientId === clientId),
+    );
+    if (!tied) {
+      const code = device.codes.at(-1)?.raw ?? 'no code';
+      return {
+        outcome: 'inconclusive',
+        reason: `contradiction: the device reported ${device.reached.mqttConnected ? 'MQTT connected' : 'the TLS connection open'} (${code}) but the server saw no completed TLS handshake${device.reached.mqttConnected ? ` carrying client id ${clientId}` : ''} (server saw: ${serverSaw(last)})`,
+      };
+    }
+    return {
+      outcome: 'accepted',
+      reason: 'the device reported the TLS connection open and the server saw the handshake complete',
+    };
+  }
+  const refused = device.anchorRefused;
+  if (refused && server.length === 0) {
+    return {
+      outcome: 'inconclusive',
+      reason: `the device refused the trust anchor at ${refused.stage} before dialling (${refused.command} -> ${refused.raw}); the endpoint saw no connection`,
+    };
+  }
+  if (!reachedTls) {
+    const code = device.codes.at(-1)?.raw ?? device.error ?? 'no code';
+    return {
+      outcome: 'inconclusive',
+      reason: `failed before TLS: the endpoint saw no ClientHello (${code})`,
+    };
+  }
+  let how: string;
+  if (last?.clientAlert != null)
+    how = `client sent alert ${last.clientAlert.number} ${last.clientAlert.name}`;
+  else if (last?.serverClosedReason) how = `server closed: ${last.serverClosedReason}`;
+  else if (last?.serverError) how = `server error: ${last.serverError}`;
+  else how = `handshake ${last?.handshake ?? 'unknown'}`;
+  // Without a client alert and with a server error, the server ended it (e.g. no client certificate).
+  const who =
+    last?.clientAlert == null && (last?.serverError || last?.serverClosedReason)
+      ? 'the server'
+      : 'the device';
+  return { outcome: 'rejected', reason: `${who} refused the connection; server saw: ${how}` };
+}
+
+/** One device attempt at a case: what the device reported and what the endpoint saw meanwhile. */
+export interface JudgedAttempt {
+  readonly device: DeviceOutcome;
+  readonly server: readonly ConnectionObservation[];
+}
+
+/** An anchor refusal needs this many attempts refused the same way before it is a rejection. */
+export const ANCHOR_REFUSAL_REPEATS = 2;
+
+const refusalKey = (a: JudgedAttempt) =>
+  a.device.anchorRefused && a.server.length === 0
+    ? `${a.device.anchorRefused.stage}\n${a.device.anchorRefused.command}\n${a.device.anchorRefused.raw}`
+    : null;
+
+/**
+ * The case's outcome from all its attempts (the last decides). A refused anchor is a device
+ * answer, but one ERROR can also be a busy store or a garbled line: it is `rejected` only when the
+ * attempts that ran refused the same command with the same answer at least twice, each without
+ * dialling; otherwise it stays `inconclusive` and says so.
+ */
+export function judgeAttempts(attempts: readonly JudgedAttempt[], clientId: string): Judgement {
+  const last = attempts.at(-1);
+  if (!last) throw new Error('judgeAttempts: no attempt ran');
+  const judged = judgeBothEnds(last.device, last.server, clientId);
+  const key = refusalKey(last);
+  if (judged.outcome !== 'inconclusive' || key === null) return judged;
+  const same = attempts.filter((a) => refusalKey(a) === key).length;
+  if (same < ANCHOR_REFUSAL_REPEATS) return judged;
+  const refused = last.device.anchorRefused;
+  return {
+    outcome: 'rejected',
+    reason: `the device refused the trust anchor at ${refused?.stage} before dialling, the same way on ${same} attempts (${refused?.command} -> ${refused?.raw}); the endpoint saw no connection`,
+  };
+}
+
+/**
+ * One rotation step from both ends: accepted when the device had its publish acknowledged and the
+ * connection tied to the step carried it; rejected when that connection got as far as a
+ * ClientHello and no MQTT CONNECT; otherwise (or with nothing tied to it) inconclusive.
+ */
+export function judgeStep(
+  step: RotationStep,
+  seen: ConnectionObservation | undefined,
+  topic: string,
+): Judgement {
+  if (!seen) return { outcome: 'inconclusive', reason: 'no server observation for this step' };
+  const published = seen.mqttPublishes.some((p) => p.topic.startsWith(topic));
+  if (step.reached.publishAcked && published)
+    return { outcome: 'accepted', reason: 'the device had its publish acknowledged and the server saw it' };
+  if (seen.clientHello && !seen.mqttConnect)
+    return {
+      outcome: 'rejected',
+      reason: `the connection ended before MQTT; server saw: ${serverSaw(seen)}`,
+    };
+  return {
+    outcome: 'inconclusive',
+    reason: `the device and the server disagree (device reached ${JSON.stringify(step.reached)}; server saw: ${serverSaw(seen)})`,
+  };
+}
