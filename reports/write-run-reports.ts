@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { generateAllureReport } from './allure-report.ts';
 import { allureCategories, type ReportEnvironment, writeAllureResults } from './allure-results.ts';
 import type { BehaviourSet } from './behaviour.ts';
+import { printPdf } from './evidence/card-pdf.ts';
 import { readTrustModel } from './evidence/trust-model.ts';
-import { writeEvidence } from './evidence/write.ts';
+import { CARD_FILE, CARD_PDF_FILE, writeEvidence } from './evidence/write.ts';
 import { readHarnessFaults } from './harness-faults.ts';
 import { writeJunit } from './junit.ts';
 import { renderMarkdownReport } from './markdown.ts';
@@ -14,7 +15,9 @@ import type { RunManifest } from './run-manifest.ts';
 
 export interface RunReports {
   readonly report: string;
-  readonly evidence: { readonly markdown: string; readonly html: string };
+  readonly evidence: { readonly markdown: string; readonly html: string; readonly card: string };
+  /** The card printed to PDF, or why it was not. */
+  readonly cardPdf: { readonly pdf: string } | { readonly skipped: string };
   readonly junit: string;
   readonly allureResults: string;
   readonly allureReport: string | null;
@@ -34,6 +37,15 @@ export interface ReportOptions {
 }
 
 export const DEFAULT_PROFILE = 'rfc5280';
+
+/** The run's card.html printed to card.pdf; a failed print is said, never fatal to the reports. */
+export async function printCardPdf(outDir: string): Promise<{ pdf: string } | { skipped: string }> {
+  try {
+    return await printPdf(join(outDir, CARD_FILE), join(outDir, CARD_PDF_FILE));
+  } catch (error) {
+    return { skipped: `printing the card failed: ${(error as Error).message.split('\n')[0]}` };
+  }
+}
 
 function environmentOf(
   records: readonly CaseRecord[],
@@ -72,6 +84,7 @@ export async function writeRunReports(
     printable(renderMarkdownReport(records, `TrustLab report — ${records[0]?.device.label ?? 'no device'}`)),
   );
   const evidence = writeEvidence(outDir, records, manifest);
+  const cardPdf = await printCardPdf(outDir);
   const profile = options.profile ?? DEFAULT_PROFILE;
   const baseline = options.baseline ?? null;
   const environment = environmentOf(records, manifest, profile, baseline?.source ?? null);
@@ -92,5 +105,5 @@ export async function writeRunReports(
       allureError = (error as Error).message;
     }
   }
-  return { report, evidence, junit, allureResults, allureReport, allureError };
+  return { report, evidence, cardPdf, junit, allureResults, allureReport, allureError };
 }

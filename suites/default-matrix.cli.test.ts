@@ -67,5 +67,14 @@ describe('trustlab run on the whole default matrix (virtual modem, stock mbedTLS
     expect(readFileSync(join(out, 'evidence.md'), 'utf8')).toContain(
       'Accepts a root without BasicConstraints?',
     );
+    // The product-spec card: every answer of the model as a statement, and (with Chromium) one printed page.
+    const card = readFileSync(join(out, 'card.html'), 'utf8');
+    for (const a of readTrustModel(out) ?? [])
+      expect(card).toContain(a.question.replace(/\?$/, '').replaceAll('"', '&quot;'));
+    if (existsSync('/usr/bin/chromium')) {
+      const pdf = readFileSync(join(out, 'card.pdf')).toString('latin1');
+      expect(pdf.startsWith('%PDF-')).toBe(true);
+      expect(pdf.match(/\/Type\s*\/Page(?!s)/g)?.length, 'the card fits one printed page').toBe(1);
+    }
   }, 420_000);
 });

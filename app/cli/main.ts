@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_FAMILY, FAMILY_NAMES } from '../../harness/families.ts';
 import { PERSONALITIES } from '../../harness/virtual-modem/personality.ts';
 import { baselineUpdateCommand } from './baseline-command.ts';
+import { cardCommand } from './card-command.ts';
 import { compareCommand } from './compare-command.ts';
 import { diffCommand } from './diff-command.ts';
 import { registerLabCommand } from './lab-command.ts';
@@ -91,6 +92,13 @@ program
   .option('--json', 'print the diff as JSON instead of Markdown')
   .action((baseline: string, run: string, options) => {
     process.exitCode = diffCommand(baseline, run, options);
+  });
+
+program
+  .command('card <run>')
+  .description("the run's product-spec card as one page: card.html and card.pdf (Chromium's print)")
+  .action(async (run: string) => {
+    process.exitCode = await cardCommand(run);
   });
 
 program

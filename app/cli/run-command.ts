@@ -385,6 +385,10 @@ export async function runCommand(options: RunOptions): Promise<number> {
         blocked: count('blocked'),
         report: reportPath,
         evidence,
+        card:
+          'pdf' in written.cardPdf
+            ? { pdf: written.cardPdf.pdf }
+            : { html: evidence.card, skipped: written.cardPdf.skipped },
         allureReport,
         junit: written.junit,
         gate: {
@@ -407,6 +411,9 @@ export async function runCommand(options: RunOptions): Promise<number> {
           : []),
         ...withoutName(records),
         `evidence: ${evidence.html}`,
+        'pdf' in written.cardPdf
+          ? `card: ${written.cardPdf.pdf}`
+          : `card: ${evidence.card} (no PDF: ${written.cardPdf.skipped})`,
         ...(allureReport ? [`allure: ${allureReport}`] : []),
         `baseline: ${baseline ? baseline.source : 'none (every finding counts as new)'}`,
         gate.line,

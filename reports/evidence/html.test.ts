@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -12,6 +12,8 @@ import type { CaseRecord } from '../record.ts';
 import { writeEvidence } from './write.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** Screenshots kept for a person to look at after the run (ignored by git). */
+const ARTIFACTS = process.env.TRUSTLAB_ARTIFACTS ?? join(process.cwd(), 'test-artifacts');
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -83,7 +85,9 @@ describe('evidence documents', () => {
     const md = readFileSync(join(outDir, 'evidence.md'), 'utf8');
     expect(html.indexOf('id="trust-model"')).toBeLessThan(html.indexOf('id="matrix"'));
     expect(html).toContain('href="#case-anchors-wrong-ca"');
-    expect(html).not.toMatch(/<(script|link|img)\b/i);
+    expect(html).not.toMatch(/<(link|img)\b/i);
+    // The one script is inline (the matrix filter): nothing is fetched.
+    expect(html).not.toMatch(/<script[^>]*\bsrc=/i);
     expect(html).not.toMatch(/(src|href)="https?:/i);
     expect(md.indexOf('## Inferred trust-anchor model')).toBeLessThan(md.indexOf('## Verdict matrix'));
     expect(md).toContain('[anchors::wrong-ca](#case-anchors-wrong-ca)');
@@ -95,6 +99,11 @@ describe('evidence documents', () => {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(e.message));
       const external: string[] = [];
       page.on('request', (r) => {
         if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) external.push(r.url());
@@ -117,8 +126,38 @@ describe('evidence documents', () => {
       const colourOf = (id: string) => cells.find((c) => c.id === id)?.colour;
       expect(colourOf('anchors::right-ca')).toBe('rgb(31, 136, 61)'); // conformant
       expect(colourOf('anchors::right-ca@sni0')).toBe('rgb(207, 34, 46)'); // lenient
-      // The two settings of one scenario share its row.
-      expect(await page.$$eval('#matrix tr', (rows) => rows.length)).toBe(1 + FOUNDATION_SCENARIOS.length);
+      // The two settings of one scenario share its row; a column per variation from the defaults.
+      expect(await page.$$eval('#matrix tbody tr:not(.family)', (rows) => rows.length)).toBe(
+        FOUNDATION_SCENARIOS.length,
+      );
+      expect(await page.$$eval('#matrix thead th', (ths) => ths.map((th) => th.textContent))).toEqual([
+        'scenario',
+        'default',
+        'sni=0',
+      ]);
+      expect(
+        await page.$eval('#matrix thead th[title]:nth-child(3)', (th) => th.getAttribute('title')),
+      ).toMatch(/(^| )sni=0( |$)/);
+      // Another profile recolours the cells from the record's own verdicts; a family filter hides the rest.
+      await page.selectOption('#matrix-profile', 'webpki');
+      const webpki = records.find((r) => r.case === 'anchors::right-ca@sni0')?.verdicts.webpki;
+      expect(
+        await page.$eval('#matrix td[data-case="anchors::right-ca@sni0"] .verdict', (e) => e.textContent),
+      ).toBe(webpki);
+      await page.selectOption('#matrix-profile', 'rfc5280');
+      const families = await page.$$eval('#matrix-family option', (os) =>
+        os.map((o) => o.getAttribute('value')),
+      );
+      const one = families.find((f) => f !== '') as string;
+      await page.selectOption('#matrix-family', one);
+      const shown = await page.$$eval('#matrix tbody tr:not(.family)', (rows) =>
+        rows
+          .filter((r) => !(r as unknown as { hidden: boolean }).hidden)
+          .map((r) => r.getAttribute('data-family')),
+      );
+      expect(shown.length).toBeGreaterThan(0);
+      expect(new Set(shown)).toEqual(new Set([one]));
+      await page.selectOption('#matrix-family', '');
       const pem = await page.$eval(
         'section#case-anchors-right-ca a.pem',
         (a) => a.getAttribute('href') ?? '',
@@ -127,8 +166,20 @@ describe('evidence documents', () => {
       expect(bundle.match(/-----BEGIN CERTIFICATE-----/g)?.length).toBeGreaterThanOrEqual(2);
       expect(bundle).not.toContain('PRIVATE KEY');
       expect(external).toEqual([]);
-      if (process.env.TRUSTLAB_SCREENSHOT)
-        await page.screenshot({ path: process.env.TRUSTLAB_SCREENSHOT, fullPage: false });
+      // On a phone the page does not overflow sideways: the matrix scrolls inside its own box.
+      await page.setViewportSize({ width: 390, height: 844 });
+      const widths = await page.evaluate(() => {
+        const doc = (
+          globalThis as unknown as {
+            document: { documentElement: { scrollWidth: number; clientWidth: number } };
+          }
+        ).document.documentElement;
+        return { scroll: doc.scrollWidth, client: doc.clientWidth };
+      });
+      expect(widths.scroll).toBeLessThanOrEqual(widths.client + 1);
+      expect(errors).toEqual([]);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'evidence-phone.png'), fullPage: false });
     } finally {
       await browser.close();
     }

@@ -1,13 +1,15 @@
 import type { CaseRecord } from '../record.ts';
+import { CARD_STYLE, cardHtml, productCard } from './card.ts';
 import type { EvidenceInput } from './facts.ts';
 import { controlRows, deviceTitle, runFacts, serverFacts } from './facts.ts';
-import { caseAnchor, cellKey, primaryProfile, verdictMatrix } from './matrix.ts';
+import { caseAnchor, primaryProfile, verdictMatrix } from './matrix.ts';
+import { MATRIX_STYLE, matrixHtml } from './matrix-html.ts';
 
 const esc = (s: string) =>
   s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 
 /** Colours chosen to read at a glance and to survive a greyscale print (light vs dark). */
-const STYLE = `
+export const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1200px;padding:24px;color:#1d2329}
 h1{font-size:22px;margin:0 0 12px}h2{font-size:18px;margin:28px 0 10px;border-bottom:2px solid #d6dce1;padding-bottom:4px}
 h3{font-size:15px;margin:0 0 6px}table{border-collapse:collapse;margin:6px 0 12px}th,td{border:1px solid #d6dce1;padding:4px 8px;text-align:left;vertical-align:top}
@@ -82,7 +84,7 @@ ${pemLink(r, input)}
 </section>`;
 }
 
-/** The evidence document as one self-contained HTML file: no script, no external asset. */
+/** The evidence document as one self-contained HTML file: no external asset; its one inline script only filters the matrix. */
 export function renderEvidenceHtml(input: EvidenceInput): string {
   const d = deviceTitle(input);
   const title = `TrustLab evidence — ${d.model} ${d.firmware}`;
@@ -98,37 +100,22 @@ export function renderEvidenceHtml(input: EvidenceInput): string {
     : '<p id="trust-model" class="muted">The trust-anchor model was not inferred in this run (no trust-model.json).</p>';
   const profile = primaryProfile(input.records);
   const m = verdictMatrix(input.records);
-  const matrix = `<table class="matrix" id="matrix"><tr><th>scenario</th>${m.columns
-    .map((c) => `<th>${esc(c)}</th>`)
-    .join('')}</tr>${m.rows
-    .map(
-      (row) =>
-        `<tr><th>${esc(row)}</th>${m.columns
-          .map((col) => {
-            const r = m.cells.get(cellKey(row, col));
-            if (!r) return '<td class="cell empty"></td>';
-            const v = r.verdicts[profile] ?? r.outcome;
-            const all = Object.entries(r.verdicts)
-              .map(([p, pv]) => `${p}: ${pv}`)
-              .join('\n');
-            return `<td class="cell v-${esc(v)}" data-case="${esc(r.case)}" title="${esc(all)}"><a href="#${caseAnchor(r.case)}">${esc(v)}<br><small>${esc(r.outcome)}</small></a></td>`;
-          })
-          .join('')}</tr>`,
-    )
-    .join('')}</table>`;
+  const profiles = [...new Set(input.records.flatMap((r) => Object.keys(r.verdicts)))];
+  const matrix = matrixHtml(m, profiles.length ? profiles : [profile], profile);
   const legend = ['conformant', 'lenient', 'strict', 'inconclusive', 'blocked', 'skipped', 'control-failed']
     .map((v) => verdictBadge(v))
     .join(' ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(title)}</title><style>${STYLE}</style></head>
+<title>${esc(title)}</title><style>${STYLE}${MATRIX_STYLE}${CARD_STYLE}</style></head>
 <body>
 <h1>${esc(title)}</h1>
+${cardHtml(productCard(input), (id) => `#${caseAnchor(id)}`)}
 ${factsTable(runFacts(input))}
 <h2>Inferred trust-anchor model</h2>
 ${trust}
-<h2>Verdict matrix (${esc(profile)})</h2>
-<p class="legend">Rows are scenarios, columns device settings. ${legend}</p>
+<h2>Verdict matrix (<span id="matrix-profile-name">${esc(profile)}</span>)</h2>
+<p class="legend">Rows are scenarios by family; columns are how the settings differ from this run's defaults (hover a column for all its settings). ${legend}</p>
 ${matrix}
 <h2>Cases (${input.records.length})</h2>
 ${input.records.map((r) => caseSection(r, input)).join('\n')}

@@ -1,4 +1,5 @@
 import type { CaseRecord } from '../record.ts';
+import { cardMarkdown, productCard } from './card.ts';
 import type { EvidenceInput } from './facts.ts';
 import { controlRows, deviceTitle, runFacts, serverFacts } from './facts.ts';
 import { caseAnchor, cellKey, primaryProfile, verdictMatrix } from './matrix.ts';
@@ -86,10 +87,11 @@ function caseSection(r: CaseRecord, input: EvidenceInput): string[] {
   return lines;
 }
 
-/** The evidence document as Markdown: trust model, verdict matrix, then every case in full. */
+/** The evidence document as Markdown: the product-spec card, trust model, verdict matrix, then every case in full. */
 export function renderEvidenceMarkdown(input: EvidenceInput): string {
   const d = deviceTitle(input);
   const lines = [`# TrustLab evidence — ${d.model} ${d.firmware}`, ''];
+  lines.push(...cardMarkdown(productCard(input)));
   lines.push(...table(['', ''], runFacts(input)), '');
 
   lines.push('## Inferred trust-anchor model', '');
@@ -113,7 +115,9 @@ export function renderEvidenceMarkdown(input: EvidenceInput): string {
   const matrix = verdictMatrix(input.records);
   lines.push(`## Verdict matrix (${profile})`, '');
   lines.push(
-    `Rows are scenarios, columns device settings; ${Object.entries(VERDICT_MARK)
+    `Rows are scenarios by family; columns are how the settings differ from this run's defaults (listed below the table); ${Object.entries(
+      VERDICT_MARK,
+    )
       .map(([v, m]) => `${m} ${v}`)
       .join(', ')}.`,
     '',
@@ -121,13 +125,21 @@ export function renderEvidenceMarkdown(input: EvidenceInput): string {
   lines.push(
     ...table(
       ['scenario', ...matrix.columns],
-      matrix.rows.map((row) => [
-        row,
-        ...matrix.columns.map((col) => {
-          const r = matrix.cells.get(cellKey(row, col));
-          return r ? `[${mark(r.verdicts[profile])}](#${caseAnchor(r.case)}) ${r.outcome}` : '';
-        }),
+      matrix.families.flatMap((g) => [
+        [`**${g.family}**`, ...matrix.columns.map(() => '')],
+        ...g.rows.map((row) => [
+          row,
+          ...matrix.columns.map((col) => {
+            const r = matrix.cells.get(cellKey(row, col));
+            return r ? `[${mark(r.verdicts[profile])}](#${caseAnchor(r.case)}) ${r.outcome}` : '';
+          }),
+        ]),
       ]),
+    ),
+    '',
+    ...table(
+      ['column', 'settings'],
+      matrix.columns.map((c) => [c, `\`${matrix.columnSettings.get(c) ?? ''}\``]),
     ),
     '',
   );
