@@ -108,7 +108,9 @@ const esc = (s: string) =>
   s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 
 /** How many findings the one page lists before it says how many more there are. */
-const FINDINGS_SHOWN = 10;
+const FINDINGS_SHOWN = 8;
+/** Case links per statement on the card; the evidence page lists them all. */
+const CASES_SHOWN = 2;
 
 /** Sized to fit one printed A4 page with the whole default model; read on a phone as one column. */
 export const CARD_STYLE = `
@@ -116,7 +118,7 @@ export const CARD_STYLE = `
 .card .groups{columns:2 320px;column-gap:20px}.card .group{break-inside:avoid;margin:0 0 8px}
 .card h3{font-size:12.5px;margin:0 0 2px}.card ul{margin:0;padding-left:16px}.card li{margin:0 0 1px}
 .card .why{color:#57606a}.card .findings li{margin-bottom:2px}
-@media print{body{max-width:none;padding:0}.card{font-size:9.5px}.card h3{font-size:10.5px}@page{size:A4;margin:10mm}}
+@media print{body{max-width:none;padding:0}.card{font-size:8.5px;line-height:1.3}.card h2{font-size:14px}.card h3{font-size:9.5px}@page{size:A4;margin:9mm}}
 `;
 
 /**
@@ -132,7 +134,7 @@ export function cardHtml(card: ProductCard, caseHref: (caseId: string) => string
       l.why && (l.answer === 'unknown' || l.answer === 'not-applicable')
         ? ` <span class="why">— ${esc(l.why)}</span>`
         : ''
-    }${l.cases.length ? ` <span class="why">(${l.cases.slice(0, 3).map(link).join(', ')}${l.cases.length > 3 ? ` +${l.cases.length - 3}` : ''})</span>` : ''}</li>`;
+    }${l.cases.length ? ` <span class="why">(${l.cases.slice(0, CASES_SHOWN).map(link).join(', ')}${l.cases.length > CASES_SHOWN ? ` +${l.cases.length - CASES_SHOWN}` : ''})</span>` : ''}</li>`;
   const groups = card.groups
     .map((g) => `<div class="group"><h3>${esc(g.title)}</h3><ul>${g.lines.map(line).join('')}</ul></div>`)
     .join('');
@@ -180,7 +182,7 @@ export function cardMarkdown(card: ProductCard): string[] {
     out.push(`**${g.title}**`, '');
     for (const l of g.lines) {
       const why = l.why && (l.answer === 'unknown' || l.answer === 'not-applicable') ? ` — ${l.why}` : '';
-      const cases = l.cases.length ? ` (${l.cases.slice(0, 3).map(link).join(', ')})` : '';
+      const cases = l.cases.length ? ` (${l.cases.map(link).join(', ')})` : '';
       out.push(`- ${l.statement}: **${l.answer}**${why}${cases}`);
     }
     out.push('');
