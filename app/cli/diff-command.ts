@@ -1,11 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadBehaviour } from '../../reports/behaviour.ts';
+import { type BehaviourSet, loadBehaviour } from '../../reports/behaviour.ts';
 import { diffBehaviour, hasChanges, renderDiffMarkdown } from '../../reports/diff.ts';
+import { renderDiffHtml } from '../../reports/diff-html.ts';
+import { printable } from '../../reports/printable.ts';
 
 export interface DiffOptions {
   /** Also write the Markdown to this file (for a merge-request comment). */
   readonly markdown?: string;
+  /** Also write the diff as one self-contained HTML page to this file. */
+  readonly html?: string;
   readonly json?: boolean;
 }
 
@@ -15,14 +19,21 @@ export interface DiffOptions {
  */
 export function diffCommand(baseline: string, candidate: string, options: DiffOptions): number {
   let diff: ReturnType<typeof diffBehaviour>;
+  let sets: { baseline: BehaviourSet; candidate: BehaviourSet };
   try {
-    diff = diffBehaviour(loadBehaviour(resolve(baseline)), loadBehaviour(resolve(candidate)));
+    sets = { baseline: loadBehaviour(resolve(baseline)), candidate: loadBehaviour(resolve(candidate)) };
+    diff = diffBehaviour(sets.baseline, sets.candidate);
   } catch (error) {
     console.error(`trustlab diff: ${(error as Error).message}`);
     return 2;
   }
   const markdown = renderDiffMarkdown(diff);
   if (options.markdown) writeFileSync(options.markdown, markdown);
+  if (options.html) {
+    const page = resolve(options.html);
+    writeFileSync(page, printable(renderDiffHtml(diff, sets, page)));
+    if (!options.json) console.error(`diff page: ${page}`);
+  }
   process.stdout.write(options.json ? `${JSON.stringify(diff)}\n` : markdown);
   return hasChanges(diff) ? 1 : 0;
 }

@@ -89,6 +89,10 @@ program
   .command('diff <baseline> <run>')
   .description('behaviour changes between two runs (or a baseline and a run); exit 1 when anything changed')
   .option('--markdown <file>', 'also write the Markdown (for a merge request) to <file>')
+  .option(
+    '--html <file>',
+    'also write the diff as one page: changed trust-model answers, then cases side by side',
+  )
   .option('--json', 'print the diff as JSON instead of Markdown')
   .action((baseline: string, run: string, options) => {
     process.exitCode = diffCommand(baseline, run, options);

@@ -1,0 +1,104 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PERSONALITIES } from '../../harness/virtual-modem/personality.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/trustlab.js', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = process.env.TRUSTLAB_ARTIFACTS ?? join(process.cwd(), 'test-artifacts');
+const CASES = 'anchors::right-ca,anchors::wrong-ca,extensions::unknown-critical-extension-root';
+const run = promisify(execFile);
+const env = { ...process.env, TRUSTLAB_RUN: '', NO_COLOR: '1' };
+
+/**
+ * The one documented difference between the two personalities: loads-ca-at-bind loads the CA when
+ * it is bound and refuses one it cannot load. What the diff must show, and nothing else.
+ */
+const DOCUMENTED = {
+  questions: ['extensions.unknown-critical-root.refused-at-upload', 'anchors.refused-before-dialling'],
+  cases: ['extensions::unknown-critical-extension-root'],
+};
+
+let dir: string;
+let page: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'trustlab-diff-html-'));
+  for (const p of ['strict', 'loads-ca-at-bind'])
+    await run(
+      process.execPath,
+      [BIN, 'run', '--personality', p, '--cases', CASES, '--out', join(dir, p), '--no-allure-report'],
+      {
+        env,
+        timeout: 120_000,
+      },
+    );
+  page = join(dir, 'diff.html');
+  const diffed = await run(
+    process.execPath,
+    [BIN, 'diff', join(dir, 'strict'), join(dir, 'loads-ca-at-bind'), '--html', page],
+    {
+      env,
+    },
+  ).catch((e: { code: number; stdout: string }) => e);
+  expect((diffed as { code?: number }).code, 'diff exits 1: something changed').toBe(1);
+}, 240_000);
+
+describe('trustlab diff --html between two personalities', () => {
+  it('the personalities differ only in the trait the diff is held to', () => {
+    const { name: _a, description: _b, ...strict } = PERSONALITIES.strict;
+    const { name: _c, description: _d, ...atBind } = PERSONALITIES['loads-ca-at-bind'];
+    expect(atBind).toEqual({ ...strict, anchorLoad: 'at-bind' });
+  });
+
+  it('shows exactly their documented differences: trust-model answers first, then the case side by side', async (ctx) => {
+    if (!existsSync(CHROMIUM)) ctx.skip(`Chromium not installed at ${CHROMIUM}`);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox'],
+      timeout: 30_000,
+    });
+    try {
+      const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      const errors: string[] = [];
+      tab.on('pageerror', (e) => errors.push(e.message));
+      tab.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await tab.goto(`file://${page}`);
+      const questions = await tab.$$eval('#trust-model-changes tr[data-question]', (rows) =>
+        rows.map((r) => [r.getAttribute('data-question'), r.querySelector('td:nth-child(2)')?.textContent]),
+      );
+      expect(questions.map(([q]) => q).sort()).toEqual([...DOCUMENTED.questions].sort());
+      for (const [, answer] of questions) expect(answer).toBe('no→yes');
+      expect(await tab.$$eval('section.case h3', (hs) => hs.map((h) => h.textContent))).toEqual(
+        DOCUMENTED.cases,
+      );
+      // Before: the device dialled and the server saw its alert; after: it never dialled.
+      const changed = await tab.$$eval('section.case tr.changed', (rows) =>
+        rows.map((r) => [...r.querySelectorAll('th,td')].map((c) => c.textContent)),
+      );
+      expect(changed).toContainEqual(['server handshake', 'client-alert', 'no-connection']);
+      expect(changed).toContainEqual(['codes', '+QMTOPEN: 1,-1', 'ERROR']);
+      // The trust model comes before the cases, and each answer links both runs' evidence.
+      const html = await tab.content();
+      expect(html.indexOf('id="trust-model-changes"')).toBeLessThan(html.indexOf('class="case"'));
+      const links = await tab.$$eval('#trust-model-changes a', (as) =>
+        as.map((a) => a.getAttribute('href') ?? ''),
+      );
+      expect(links.some((l) => l.startsWith('strict/evidence.html#case-'))).toBe(true);
+      expect(links.some((l) => l.startsWith('loads-ca-at-bind/evidence.html#case-'))).toBe(true);
+      for (const l of links) expect(existsSync(join(dir, l.split('#')[0] as string)), l).toBe(true);
+      expect(errors).toEqual([]);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await tab.screenshot({ path: join(ARTIFACTS, 'diff.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+});
