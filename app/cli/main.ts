@@ -5,6 +5,7 @@ import { baselineUpdateCommand } from './baseline-command.ts';
 import { cardCommand } from './card-command.ts';
 import { compareCommand } from './compare-command.ts';
 import { diffCommand } from './diff-command.ts';
+import { historyCommand } from './history-command.ts';
 import { registerLabCommand } from './lab-command.ts';
 import { mergeCommand } from './merge-command.ts';
 import { runCommand } from './run-command.ts';
@@ -96,6 +97,18 @@ program
   .option('--json', 'print the diff as JSON instead of Markdown')
   .action((baseline: string, run: string, options) => {
     process.exitCode = diffCommand(baseline, run, options);
+  });
+
+program
+  .command('history <runs...>')
+  .description(
+    'per device, verdict counts and trust-model answers over its last runs (a folder of runs is expanded)',
+  )
+  .option('--last <n>', 'runs per device, newest kept (default 10)')
+  .option('--profile <name>', 'profile the verdicts are counted under (default rfc5280)')
+  .option('--html <file>', 'also write the history as one page')
+  .action((runs: string[], options) => {
+    process.exitCode = historyCommand(runs, options);
   });
 
 program

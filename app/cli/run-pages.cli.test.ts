@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,5 +100,39 @@ describe('trustlab diff --html between two personalities', () => {
     } finally {
       await browser.close();
     }
+  }, 60_000);
+});
+
+describe('trustlab history over nightly runs of one device', () => {
+  it('counts each run’s verdicts, shows the answers that changed run by run, and names a run it cannot read', async () => {
+    const nights = join(dir, 'nights');
+    const nightly = [
+      ['n1', 'strict', '2026-12-01T02:00:00.000Z'],
+      ['n2', 'loads-ca-at-bind', '2026-12-02T02:00:00.000Z'],
+      ['n3', 'strict', '2026-12-03T02:00:00.000Z'],
+    ] as const;
+    for (const [name, from, startedAt] of nightly) {
+      cpSync(join(dir, from), join(nights, name), { recursive: true });
+      const manifest = join(nights, name, 'run.json');
+      writeFileSync(manifest, JSON.stringify({ ...JSON.parse(readFileSync(manifest, 'utf8')), startedAt }));
+    }
+    mkdirSync(join(nights, 'torn'));
+    writeFileSync(join(nights, 'torn', 'results.jsonl'), 'not a record\n');
+    const page = join(dir, 'history.html');
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'history', nights, '--html', page], { env });
+    expect(stderr).toMatch(/torn: .*not JSON.*\(left out\)/);
+    // One device (the same IMEI), three runs oldest first, three conformant cases each.
+    expect(stdout.match(/^## /gm)).toHaveLength(1);
+    expect(stdout).toMatch(/\| 2026-12-01 02:00 n1 \| \S+ \| 0 \| 0 \| 3 \|/);
+    const changed = stdout.split('\n').filter((l) => /\| (no|yes) \| (no|yes) \| (no|yes) \|$/.test(l));
+    expect(changed.map((l) => l.split(' | ').slice(1).join(' | '))).toEqual([
+      'no | yes | no |',
+      'no | yes | no |',
+    ]);
+    expect(readFileSync(page, 'utf8')).toContain('data-question="anchors.refused-before-dialling"');
+    // --last keeps the newest runs only: the two last nights still differ.
+    const two = await run(process.execPath, [BIN, 'history', nights, '--last', '2'], { env });
+    expect(two.stdout).not.toContain(' n1 ');
+    expect(two.stdout).toContain('| question | #1 | #2 |');
   }, 60_000);
 });
