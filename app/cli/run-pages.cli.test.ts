@@ -136,3 +136,57 @@ describe('trustlab history over nightly runs of one device', () => {
     expect(two.stdout).toContain('| question | #1 | #2 |');
   }, 60_000);
 });
+
+describe('the card and history pages in a browser', () => {
+  it('render offline with every answer and every run, no console error, on a phone screen', async (ctx) => {
+    if (!existsSync(CHROMIUM)) ctx.skip(`Chromium not installed at ${CHROMIUM}`);
+    const history = join(dir, 'history.html');
+    if (!existsSync(history))
+      await run(
+        process.execPath,
+        [BIN, 'history', join(dir, 'strict'), join(dir, 'loads-ca-at-bind'), '--html', history],
+        { env },
+      );
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox'],
+      timeout: 30_000,
+    });
+    try {
+      const tab = await browser.newPage({ viewport: { width: 390, height: 844 } });
+      const problems: string[] = [];
+      tab.on('pageerror', (e) => problems.push(e.message));
+      tab.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
+      tab.on('request', (r) => {
+        if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) problems.push(`fetched ${r.url()}`);
+      });
+      const model = JSON.parse(readFileSync(join(dir, 'loads-ca-at-bind', 'trust-model.json'), 'utf8')) as {
+        question: string;
+      }[];
+      await tab.goto(`file://${join(dir, 'loads-ca-at-bind', 'card.html')}`);
+      const card = (await tab.textContent('#card')) ?? '';
+      for (const a of model) expect(card).toContain(a.question.replace(/\?$/, ''));
+      const width = () =>
+        tab.evaluate(() => {
+          const doc = (
+            globalThis as unknown as {
+              document: { documentElement: { scrollWidth: number; clientWidth: number } };
+            }
+          ).document.documentElement;
+          return doc.scrollWidth - doc.clientWidth;
+        });
+      expect(await width(), 'the card does not overflow a phone screen').toBeLessThanOrEqual(1);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await tab.screenshot({ path: join(ARTIFACTS, 'card-phone.png') });
+      await tab.goto(`file://${history}`);
+      expect(await tab.$$eval('table.history-counts tr', (rows) => rows.length)).toBeGreaterThanOrEqual(3);
+      expect(await width(), 'the history does not overflow a phone screen').toBeLessThanOrEqual(1);
+      await tab.screenshot({ path: join(ARTIFACTS, 'history-phone.png') });
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+});

@@ -114,7 +114,7 @@ const CASES_SHOWN = 2;
 
 /** Sized to fit one printed A4 page with the whole default model; read on a phone as one column. */
 export const CARD_STYLE = `
-.card{font-size:12px;line-height:1.35}.card h2{margin:10px 0 6px}.card .who{margin:0 0 8px;color:#57606a}
+.card{font-size:12px;line-height:1.35;overflow-wrap:anywhere}.card h2{margin:10px 0 6px}.card .who{margin:0 0 8px;color:#57606a}
 .card .groups{columns:2 320px;column-gap:20px}.card .group{break-inside:avoid;margin:0 0 8px}
 .card h3{font-size:12.5px;margin:0 0 2px}.card ul{margin:0;padding-left:16px}.card li{margin:0 0 1px}
 .card .why{color:#57606a}.card .findings li{margin-bottom:2px}
