@@ -18,15 +18,20 @@ export interface LabNetwork {
 export const LOOPBACK_LAB: LabNetwork = { dialHost: '127.0.0.1', listenHost: '127.0.0.1' };
 
 /**
- * The device refused the command that carried the trust anchor (its upload into the device's
- * store, or its binding to the TLS context) with an error code of its own: it refused the anchor
- * before dialling anything. Never set for a timeout or a lost link.
+ * The device refused the trust anchor before dialling anything: it answered the command that
+ * carried the anchor (its upload into the device's store, or its binding to the TLS context) with
+ * an error code of its own, or (`never-dialled`) it took the anchor but never opened a connection,
+ * the same way on every attempt, while its twin had just connected on the same device. Never set
+ * for a timeout or a lost link.
  */
 export interface AnchorRefusal {
-  readonly stage: 'upload' | 'bind';
-  /** The command as sent, without its data (the AT verb and its leading arguments). */
+  readonly stage: 'upload' | 'bind' | 'never-dialled';
+  /** The command as sent, without its data (the AT verb and its leading arguments); for `never-dialled`, the driver step whose answer ended the case. */
   readonly command: string;
   /** The device's final answer, verbatim. */
   readonly raw: string;
   readonly at: string;
 }
+
+/** The stages a driver sees the device refuse an anchor at, by the device's own answer. */
+export type DeviceAnswerStage = Exclude<AnchorRefusal['stage'], 'never-dialled'>;

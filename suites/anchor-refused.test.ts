@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabNetwork } from '../contracts/case.ts';
 import { type OpenDevice, openDevice } from '../harness/runner/device.ts';
 import type { SuiteRecord } from './case-record.ts';
-import { executeCase } from './execute.ts';
+import { executeCase, twinSeenIn } from './execute.ts';
 import { defaultMatrix } from './matrix.ts';
 import { virtualLabNetwork } from './plan-case.ts';
 import { inferTrustModel } from './trust-model.ts';
@@ -14,7 +14,9 @@ const LAB: LabNetwork = { dialHost: '127.0.0.1', listenHost: '127.0.0.1' };
 const ROOT = 'extensions::unknown-critical-extension-root';
 const TWIN = 'anchors::right-ca';
 
-async function run(personality: 'loads-ca-at-bind' | 'strict'): Promise<Map<string, SuiteRecord>> {
+async function run(
+  personality: 'loads-ca-at-bind' | 'loads-ca-at-open' | 'strict',
+): Promise<Map<string, SuiteRecord>> {
   const device: OpenDevice = await openDevice({
     driver: 'quectel',
     personality,
@@ -23,8 +25,13 @@ async function run(personality: 'loads-ca-at-bind' | 'strict'): Promise<Map<stri
   const outDir = mkdtempSync(join(tmpdir(), `trustlab-anchor-refused-${personality}-`));
   const out = new Map<string, SuiteRecord>();
   try {
-    for (const c of defaultMatrix().filter((x) => x.id === TWIN || x.id === ROOT))
-      out.set(c.id, (await executeCase(device, c, outDir, LAB, { attempts: 2 })).record);
+    for (const c of defaultMatrix().filter((x) => x.id === TWIN || x.id === ROOT)) {
+      const twin = twinSeenIn(c, out);
+      out.set(
+        c.id,
+        (await executeCase(device, c, outDir, LAB, { attempts: 2, ...(twin ? { twin } : {}) })).record,
+      );
+    }
     // Left as found: no file of ours, whatever was refused.
     expect([...(device.virtualModem?.files().keys() ?? [])].filter((n) => n.includes('trustlab_'))).toEqual(
       [],
@@ -41,10 +48,25 @@ const model = (records: Map<string, SuiteRecord>) =>
 describe('a CA the device refuses before connecting', () => {
   let atBind: Map<string, SuiteRecord>;
   let atUse: Map<string, SuiteRecord>;
+  let atOpen: Map<string, SuiteRecord>;
   beforeAll(async () => {
     atBind = await run('loads-ca-at-bind');
     atUse = await run('strict');
-  }, 120_000);
+    atOpen = await run('loads-ca-at-open');
+  }, 180_000);
+
+  it('takes a device that never dials with the anchor, twice alike, while its twin just connected, as refusing it', () => {
+    const r = atOpen.get(ROOT) as SuiteRecord;
+    expect(r.outcome, r.reason).toBe('rejected');
+    expect(r.reason).toMatch(
+      /never dialled on 2 attempts \(.*\+QMTOPEN: 1,-1 each time.*twin anchors::right-ca connected/,
+    );
+    expect(r.device.anchorRefused).toMatchObject({ stage: 'never-dialled', raw: '+QMTOPEN: 1,-1' });
+    expect(r.server.connections).toBe(0);
+    expect(r.attempts).toBe(2);
+    expect(atOpen.get(TWIN)?.outcome).toBe('accepted');
+    expect(model(atOpen).get('extensions.unknown-critical-root.refused-at-upload')?.answer).toBe('yes');
+  });
 
   it('is recorded as the device refusing the anchor, with its raw answer, not as a network failure', () => {
     const r = atBind.get(ROOT) as SuiteRecord;

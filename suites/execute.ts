@@ -7,6 +7,7 @@ import {
   runDeviceAgainst,
   startCaseEndpoint,
 } from '../harness/runner/run-case.ts';
+import type { CaseRecord } from '../reports/record.ts';
 import { RESULTS_FILE } from '../reports/results-log.ts';
 import { atCommandName, writeStage } from '../reports/stage-file.ts';
 import { type CaseControls, runCaseControls } from './case-controls.ts';
@@ -20,7 +21,7 @@ import {
   verdictsFor,
   writeCaseFiles,
 } from './case-record.ts';
-import { type Judgement, judgeAttempts } from './judge.ts';
+import { type Judgement, judgeAttempts, type TwinSeen } from './judge.ts';
 import { caseSpecFor, type LabNames, labNames, pkiFor } from './plan-case.ts';
 import type { MatrixCase } from './scenario-model.ts';
 
@@ -57,6 +58,7 @@ function toRecord(
   const subject = subjectOf(c);
   const header = recordHeader(subject, device, lab);
   const trusted = controls.check.ok;
+  const anchorRefused = run.device.anchorRefused ?? judged.anchorRefused;
   return {
     ...header,
     params: { ...header.params, dialledHost: run.hierarchy.dialledHost },
@@ -71,7 +73,7 @@ function toRecord(
       reached: run.device.reached,
       error: run.device.error,
       healthy: run.device.healthy,
-      ...(run.device.anchorRefused ? { anchorRefused: run.device.anchorRefused } : {}),
+      ...(anchorRefused ? { anchorRefused } : {}),
     },
     certs: run.hierarchy.manifest,
     transcriptFile: files.transcriptFile,
@@ -109,6 +111,8 @@ export interface ExecuteOptions {
   readonly publishStage?: boolean;
   /** Attempts for a case that fails before TLS; default INCONCLUSIVE_ATTEMPTS. */
   readonly attempts?: number;
+  /** The case's twin as this run recorded it: a case that never dials right after it connected refused its anchor. */
+  readonly twin?: TwinSeen;
 }
 
 /**
@@ -134,6 +138,15 @@ function controlsBeside(
     (controls) => ({ controls }),
     (error: unknown) => ({ error }),
   );
+}
+
+/** The case's twin (under the same settings when it ran, else under its own) among the cases run so far. */
+export function twinSeenIn(c: MatrixCase, ran: ReadonlyMap<string, CaseRecord>): TwinSeen | undefined {
+  const twin = c.scenario.twin;
+  if (!twin) return undefined;
+  const suffix = /\[.*\]$/.exec(c.id)?.[0] ?? '';
+  const r = ran.get(`${twin}${suffix}`) ?? ran.get(twin);
+  return r ? { case: r.case, accepted: r.outcome === 'accepted', endedAt: r.endedAt } : undefined;
 }
 
 /**
@@ -181,7 +194,7 @@ export async function executeCase(
         await started.endpoint.stop();
       }
       const run = tried[tried.length - 1] as CaseRun;
-      judged = judgeAttempts(tried, run.mqtt.clientId);
+      judged = judgeAttempts(tried, run.mqtt.clientId, options.twin);
       const retry = judged.outcome === 'inconclusive' && run.device.healthy && attempts < maxAttempts;
       if (!retry) break;
     }

@@ -4,6 +4,7 @@ import type { DeviceOutcome } from '../harness/drivers/driver.ts';
 import { judgeAttempts, judgeBothEnds } from './judge.ts';
 
 const CLIENT = 'trustlab-case';
+const AT = '2026-12-03T09:00:30.000Z';
 
 function device(over: Partial<DeviceOutcome> = {}): DeviceOutcome {
   return {
@@ -78,13 +79,13 @@ describe('judging a case from both ends', () => {
   });
 
   it('counts a refused anchor as a rejection only when two attempts were refused the same way', () => {
-    const once = judgeAttempts([{ device: refusedAnchor(), server: [] }], CLIENT);
+    const once = judgeAttempts([{ device: refusedAnchor(), server: [], startedAt: AT }], CLIENT);
     expect(once.outcome).toBe('inconclusive');
     expect(once.reason).toMatch(/refused the trust anchor at bind before dialling/);
     const twice = judgeAttempts(
       [
-        { device: refusedAnchor(), server: [] },
-        { device: refusedAnchor(), server: [] },
+        { device: refusedAnchor(), server: [], startedAt: AT },
+        { device: refusedAnchor(), server: [], startedAt: AT },
       ],
       CLIENT,
     );
@@ -95,8 +96,8 @@ describe('judging a case from both ends', () => {
     // Two different answers (a fault, then a refusal) are not a repeated refusal.
     const differing = judgeAttempts(
       [
-        { device: refusedAnchor('+CME ERROR: 3'), server: [] },
-        { device: refusedAnchor(), server: [] },
+        { device: refusedAnchor('+CME ERROR: 3'), server: [], startedAt: AT },
+        { device: refusedAnchor(), server: [], startedAt: AT },
       ],
       CLIENT,
     );
@@ -110,11 +111,47 @@ describe('judging a case from both ends', () => {
       clientAlert: { number: 48, name: 'unknown_ca' } as never,
     });
     const both = [
-      { device: refusedAnchor(), server: [dialled] },
-      { device: refusedAnchor(), server: [dialled] },
+      { device: refusedAnchor(), server: [dialled], startedAt: AT },
+      { device: refusedAnchor(), server: [dialled], startedAt: AT },
     ];
     expect(judgeAttempts(both, CLIENT).reason).toMatch(
       /^the device refused the connection; server saw: client sent alert/,
     );
+  });
+
+  it('takes a case that never dials, the same way twice, right after its twin connected, as a refused anchor', () => {
+    const silent = () =>
+      device({ codes: [{ step: 'open', raw: '+QMTOPEN: 1,-1', at: '' }], error: 'open failed' });
+    const twin = { case: 'anchors::right-ca', accepted: true, endedAt: '2026-12-03T09:00:20.000Z' };
+    const twice = [
+      { device: silent(), server: [], startedAt: AT },
+      { device: silent(), server: [], startedAt: AT },
+    ];
+    const judged = judgeAttempts(twice, CLIENT, twin);
+    expect(judged.outcome).toBe('rejected');
+    expect(judged.reason).toMatch(
+      /never dialled on 2 attempts \(open: \+QMTOPEN: 1,-1 each time.*twin anchors::right-ca connected 10 s earlier/,
+    );
+    expect(judged.anchorRefused).toMatchObject({
+      stage: 'never-dialled',
+      command: 'open',
+      raw: '+QMTOPEN: 1,-1',
+    });
+    // Not without a twin that just connected, not on one attempt, not with differing answers, not with a TCP connection.
+    expect(judgeAttempts(twice, CLIENT).outcome).toBe('inconclusive');
+    expect(judgeAttempts(twice, CLIENT, { ...twin, accepted: false }).outcome).toBe('inconclusive');
+    expect(judgeAttempts(twice, CLIENT, { ...twin, endedAt: '2026-12-03T08:50:00.000Z' }).outcome).toBe(
+      'inconclusive',
+    );
+    expect(judgeAttempts(twice.slice(0, 1), CLIENT, twin).outcome).toBe('inconclusive');
+    const other = device({ codes: [{ step: 'open', raw: '+QMTOPEN: 1,5', at: '' }] });
+    expect(
+      judgeAttempts([twice[0] as never, { device: other, server: [], startedAt: AT }], CLIENT, twin).outcome,
+    ).toBe('inconclusive');
+    const tcpOnly = seen({ handshake: 'not-tls' });
+    expect(
+      judgeAttempts([twice[0] as never, { device: silent(), server: [tcpOnly], startedAt: AT }], CLIENT, twin)
+        .outcome,
+    ).toBe('inconclusive');
   });
 });

@@ -1,5 +1,5 @@
 import type { ConnectionObservation } from '../brokers/observation.ts';
-import type { CaseOutcome } from '../contracts/case.ts';
+import type { AnchorRefusal, CaseOutcome } from '../contracts/case.ts';
 import type { DeviceOutcome } from '../harness/drivers/driver.ts';
 import type { RotationStep } from '../harness/drivers/rotation.ts';
 
@@ -7,6 +7,8 @@ import type { RotationStep } from '../harness/drivers/rotation.ts';
 export interface Judgement {
   readonly outcome: CaseOutcome;
   readonly reason: string;
+  /** Set when the judgement itself found the anchor refused (the device never dialled; see `judgeAttempts`). */
+  readonly anchorRefused?: AnchorRefusal;
 }
 
 /** What the server saw of one connection, in a few words, for a reason. */
@@ -93,7 +95,18 @@ export function judgeBothEnds(
 export interface JudgedAttempt {
   readonly device: DeviceOutcome;
   readonly server: readonly ConnectionObservation[];
+  readonly startedAt: string;
 }
+
+/** The case's twin as this run recorded it on the same device: when it connected, if it did. */
+export interface TwinSeen {
+  readonly case: string;
+  readonly accepted: boolean;
+  readonly endedAt: string;
+}
+
+/** How recently the twin must have connected for a case that never dials to count as refusing its anchor. */
+export const TWIN_RECENT_MS = 120_000;
 
 /** An anchor refusal needs this many attempts refused the same way before it is a rejection. */
 export const ANCHOR_REFUSAL_REPEATS = 2;
@@ -109,18 +122,56 @@ const refusalKey = (a: JudgedAttempt) =>
  * attempts that ran refused the same command with the same answer at least twice, each without
  * dialling; otherwise it stays `inconclusive` and says so.
  */
-export function judgeAttempts(attempts: readonly JudgedAttempt[], clientId: string): Judgement {
+export function judgeAttempts(
+  attempts: readonly JudgedAttempt[],
+  clientId: string,
+  twin?: TwinSeen,
+): Judgement {
   const last = attempts.at(-1);
   if (!last) throw new Error('judgeAttempts: no attempt ran');
   const judged = judgeBothEnds(last.device, last.server, clientId);
+  if (judged.outcome !== 'inconclusive') return judged;
   const key = refusalKey(last);
-  if (judged.outcome !== 'inconclusive' || key === null) return judged;
+  if (key === null) return neverDialled(attempts, twin) ?? judged;
   const same = attempts.filter((a) => refusalKey(a) === key).length;
   if (same < ANCHOR_REFUSAL_REPEATS) return judged;
   const refused = last.device.anchorRefused;
   return {
     outcome: 'rejected',
     reason: `the device refused the trust anchor at ${refused?.stage} before dialling, the same way on ${same} attempts (${refused?.command} -> ${refused?.raw}); the endpoint saw no connection`,
+  };
+}
+
+/** The device's last answer in an attempt that opened no connection at all, on a healthy device; else null. */
+function silentAnswer(a: JudgedAttempt): { step: string; raw: string } | null {
+  const d = a.device;
+  if (!d.healthy || d.reached.tlsOpened || d.anchorRefused || a.server.length > 0) return null;
+  const code = d.codes.at(-1);
+  return code ? { step: code.step, raw: code.raw } : null;
+}
+
+/**
+ * A device that took the anchor but never dialled: every attempt (at least two) ended with the
+ * same answer and no connection at the endpoint — not even TCP — while its twin connected on the
+ * same device moments before. Then the anchor, the only thing that differs, was refused before
+ * connecting; anything less (a different answer, an old or failed twin) stays inconclusive.
+ */
+function neverDialled(attempts: readonly JudgedAttempt[], twin: TwinSeen | undefined): Judgement | null {
+  if (!twin?.accepted || attempts.length < ANCHOR_REFUSAL_REPEATS) return null;
+  const answers = attempts.map(silentAnswer);
+  const first = answers[0];
+  if (!first || answers.some((a) => a?.raw !== first.raw || a?.step !== first.step)) return null;
+  const since = Date.parse(attempts[0]?.startedAt ?? '') - Date.parse(twin.endedAt);
+  if (!Number.isFinite(since) || since < 0 || since > TWIN_RECENT_MS) return null;
+  return {
+    outcome: 'rejected',
+    reason: `the device never dialled on ${attempts.length} attempts (${first.step}: ${first.raw} each time, the endpoint saw no connection) while its twin ${twin.case} connected ${Math.round(since / 1000)} s earlier on the same device: it refused the anchor before connecting`,
+    anchorRefused: {
+      stage: 'never-dialled',
+      command: first.step,
+      raw: first.raw,
+      at: new Date().toISOString(),
+    },
   };
 }
 

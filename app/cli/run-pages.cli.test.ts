@@ -50,6 +50,11 @@ beforeAll(async () => {
 }, 240_000);
 
 describe('trustlab diff --html between two personalities', () => {
+  it('records both runs without a harness fault: a refused anchor is evidence, not a broken check', () => {
+    for (const p of ['strict', 'loads-ca-at-bind'])
+      expect(JSON.parse(readFileSync(join(dir, p, 'harness-faults.json'), 'utf8')), p).toEqual({});
+  });
+
   it('the personalities differ only in the trait the diff is held to', () => {
     const { name: _a, description: _b, ...strict } = PERSONALITIES.strict;
     const { name: _c, description: _d, ...atBind } = PERSONALITIES['loads-ca-at-bind'];

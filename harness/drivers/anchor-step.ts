@@ -1,4 +1,4 @@
-import type { AnchorRefusal } from '../../contracts/case.ts';
+import type { DeviceAnswerStage } from '../../contracts/case.ts';
 import { AtCommandError } from '../at/errors.ts';
 import type { CaseLog } from './case-log.ts';
 
@@ -9,7 +9,7 @@ import type { CaseLog } from './case-log.ts';
  */
 export async function anchorStep<T>(
   log: CaseLog,
-  stage: AnchorRefusal['stage'],
+  stage: DeviceAnswerStage,
   work: () => Promise<T>,
 ): Promise<T> {
   try {

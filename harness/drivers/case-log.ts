@@ -1,4 +1,4 @@
-import type { AnchorRefusal } from '../../contracts/case.ts';
+import type { AnchorRefusal, DeviceAnswerStage } from '../../contracts/case.ts';
 import type { AtEngine } from '../at/engine.ts';
 import type { DeviceOutcome, DeviceStages, RawCode, TimedUrc } from './driver.ts';
 
@@ -41,7 +41,7 @@ export class CaseLog {
     this.codes.push({ step, raw, at: stamp() });
   }
 
-  refuseAnchor(stage: AnchorRefusal['stage'], command: string, raw: string): void {
+  refuseAnchor(stage: DeviceAnswerStage, command: string, raw: string): void {
     this.code(`anchor ${stage} refused`, raw);
     this.anchorRefused ??= { stage, command, raw, at: stamp() };
   }

@@ -38,10 +38,11 @@ export interface TrustPersonality {
   /** The +QMTOPEN result a failed TLS handshake reports (vendors differ: -1, 4 and 5 are all seen). */
   readonly tlsFailureOpenCode: number;
   /**
-   * When the stack loads the CA: at each connection (`at-use`, the default), or when it is bound to
-   * the SSL context (`at-bind`), which then answers ERROR for a CA the stack cannot load.
+   * When the stack loads the CA: at each connection (`at-use`, the default), when it is bound to
+   * the SSL context (`at-bind`), which then answers ERROR for a CA the stack cannot load, or when
+   * the connection is opened (`at-open`), which then fails the open without dialling.
    */
-  readonly anchorLoad?: 'at-use' | 'at-bind';
+  readonly anchorLoad?: 'at-use' | 'at-bind' | 'at-open';
 }
 
 export const PERSONALITIES = {
@@ -97,6 +98,20 @@ export const PERSONALITIES = {
     nameRules: 'rfc6125',
     tlsFailureOpenCode: -1,
     anchorLoad: 'at-bind',
+  },
+  'loads-ca-at-open': {
+    name: 'loads-ca-at-open',
+    description:
+      'Like strict, but the stack loads the CA when the connection is opened and, for one it cannot load (a critical ' +
+      'extension mbedTLS 2.28 cannot read), ends QMTOPEN with its TLS failure code without dialling: no error answer, no connection.',
+    engine: 'auto',
+    anchors: 'uploaded',
+    verification: 'seclevel',
+    sni: 'knob',
+    nameCheck: 'dialled',
+    nameRules: 'rfc6125',
+    tlsFailureOpenCode: -1,
+    anchorLoad: 'at-open',
   },
   'mbedtls-2.28': {
     name: 'mbedtls-2.28',

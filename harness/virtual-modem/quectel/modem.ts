@@ -527,6 +527,8 @@ export class VirtualQuectelModem implements Dialect {
     // QMTOPEN activates the PDP context it needs (result 3 when it cannot: not yet on the network).
     if (Date.now() < this.#registeredAt) return 3;
     this.#pdpActive = true;
+    if (client.sslEnabled && this.#anchorUnloadable(client.sslContext))
+      return this.#env.personality.tlsFailureOpenCode;
     const epoch = this.#epoch;
     const r = await dial(this.#env, host, port, (address) =>
       client.sslEnabled ? this.#tlsRequest(client.sslContext, address, host, port) : null,
@@ -542,6 +544,14 @@ export class VirtualQuectelModem implements Dialect {
     }
     this.#attachMqtt(client, r.stream);
     return 0;
+  }
+
+  /** A stack that loads the CA at open (`anchorLoad: at-open`) and cannot load this context's: it never dials. */
+  #anchorUnloadable(ctxIndex: number): boolean {
+    if (this.#env.personality.anchorLoad !== 'at-open') return false;
+    const path = (this.#ssl[ctxIndex] as SslContext).cacert;
+    const file = path ? this.#ufs.get(path) : undefined;
+    return file !== undefined && anchorLoadError(file.toString('latin1')) !== null;
   }
 
   #tlsRequest(ctxIndex: number, address: string, host: string, port: number) {
