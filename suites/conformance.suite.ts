@@ -9,7 +9,7 @@ import { latestPerCase, RESULTS_FILE, readRecords } from '../reports/results-log
 import { recordedCases } from '../reports/resume.ts';
 import { recordDeviceIdentity } from '../reports/run-manifest.ts';
 import { selectShard } from '../reports/shard.ts';
-import { executeCase, recordBlocked, recordSkipped, twinSeenIn } from './execute.ts';
+import { executeCase, recordBlocked, recordSkipped } from './execute.ts';
 import { type FeatureState, featureFromProbe, missingFeature } from './features.ts';
 import { defaultMatrix, fullMatrix } from './matrix.ts';
 import { labNames, labPublicRootPem, sanityOnLab, virtualLabNetwork } from './plan-case.ts';
@@ -74,9 +74,6 @@ const PHASES: readonly Phase[] = ['sanity', 'probe', 'catalogue'];
 const label =
   config.device ?? `virtual ${config.driver} modem (${config.personality ?? 'its default personality'})`;
 
-/** Cases this session ran on the device, for a later case's twin. */
-const ranHere = new Map<string, CaseRecord>();
-
 async function runOne(c: MatrixCase): Promise<{ record: CaseRecord; skipped: string | null }> {
   const prior = recorded.get(c.id);
   if (prior) return { record: prior, skipped: prior.outcome === 'skipped' ? prior.reason : null };
@@ -90,13 +87,11 @@ async function runOne(c: MatrixCase): Promise<{ record: CaseRecord; skipped: str
     return { record: recordSkipped(device, c, config.outDir, config.lab, missing), skipped: missing };
   if (config.settleMs) await sleep(config.settleMs);
   const planned = c.id === SANITY ? sanityOnLab(c, labNames(config.lab, device.virtual)) : c;
-  const twin = twinSeenIn(c, ranHere);
   const { record } = await executeCase(device, planned, config.outDir, config.lab, {
     publishStage: config.progress ?? false,
+    checkTwin: true,
     ...(config.attempts ? { attempts: config.attempts } : {}),
-    ...(twin ? { twin } : {}),
   });
-  ranHere.set(c.id, record);
   return { record, skipped: record.outcome === 'skipped' ? record.reason : null };
 }
 

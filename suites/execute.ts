@@ -4,10 +4,10 @@ import type { OpenDevice } from '../harness/runner/device.ts';
 import {
   type CaseEndpoint,
   type CaseRun,
+  runCase,
   runDeviceAgainst,
   startCaseEndpoint,
 } from '../harness/runner/run-case.ts';
-import type { CaseRecord } from '../reports/record.ts';
 import { RESULTS_FILE } from '../reports/results-log.ts';
 import { atCommandName, writeStage } from '../reports/stage-file.ts';
 import { type CaseControls, runCaseControls } from './case-controls.ts';
@@ -21,7 +21,8 @@ import {
   verdictsFor,
   writeCaseFiles,
 } from './case-record.ts';
-import { type Judgement, judgeAttempts, type TwinSeen } from './judge.ts';
+import { type Judgement, judgeAttempts, judgeBothEnds, neverDialledAlike, type TwinSeen } from './judge.ts';
+import { twinCaseOf } from './matrix.ts';
 import { caseSpecFor, type LabNames, labNames, pkiFor } from './plan-case.ts';
 import type { MatrixCase } from './scenario-model.ts';
 
@@ -111,8 +112,11 @@ export interface ExecuteOptions {
   readonly publishStage?: boolean;
   /** Attempts for a case that fails before TLS; default INCONCLUSIVE_ATTEMPTS. */
   readonly attempts?: number;
-  /** The case's twin as this run recorded it: a case that never dials right after it connected refused its anchor. */
-  readonly twin?: TwinSeen;
+  /**
+   * Run the case's passing twin on the device when the case never dialled the same way on every
+   * attempt: if the twin connects, the anchor (the only difference) was refused before connecting.
+   */
+  readonly checkTwin?: boolean;
 }
 
 /**
@@ -140,13 +144,18 @@ function controlsBeside(
   );
 }
 
-/** The case's twin (under the same settings when it ran, else under its own) among the cases run so far. */
-export function twinSeenIn(c: MatrixCase, ran: ReadonlyMap<string, CaseRecord>): TwinSeen | undefined {
-  const twin = c.scenario.twin;
-  if (!twin) return undefined;
-  const suffix = /\[.*\]$/.exec(c.id)?.[0] ?? '';
-  const r = ran.get(`${twin}${suffix}`) ?? ran.get(twin);
-  return r ? { case: r.case, accepted: r.outcome === 'accepted', endedAt: r.endedAt } : undefined;
+/**
+ * The case's passing twin, run once on the device now (its own endpoint, no controls, no record):
+ * whether it connected from both ends, and when. Null when the case has no twin or it cannot be placed.
+ */
+async function twinOnDevice(device: OpenDevice, c: MatrixCase, lab: LabNetwork): Promise<TwinSeen | null> {
+  const twin = twinCaseOf(c);
+  if (!twin) return null;
+  const placed = pkiFor(twin.scenario, twin.settings, labNames(lab, device.virtual));
+  if ('skip' in placed) return null;
+  const run = await runCase(device, caseSpecFor(twin, placed.pki), lab);
+  const judged = judgeBothEnds(run.device, run.server, run.mqtt.clientId);
+  return { case: twin.id, accepted: judged.outcome === 'accepted', endedAt: run.endedAt };
 }
 
 /**
@@ -194,9 +203,13 @@ export async function executeCase(
         await started.endpoint.stop();
       }
       const run = tried[tried.length - 1] as CaseRun;
-      judged = judgeAttempts(tried, run.mqtt.clientId, options.twin);
+      judged = judgeAttempts(tried, run.mqtt.clientId);
       const retry = judged.outcome === 'inconclusive' && run.device.healthy && attempts < maxAttempts;
       if (!retry) break;
+    }
+    if (options.checkTwin && judged?.outcome === 'inconclusive' && neverDialledAlike(tried)) {
+      const twin = await twinOnDevice(device, c, lab);
+      if (twin) judged = judgeAttempts(tried, (tried.at(-1) as CaseRun).mqtt.clientId, twin);
     }
   } finally {
     stopStages();

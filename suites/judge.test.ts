@@ -130,7 +130,7 @@ describe('judging a case from both ends', () => {
     const judged = judgeAttempts(twice, CLIENT, twin);
     expect(judged.outcome).toBe('rejected');
     expect(judged.reason).toMatch(
-      /never dialled on 2 attempts \(open: \+QMTOPEN: 1,-1 each time.*twin anchors::right-ca connected 10 s earlier/,
+      /never dialled on 2 attempts \(open: \+QMTOPEN: 1,-1 each time.*twin anchors::right-ca connected on the same device 10 s before the last attempt/,
     );
     expect(judged.anchorRefused).toMatchObject({
       stage: 'never-dialled',

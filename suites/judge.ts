@@ -105,7 +105,7 @@ export interface TwinSeen {
   readonly endedAt: string;
 }
 
-/** How recently the twin must have connected for a case that never dials to count as refusing its anchor. */
+/** How close to the case's last attempt its twin must have connected for a case that never dials to count as refusing its anchor. */
 export const TWIN_RECENT_MS = 120_000;
 
 /** An anchor refusal needs this many attempts refused the same way before it is a rejection. */
@@ -153,19 +153,18 @@ function silentAnswer(a: JudgedAttempt): { step: string; raw: string } | null {
 /**
  * A device that took the anchor but never dialled: every attempt (at least two) ended with the
  * same answer and no connection at the endpoint — not even TCP — while its twin connected on the
- * same device moments before. Then the anchor, the only thing that differs, was refused before
- * connecting; anything less (a different answer, an old or failed twin) stays inconclusive.
+ * same device within moments of them. Then the anchor, the only thing that differs, was refused
+ * before connecting; anything less (a different answer, a distant or failed twin) stays inconclusive.
  */
 function neverDialled(attempts: readonly JudgedAttempt[], twin: TwinSeen | undefined): Judgement | null {
-  if (!twin?.accepted || attempts.length < ANCHOR_REFUSAL_REPEATS) return null;
-  const answers = attempts.map(silentAnswer);
-  const first = answers[0];
-  if (!first || answers.some((a) => a?.raw !== first.raw || a?.step !== first.step)) return null;
-  const since = Date.parse(attempts[0]?.startedAt ?? '') - Date.parse(twin.endedAt);
-  if (!Number.isFinite(since) || since < 0 || since > TWIN_RECENT_MS) return null;
+  if (!twin?.accepted || !neverDialledAlike(attempts)) return null;
+  const first = silentAnswer(attempts[0] as JudgedAttempt) as { step: string; raw: string };
+  const gap = Date.parse(twin.endedAt) - Date.parse(attempts.at(-1)?.startedAt ?? '');
+  if (!Number.isFinite(gap) || Math.abs(gap) > TWIN_RECENT_MS) return null;
+  const when = `${Math.round(Math.abs(gap) / 1000)} s ${gap < 0 ? 'before' : 'after'} the last attempt`;
   return {
     outcome: 'rejected',
-    reason: `the device never dialled on ${attempts.length} attempts (${first.step}: ${first.raw} each time, the endpoint saw no connection) while its twin ${twin.case} connected ${Math.round(since / 1000)} s earlier on the same device: it refused the anchor before connecting`,
+    reason: `the device never dialled on ${attempts.length} attempts (${first.step}: ${first.raw} each time, the endpoint saw no connection) while its twin ${twin.case} connected on the same device ${when}: it refused the anchor before connecting`,
     anchorRefused: {
       stage: 'never-dialled',
       command: first.step,
@@ -173,6 +172,14 @@ function neverDialled(attempts: readonly JudgedAttempt[], twin: TwinSeen | undef
       at: new Date().toISOString(),
     },
   };
+}
+
+/** At least two attempts, each ending with the same answer and no connection at the endpoint (not even TCP). */
+export function neverDialledAlike(attempts: readonly JudgedAttempt[]): boolean {
+  if (attempts.length < ANCHOR_REFUSAL_REPEATS) return false;
+  const answers = attempts.map(silentAnswer);
+  const first = answers[0];
+  return !!first && answers.every((a) => a?.raw === first.raw && a?.step === first.step);
 }
 
 /**

@@ -76,6 +76,18 @@ function matrixCase(scenario: Scenario, variation: Variation): MatrixCase {
   };
 }
 
+/** A defect's passing twin under the defect's own settings: what the device is held to beside it. */
+export function twinCaseOf(c: MatrixCase, scenarios: readonly Scenario[] = SCENARIOS): MatrixCase | null {
+  const twin = scenarios.find((s) => s.id === c.scenario.twin);
+  if (!twin) return null;
+  return {
+    id: caseIdOf(twin, c.settings),
+    scenario: twin,
+    settings: c.settings,
+    expected: expectationUnder(twin, c.settings),
+  };
+}
+
 const family = (s: Scenario) => s.id.slice(0, s.id.indexOf('::'));
 const isDefect = (s: Scenario) => s.kind === 'defect';
 

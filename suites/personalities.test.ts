@@ -13,8 +13,7 @@ import {
   type TrustPersonality,
 } from '../harness/virtual-modem/personality.ts';
 import { startVirtualModem } from '../harness/virtual-modem/start.ts';
-import type { SuiteRecord } from './case-record.ts';
-import { executeCase, twinSeenIn } from './execute.ts';
+import { executeCase } from './execute.ts';
 import { defaultMatrix } from './matrix.ts';
 import { CATALOGUE_HOST_NAMES, labPublicRootPem } from './plan-case.ts';
 import { inferTrustModel, type TrustModelAnswer } from './trust-model.ts';
@@ -133,17 +132,9 @@ describe('the inferred trust model matches each personality’s description', ()
     const outDir = mkdtempSync(join(tmpdir(), `trustlab-personality-${name}-`));
     const records = [];
     try {
-      // Two attempts: a refused anchor counts only when the device refuses it the same way twice.
-      const ran = new Map<string, SuiteRecord>();
-      for (const c of cases) {
-        const twin = twinSeenIn(c, ran);
-        const { record } = await executeCase(device, c, outDir, LAB, {
-          attempts: 2,
-          ...(twin ? { twin } : {}),
-        });
-        ran.set(c.id, record);
-        records.push(record);
-      }
+      // Two attempts and the twin on the device: a refused anchor counts only when it repeats.
+      for (const c of cases)
+        records.push((await executeCase(device, c, outDir, LAB, { attempts: 2, checkTwin: true })).record);
     } finally {
       await device.close();
     }
