@@ -45,18 +45,21 @@ export interface TrustPersonality {
   readonly anchorLoad?: 'at-use' | 'at-bind' | 'at-open';
 }
 
+/** The strict personality, which the stack-loading variants differ from in one trait each. */
+const STRICT = {
+  name: 'strict',
+  description: 'Trusts only the uploaded CA and checks the dialled name against the certificate.',
+  engine: 'auto',
+  anchors: 'uploaded',
+  verification: 'seclevel',
+  sni: 'knob',
+  nameCheck: 'dialled',
+  nameRules: 'rfc6125',
+  tlsFailureOpenCode: -1,
+} as const satisfies TrustPersonality;
+
 export const PERSONALITIES = {
-  strict: {
-    name: 'strict',
-    description: 'Trusts only the uploaded CA and checks the dialled name against the certificate.',
-    engine: 'auto',
-    anchors: 'uploaded',
-    verification: 'seclevel',
-    sni: 'knob',
-    nameCheck: 'dialled',
-    nameRules: 'rfc6125',
-    tlsFailureOpenCode: -1,
-  },
+  strict: STRICT,
   'ec200u-observed': {
     name: 'ec200u-observed',
     description:
@@ -86,31 +89,19 @@ export const PERSONALITIES = {
     tlsFailureOpenCode: 4,
   },
   'loads-ca-at-bind': {
+    ...STRICT,
     name: 'loads-ca-at-bind',
     description:
       'Like strict, but the stack loads the CA when it is bound (QSSLCFG "cacert") and answers ERROR for one it ' +
       'cannot load (a critical extension mbedTLS 2.28 cannot read): the anchor is refused before any dial.',
-    engine: 'auto',
-    anchors: 'uploaded',
-    verification: 'seclevel',
-    sni: 'knob',
-    nameCheck: 'dialled',
-    nameRules: 'rfc6125',
-    tlsFailureOpenCode: -1,
     anchorLoad: 'at-bind',
   },
   'loads-ca-at-open': {
+    ...STRICT,
     name: 'loads-ca-at-open',
     description:
       'Like strict, but the stack loads the CA when the connection is opened and, for one it cannot load (a critical ' +
       'extension mbedTLS 2.28 cannot read), ends QMTOPEN with its TLS failure code without dialling: no error answer, no connection.',
-    engine: 'auto',
-    anchors: 'uploaded',
-    verification: 'seclevel',
-    sni: 'knob',
-    nameCheck: 'dialled',
-    nameRules: 'rfc6125',
-    tlsFailureOpenCode: -1,
     anchorLoad: 'at-open',
   },
   'mbedtls-2.28': {
