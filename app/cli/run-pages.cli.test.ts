@@ -4,13 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PERSONALITIES } from '../../harness/virtual-modem/personality.ts';
+import { CHROMIUM, keepScreenshot, sidewaysOverflow, withPage } from '../../reports/page-testing.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/trustlab.js', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = process.env.TRUSTLAB_ARTIFACTS ?? join(process.cwd(), 'test-artifacts');
 const CASES = 'anchors::right-ca,anchors::wrong-ca,extensions::unknown-critical-extension-root';
 const run = promisify(execFile);
 const env = { ...process.env, TRUSTLAB_RUN: '', NO_COLOR: '1' };
@@ -63,18 +61,7 @@ describe('trustlab diff --html between two personalities', () => {
 
   it('shows exactly their documented differences: trust-model answers first, then the case side by side', async (ctx) => {
     if (!existsSync(CHROMIUM)) ctx.skip(`Chromium not installed at ${CHROMIUM}`);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox'],
-      timeout: 30_000,
-    });
-    try {
-      const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-      const errors: string[] = [];
-      tab.on('pageerror', (e) => errors.push(e.message));
-      tab.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
+    await withPage({ width: 1100, height: 900 }, async (tab, errors) => {
       await tab.goto(`file://${page}`);
       const questions = await tab.$$eval('#trust-model-changes tr[data-question]', (rows) =>
         rows.map((r) => [r.getAttribute('data-question'), r.querySelector('td:nth-child(2)')?.textContent]),
@@ -100,11 +87,8 @@ describe('trustlab diff --html between two personalities', () => {
       expect(links.some((l) => l.startsWith('loads-ca-at-bind/evidence.html#case-'))).toBe(true);
       for (const l of links) expect(existsSync(join(dir, l.split('#')[0] as string)), l).toBe(true);
       expect(errors).toEqual([]);
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await tab.screenshot({ path: join(ARTIFACTS, 'diff.png'), fullPage: true });
-    } finally {
-      await browser.close();
-    }
+      await keepScreenshot(tab, 'diff.png', true);
+    });
   }, 60_000);
 });
 
@@ -152,46 +136,22 @@ describe('the card and history pages in a browser', () => {
         [BIN, 'history', join(dir, 'strict'), join(dir, 'loads-ca-at-bind'), '--html', history],
         { env },
       );
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox'],
-      timeout: 30_000,
-    });
-    try {
-      const tab = await browser.newPage({ viewport: { width: 390, height: 844 } });
-      const problems: string[] = [];
-      tab.on('pageerror', (e) => problems.push(e.message));
-      tab.on('console', (m) => {
-        if (m.type() === 'error') problems.push(m.text());
-      });
-      tab.on('request', (r) => {
-        if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) problems.push(`fetched ${r.url()}`);
-      });
+    await withPage({ width: 390, height: 844 }, async (tab, problems) => {
       const model = JSON.parse(readFileSync(join(dir, 'loads-ca-at-bind', 'trust-model.json'), 'utf8')) as {
         question: string;
       }[];
       await tab.goto(`file://${join(dir, 'loads-ca-at-bind', 'card.html')}`);
       const card = (await tab.textContent('#card')) ?? '';
       for (const a of model) expect(card).toContain(a.question.replace(/\?$/, ''));
-      const width = () =>
-        tab.evaluate(() => {
-          const doc = (
-            globalThis as unknown as {
-              document: { documentElement: { scrollWidth: number; clientWidth: number } };
-            }
-          ).document.documentElement;
-          return doc.scrollWidth - doc.clientWidth;
-        });
-      expect(await width(), 'the card does not overflow a phone screen').toBeLessThanOrEqual(1);
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await tab.screenshot({ path: join(ARTIFACTS, 'card-phone.png') });
+      expect(await sidewaysOverflow(tab), 'the card does not overflow a phone screen').toBeLessThanOrEqual(1);
+      await keepScreenshot(tab, 'card-phone.png');
       await tab.goto(`file://${history}`);
       expect(await tab.$$eval('table.history-counts tr', (rows) => rows.length)).toBeGreaterThanOrEqual(3);
-      expect(await width(), 'the history does not overflow a phone screen').toBeLessThanOrEqual(1);
-      await tab.screenshot({ path: join(ARTIFACTS, 'history-phone.png') });
+      expect(await sidewaysOverflow(tab), 'the history does not overflow a phone screen').toBeLessThanOrEqual(
+        1,
+      );
+      await keepScreenshot(tab, 'history-phone.png');
       expect(problems).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   }, 60_000);
 });

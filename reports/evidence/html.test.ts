@@ -1,29 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDevice } from '../../harness/runner/device.ts';
 import { executeCase } from '../../suites/execute.ts';
 import { expectationUnder } from '../../suites/matrix.ts';
 import { virtualLabNetwork } from '../../suites/plan-case.ts';
 import { FOUNDATION_SCENARIOS } from '../../suites/scenarios.ts';
+import { CHROMIUM, keepScreenshot, sidewaysOverflow, withPage } from '../page-testing.ts';
 import type { CaseRecord } from '../record.ts';
 import { writeEvidence } from './write.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-/** Screenshots kept for a person to look at after the run (ignored by git). */
-const ARTIFACTS = process.env.TRUSTLAB_ARTIFACTS ?? join(process.cwd(), 'test-artifacts');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** Real records from the virtual modem, plus one lenient copy so the matrix shows two colours. */
 let outDir: string;
@@ -96,18 +82,7 @@ describe('evidence documents', () => {
 
   it('renders in Chromium with every case in the matrix and a downloadable PEM bundle', async (ctx) => {
     if (!existsSync(CHROMIUM)) ctx.skip(`Chromium not installed at ${CHROMIUM}`);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      const errors: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      page.on('pageerror', (e) => errors.push(e.message));
-      const external: string[] = [];
-      page.on('request', (r) => {
-        if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) external.push(r.url());
-      });
+    await withPage({ width: 1200, height: 900 }, async (page, problems) => {
       await page.goto(`file://${join(outDir, 'evidence.html')}`);
       // No DOM lib in this project's types: the page's window is reached through globalThis.
       const cells = await page.$$eval('#matrix td.cell[data-case]', (tds) =>
@@ -165,23 +140,11 @@ describe('evidence documents', () => {
       const bundle = Buffer.from(pem.replace(/^data:[^,]+;base64,/, ''), 'base64').toString();
       expect(bundle.match(/-----BEGIN CERTIFICATE-----/g)?.length).toBeGreaterThanOrEqual(2);
       expect(bundle).not.toContain('PRIVATE KEY');
-      expect(external).toEqual([]);
       // On a phone the page does not overflow sideways: the matrix scrolls inside its own box.
       await page.setViewportSize({ width: 390, height: 844 });
-      const widths = await page.evaluate(() => {
-        const doc = (
-          globalThis as unknown as {
-            document: { documentElement: { scrollWidth: number; clientWidth: number } };
-          }
-        ).document.documentElement;
-        return { scroll: doc.scrollWidth, client: doc.clientWidth };
-      });
-      expect(widths.scroll).toBeLessThanOrEqual(widths.client + 1);
-      expect(errors).toEqual([]);
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: join(ARTIFACTS, 'evidence-phone.png'), fullPage: false });
-    } finally {
-      await browser.close();
-    }
+      expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(1);
+      expect(problems).toEqual([]);
+      await keepScreenshot(page, 'evidence-phone.png');
+    });
   }, 60_000);
 });
