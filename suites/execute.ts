@@ -208,8 +208,16 @@ export async function executeCase(
       if (!retry) break;
     }
     if (options.checkTwin && judged?.outcome === 'inconclusive' && neverDialledAlike(tried)) {
-      const twin = await twinOnDevice(device, c, lab);
-      if (twin) judged = judgeAttempts(tried, (tried.at(-1) as CaseRun).mqtt.clientId, twin);
+      // The twin is extra evidence: if it cannot run, the case stays inconclusive and says why.
+      const twin = await twinOnDevice(device, c, lab).catch((e: unknown) => (e as Error).message);
+      if (typeof twin === 'string')
+        judged = { ...judged, reason: `${judged.reason}; its twin could not be run: ${twin}` };
+      else if (twin?.accepted) judged = judgeAttempts(tried, (tried.at(-1) as CaseRun).mqtt.clientId, twin);
+      else if (twin)
+        judged = {
+          ...judged,
+          reason: `${judged.reason}; its twin ${twin.case}, run right after, did not connect either`,
+        };
     }
   } finally {
     stopStages();
