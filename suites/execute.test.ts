@@ -34,6 +34,22 @@ async function modemWithoutDns(): Promise<OpenDevice> {
 }
 
 describe('a case that fails before TLS', () => {
+  it('is not read as a refused anchor when its twin, run on the device right after, cannot connect either', async () => {
+    const device = await modemWithoutDns();
+    const defect = defaultMatrix().find((c) => c.id === 'anchors::wrong-ca');
+    if (!defect) throw new Error('no anchors::wrong-ca in the default matrix');
+    const outDir = mkdtempSync(join(tmpdir(), 'trustlab-never-dialled-'));
+    try {
+      const lab = { dialHost: '127.0.0.1', listenHost: '127.0.0.1' };
+      const { record } = await executeCase(device, defect, outDir, lab, { attempts: 2, checkTwin: true });
+      expect(record.outcome, record.reason).toBe('inconclusive');
+      expect(record.reason).toMatch(/its twin anchors::right-ca, run right after, did not connect either$/);
+      expect(record.device.anchorRefused).toBeUndefined();
+    } finally {
+      await device.close();
+    }
+  });
+
   it('is tried again up to the limit, then reported inconclusive with the reason and no verdict', async () => {
     const device = await modemWithoutDns();
     const sanity = defaultMatrix()[0];
