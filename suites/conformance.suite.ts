@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { formatTranscript } from '../harness/at/transcript.ts';
 import { type DeviceRequest, type OpenDevice, openDevice } from '../harness/runner/device.ts';
 import { catalogueRevision } from '../reports/catalogue-revision.ts';
 import type { CaseRecord } from '../reports/record.ts';
@@ -41,7 +42,7 @@ async function deviceRequest(): Promise<DeviceRequest> {
     ...(config.owned ? { owned: config.owned } : {}),
     ...(config.baud ? { baud: config.baud } : {}),
   };
-  if (config.device) return { device: config.device, driver: config.driver, ...owned };
+  if (config.device) return { device: config.device, driver: config.driver, runDir: config.outDir, ...owned };
   // The personality's built-in store holds the lab's stand-in for a public root (used only by
   // personalities whose anchors include the store); the device's own API decides what it honours.
   return {
@@ -56,6 +57,7 @@ async function deviceRequest(): Promise<DeviceRequest> {
 beforeAll(async () => {
   mkdirSync(config.outDir, { recursive: true });
   device = await openDevice(await deviceRequest());
+  writeRunTranscript('run-start', 0);
   recordDeviceIdentity(config.outDir, device, {
     lab: config.lab,
     catalogue: { revision: catalogueRevision(SCENARIOS), cases: SCENARIOS.length },
@@ -63,8 +65,25 @@ beforeAll(async () => {
   });
 }, 60_000);
 
+/** What the run itself said to the device (identity, a replayed journal, the end-of-run restore), beside the cases'. */
+function writeRunTranscript(name: string, mark: number): void {
+  mkdirSync(join(config.outDir, 'transcripts'), { recursive: true });
+  writeFileSync(
+    join(config.outDir, 'transcripts', `${name}.txt`),
+    `${formatTranscript(device.transcript.since(mark))}\n`,
+  );
+}
+
 afterAll(async () => {
-  await device?.close();
+  if (device) {
+    // Settings persist between cases (delta configuration): the run puts them back once, here.
+    const mark = device.transcript.mark();
+    const failures = await device.restore();
+    for (const f of failures) device.transcript.record('note', `not restored: ${f}`);
+    writeRunTranscript('run-end', mark);
+    await device.close();
+    if (failures.length > 0) throw new Error(`end-of-run restore failed: ${failures.join('; ')}`);
+  }
   const file = join(config.outDir, RESULTS_FILE);
   // The trust model rests on every record of the run folder, including those of earlier sessions.
   if (existsSync(file)) writeTrustModel(config.outDir, latestPerCase(readRecords(file)));

@@ -29,6 +29,8 @@ async function modemWithoutDns(): Promise<OpenDevice> {
     transcript,
     identity,
     tls: await driver.tlsCapabilities(),
+    recovered: null,
+    restore: async () => [],
     close: async () => modem.stop(),
   };
 }

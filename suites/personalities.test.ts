@@ -115,6 +115,8 @@ async function openVirtual(name: PersonalityName): Promise<{ device: OpenDevice;
     transcript,
     identity,
     tls: await driver.tlsCapabilities(),
+    recovered: null,
+    restore: async () => [],
     close: async () => modem.stop(),
   };
   return { device, engine: modem.engine };

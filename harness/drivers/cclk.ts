@@ -57,3 +57,72 @@ export async function setCaseClock(
     throw new Error(`clock read back ${after.r.lines.join(' | ')} after setting ${formatCclk(date)}`);
   }
 }
+
+/** Closer than this to the wanted time, the device clock is left as it is. */
+const CLOCK_TOLERANCE_MS = 3_000;
+
+/**
+ * The device clock across a run (delta configuration): the original is read once and put back at
+ * the end of the run (journaled, so `trustlab restore` can do it after a crash); a case sets the
+ * clock only when the time it wants is not already what the device shows, and a case that wants
+ * none gets the original time back if an earlier case moved it.
+ */
+export class RunClock {
+  readonly #access: ClockAccess;
+  #original: { readonly date: Date; readonly takenAt: number } | null = null;
+  /** Device time minus host time as last set or read; null when unknown (start, after a reboot). */
+  #offsetMs: number | null = null;
+
+  constructor(access: ClockAccess) {
+    this.#access = access;
+  }
+
+  /** Brings the clock to `target` (null: the original, advanced), reading back what it set. */
+  async ensure(target: Date | null, stack: RestoreStack): Promise<void> {
+    const { at, timeoutMs } = this.#access;
+    const options = { timeoutMs, retries: TRANSIENT_RETRIES };
+    if (this.#original === null) {
+      if (target === null) return; // never moved: nothing to put back
+      const r = await at.commandOk('AT+CCLK?', options);
+      const date = parseCclk(r.lines.find((l) => l.startsWith('+CCLK:')) ?? '');
+      if (!date) throw new Error(`cannot read the module clock: ${r.lines.join(' | ') || r.final}`);
+      const original = { date, takenAt: Date.now() };
+      this.#original = original;
+      this.#offsetMs = date.getTime() - original.takenAt;
+      const back = () => new Date(original.date.getTime() + Date.now() - original.takenAt);
+      stack.push(
+        'CCLK back to the original clock',
+        () => at.commandOk(`AT+CCLK=${formatCclk(back())}`, options),
+        {
+          clock: { original: date.toISOString(), takenAt: new Date(original.takenAt).toISOString() },
+        },
+      );
+    }
+    const original = this.#original;
+    const wanted = target ?? new Date(original.date.getTime() + Date.now() - original.takenAt);
+    if (
+      this.#offsetMs !== null &&
+      Math.abs(Date.now() + this.#offsetMs - wanted.getTime()) < CLOCK_TOLERANCE_MS
+    )
+      return;
+    await at.commandOk(`AT+CCLK=${formatCclk(wanted)}`, options);
+    const r = await at.commandOk('AT+CCLK?', options);
+    const read = parseCclk(r.lines.find((l) => l.startsWith('+CCLK:')) ?? '');
+    if (!read || Math.abs(read.getTime() - wanted.getTime()) > 5_000) {
+      this.#offsetMs = null;
+      throw new Error(`clock read back ${r.lines.join(' | ')} after setting ${formatCclk(wanted)}`);
+    }
+    this.#offsetMs = wanted.getTime() - Date.now();
+  }
+
+  /** The device time is no longer known (a reboot, a fault); the original is kept for the restore. */
+  forget(): void {
+    this.#offsetMs = null;
+  }
+
+  /** The run's restore put the original back: the next case starts from scratch. */
+  reset(): void {
+    this.#original = null;
+    this.#offsetMs = null;
+  }
+}

@@ -99,6 +99,11 @@ export interface ModemDriver {
   runMqttCase(input: MqttCaseInput): Promise<DeviceOutcome>;
   /** Undoes whatever the case in progress changed (abort path, e.g. SIGINT); safe to call at any time. */
   abort?(): Promise<string[]>;
+  /**
+   * Puts back what the run changed and kept between cases (delta configuration): settings, owned
+   * files, the clock. Returns `label: error` for each that could not be put back.
+   */
+  restoreAll?(): Promise<string[]>;
   /** CA rotation (rebind without reboot, or settings across a reboot); absent when the dialect cannot express it. */
   runRotationCase?(input: RotationCaseInput): Promise<RotationOutcome>;
 }

@@ -1,6 +1,7 @@
 import type { AtDialect, AtEngine, AtResponse } from '../at/engine.ts';
 import type { ModemDriver } from './driver.ts';
 import type { DeviceOwnership, IndexRanges, OwnershipKey } from './ownership.ts';
+import type { RestoreJournal } from './restore-journal.ts';
 import type { RotationKind } from './rotation.ts';
 
 /** What a driver is built with: the lab's ownership, the line's speed, and whether the module is real. */
@@ -11,6 +12,10 @@ export interface DriverContext {
   readonly real: boolean;
   /** The host-wide file that counts resets of real modules per day. */
   readonly resetBudgetFile: string;
+  /** Keep settings between cases and send only what differs (false: every case from scratch). */
+  readonly delta: boolean;
+  /** Every change written before it is made (devices outside this process), or null. */
+  readonly journal: RestoreJournal | null;
 }
 
 /** One read-only query of the health check; null when it was not answered at all. */

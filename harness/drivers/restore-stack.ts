@@ -1,7 +1,11 @@
+import type { JournalUndo, RestoreJournal } from './restore-journal.ts';
+
 /** One change the harness made on a device and how to undo it. */
 interface RestoreStep {
   readonly label: string;
   readonly undo: () => Promise<unknown>;
+  /** Its entry in the restore journal, marked restored once the undo succeeded. */
+  readonly journalId: number | null;
 }
 
 /**
@@ -11,10 +15,21 @@ interface RestoreStep {
  */
 export class RestoreStack {
   readonly #steps: RestoreStep[] = [];
+  readonly #journal: RestoreJournal | null;
   #unwinding: Promise<string[]> | null = null;
 
-  push(label: string, undo: () => Promise<unknown>): void {
-    this.#steps.push({ label, undo });
+  /** With a journal, every step pushed with a `replay` is on disk before the change it undoes is made. */
+  constructor(journal: RestoreJournal | null = null) {
+    this.#journal = journal;
+  }
+
+  /**
+   * Push before making the change (a change that times out may still have happened). `replay` is
+   * the same undo as plain AT commands, for `trustlab restore` after the process died.
+   */
+  push(label: string, undo: () => Promise<unknown>, replay?: JournalUndo): void {
+    const journalId = replay && this.#journal ? this.#journal.change(label, replay) : null;
+    this.#steps.push({ label, undo, journalId });
   }
 
   get size(): number {
@@ -28,6 +43,7 @@ export class RestoreStack {
       for (let step = this.#steps.pop(); step; step = this.#steps.pop()) {
         try {
           await step.undo();
+          if (step.journalId !== null) this.#journal?.restored(step.journalId);
         } catch (err) {
           failures.push(`${step.label}: ${(err as Error).message}`);
         }

@@ -71,6 +71,12 @@ describe('openDevice picks the driver and the built-in modem of the family', () 
       expect(files.length).toBeGreaterThan(0);
       for (const f of files) expect(f).toMatch(/^lab7_/);
       expect(sent).toContain('AT+QMTCFG="ssl",4,1,3');
+      // Kept between cases (delta configuration), removed by the end-of-run restore.
+      expect([...(device.virtualModem?.files().keys() ?? [])]).toEqual([
+        'trustlab_product.pem',
+        'lab7_ca.pem',
+      ]);
+      expect(await device.restore()).toEqual([]);
       expect([...(device.virtualModem?.files().keys() ?? [])]).toEqual(['trustlab_product.pem']);
     } finally {
       await device.close();

@@ -1,4 +1,3 @@
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { AtEngine } from '../at/engine.ts';
@@ -6,6 +5,7 @@ import { Transcript } from '../at/transcript.ts';
 import type { DeviceIdentity, ModemDriver } from '../drivers/driver.ts';
 import { DEFAULT_BAUD } from '../drivers/line-speed.ts';
 import type { DeviceOwnership } from '../drivers/ownership.ts';
+import { RestoreJournal } from '../drivers/restore-journal.ts';
 import { installAbortRestore } from '../drivers/restore-stack.ts';
 import type { TlsCapabilities } from '../drivers/tls-intent.ts';
 import { FAMILY_NAMES, familyNamed } from '../families.ts';
@@ -18,6 +18,15 @@ import {
   startVirtualModem,
   type VirtualModemConfig,
 } from '../virtual-modem/start.ts';
+import {
+  describeRecovery,
+  deviceJournalPath,
+  type Recovery,
+  RecoveryError,
+  RUN_JOURNAL_FILE,
+  recoverFromJournal,
+  stateDir,
+} from './journal-recovery.ts';
 
 /** Every family a device can be driven as (the registry's names). */
 export const DRIVER_FAMILIES = FAMILY_NAMES;
@@ -44,6 +53,10 @@ export interface DeviceRequest {
     VirtualModemConfig,
     'family' | 'personality' | 'network' | 'builtinAnchorsPem'
   >;
+  /** False configures every case from scratch and restores at its end (default: delta configuration). */
+  readonly delta?: boolean;
+  /** The run folder: a device outside this process gets its restore journal there too. */
+  readonly runDir?: string;
 }
 
 /** An opened device: its driver, the transcript of everything said to it, and how to let go of it. */
@@ -57,6 +70,14 @@ export interface OpenDevice {
   readonly tls: TlsCapabilities;
   /** The built-in modem when the device is virtual: which TLS engine answered, modelled device time. */
   readonly virtualModem?: RunningVirtualModem;
+  /** What was put back at open from an earlier run's open journal (devices outside this process), or null. */
+  readonly recovered: Recovery | null;
+  /**
+   * Puts back everything the run changed and kept between cases; `label: error` for each that
+   * failed (the journal then stays open for `trustlab restore`). Safe to call more than once.
+   */
+  restore(): Promise<string[]>;
+  /** Restores (if not yet done) and lets go of the device. */
   close(): Promise<void>;
 }
 
@@ -64,8 +85,7 @@ export interface OpenDevice {
  * Resets of real modules are counted in a file shared by every run on this host, so a nightly suite
  * cannot exceed a module's daily budget however often it is started.
  */
-const resetBudgetFile = () =>
-  process.env.TRUSTLAB_RESET_BUDGET ?? join(homedir(), '.trustlab', 'reset-budget.json');
+const resetBudgetFile = () => process.env.TRUSTLAB_RESET_BUDGET ?? join(stateDir(), 'reset-budget.json');
 
 /** How long a real port may stay away (module reboot, USB re-enumeration, ser2net restart) before the link counts as lost. */
 const REAL_DEVICE_RECONNECT = { initialDelayMs: 200, maxDelayMs: 2_000, giveUpAfterMs: 60_000 } as const;
@@ -109,25 +129,77 @@ export async function openDevice(request: DeviceRequest): Promise<OpenDevice> {
     label = `${family.virtual.label}:${virtualModem.personality}`;
     stopModem = () => virtualModem?.stop();
   }
-  const driver = family.driver.createDriver(new AtEngine(stream, { transcript }), {
+  // A device outside this process outlives it: every change is journaled before it is made.
+  const journalPaths = request.device
+    ? [deviceJournalPath(request.device), ...(request.runDir ? [join(request.runDir, RUN_JOURNAL_FILE)] : [])]
+    : [];
+  const journal = journalPaths.length > 0 ? RestoreJournal.prepare(journalPaths) : null;
+  const at = new AtEngine(stream, { transcript });
+  const driver = family.driver.createDriver(at, {
     owned: request.owned,
     baud: request.baud ?? DEFAULT_BAUD,
     real: Boolean(request.device),
     resetBudgetFile: resetBudgetFile(),
+    delta: request.delta !== false,
+    journal,
   });
-  const identity = await driver.identify();
-  const tls = await driver.tlsCapabilities();
-  return {
-    label,
-    virtual: !request.device,
-    driver,
-    transcript,
-    identity,
-    tls,
-    ...(virtualModem ? { virtualModem } : {}),
-    async close() {
-      stream.destroy();
-      stopModem();
-    },
-  };
+  let recovered: Recovery | null = null;
+  try {
+    const identity = await driver.identify();
+    if (request.device && journal) {
+      // Before anything else: an earlier run that died mid-case left its changes in the journal.
+      recovered = await recoverFromJournal(
+        at,
+        identity,
+        deviceJournalPath(request.device),
+        RECOVERY_TIMEOUT_MS,
+      );
+      for (const line of describeRecovery(recovered)) transcript.record('note', line);
+      if (recovered.report && recovered.report.failed.length > 0) {
+        throw new RecoveryError(
+          `the device was not fully restored from ${recovered.journal}: ${recovered.report.failed.join('; ')} (run trustlab restore once it answers)`,
+        );
+      }
+      journal.begin({
+        device: request.device,
+        family: family.driver.name,
+        imei: identity.imei,
+        run: request.runDir ?? null,
+      });
+    }
+    const tls = await driver.tlsCapabilities();
+    let restoring: Promise<string[]> | null = null;
+    const restore = () => {
+      restoring ??= (driver.restoreAll?.() ?? Promise.resolve([])).then((failures) => {
+        if (failures.length === 0) journal?.close();
+        else journal?.release();
+        return failures;
+      });
+      return restoring;
+    };
+    return {
+      label,
+      virtual: !request.device,
+      driver,
+      transcript,
+      identity,
+      tls,
+      recovered,
+      ...(virtualModem ? { virtualModem } : {}),
+      restore,
+      async close() {
+        await restore().catch(() => []);
+        stream.destroy();
+        stopModem();
+      },
+    };
+  } catch (error) {
+    journal?.release();
+    stream.destroy();
+    stopModem();
+    throw error;
+  }
 }
+
+/** Each replayed command's bound (a QSSLCFG answers within 300 ms; a clock or PDP change takes longer). */
+const RECOVERY_TIMEOUT_MS = 15_000;

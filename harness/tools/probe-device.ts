@@ -37,6 +37,9 @@ export async function probeDevice(address: DeviceAddress, family: ProbeFamily): 
       // No reset budget: identify() never resets a module.
       real: false,
       resetBudgetFile: '',
+      // Nothing is changed: nothing to keep or journal.
+      delta: false,
+      journal: null,
     });
     return { identity: await driver.identify(), transcript };
   } finally {

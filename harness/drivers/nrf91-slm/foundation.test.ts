@@ -82,7 +82,17 @@ async function openRig(
   const driver = new Nrf91SlmDriver(at);
   const identity = await driver.identify();
   const tls = await driver.tlsCapabilities();
-  const device: OpenDevice = { label, virtual: true, driver, transcript, identity, tls, close: stop };
+  const device: OpenDevice = {
+    label,
+    virtual: true,
+    driver,
+    transcript,
+    identity,
+    tls,
+    recovered: null,
+    restore: async () => [],
+    close: stop,
+  };
   return { at, modem, device, stop };
 }
 

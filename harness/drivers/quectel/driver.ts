@@ -3,10 +3,12 @@ import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
 import { anchorStep } from '../anchor-step.ts';
 import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
 import type { CaseLog, RegistrationWait } from '../case-log.ts';
-import { setCaseClock } from '../cclk.ts';
+import { RunClock, setCaseClock } from '../cclk.ts';
+import { contentHash, DeltaState, type CaseSetup as Setup, setupFor } from '../delta-state.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
 import { fieldFrom, IDENTITY_PATTERNS, identifyReliably, identityField } from '../identity.ts';
 import { awaitRegistration } from '../registration.ts';
+import type { RestoreJournal } from '../restore-journal.ts';
 import type { RestoreStack } from '../restore-stack.ts';
 import {
   type RebootObservation,
@@ -56,6 +58,14 @@ export interface QuectelDriverOptions {
   readonly pdp?: { readonly contextId: number; readonly apn?: string } | null;
   /** Shared counter of AT+CFUN=1,1 resets per device per day. */
   readonly resetBudget?: ResetBudget;
+  /**
+   * True keeps settings between cases and sends only what differs (see DeltaState; what runs use,
+   * restored by restoreAll at the end of the run); absent or false configures every case from
+   * scratch (read every key, set, restore at the case's end).
+   */
+  readonly delta?: boolean;
+  /** Where every change is written before it is made, for `trustlab restore` after a crash. */
+  readonly journal?: RestoreJournal | null;
 }
 
 /** What every Quectel case configures before it opens anything. */
@@ -74,6 +84,12 @@ export interface TlsSocketCaseInput extends CaseBase {
 const REQUIRED_SSL_KEYS = ['cacert', 'seclevel', 'sslversion', 'sni'] as const;
 
 const quote = (s: string) => `"${s.replaceAll('"', '')}"`;
+
+/** An owned file's path, and whether this case sent it (false: the device already held that content). */
+interface OwnedFile {
+  readonly path: string;
+  readonly uploaded: boolean;
+}
 
 /** A URC wait that ends on the expected URC or on one that says the link is gone; either is an observation. */
 interface UrcResult {
@@ -96,6 +112,9 @@ export class QuectelDriver implements ModemDriver {
   #capabilities: CapabilityDump | null = null;
   #identity: DeviceIdentity | null = null;
   #current: RestoreStack | null = null;
+  readonly #delta: DeltaState | null;
+  readonly #journal: RestoreJournal | null;
+  readonly #clock: RunClock;
 
   constructor(
     at: AtEngine,
@@ -109,6 +128,9 @@ export class QuectelDriver implements ModemDriver {
     this.#t = timeouts;
     this.#options = options;
     this.#files = new QuectelFiles(at, ownership.filePrefix, timeouts);
+    this.#journal = options.journal ?? null;
+    this.#delta = options.delta === true ? new DeltaState(this.#journal) : null;
+    this.#clock = new RunClock({ at, timeoutMs: timeouts.basic });
   }
 
   get files(): QuectelFiles {
@@ -168,15 +190,26 @@ export class QuectelDriver implements ModemDriver {
   }
 
   async abort(): Promise<string[]> {
-    return (await this.#current?.unwind()) ?? [];
+    return [...((await this.#current?.unwind()) ?? []), ...(await this.restoreAll())];
+  }
+
+  /** Puts back every setting, file and the clock the run changed (delta configuration); label: error for each that failed. */
+  async restoreAll(): Promise<string[]> {
+    const failures = (await this.#delta?.restore()) ?? [];
+    this.#clock.reset();
+    return failures;
   }
 
   async runMqttCase(input: MqttCaseInput): Promise<DeviceOutcome> {
     return this.#runCase(async (stack, log) => {
       const caps = await this.#prepare(input, stack, log);
-      await this.#configureMqtt(caps, stack, log);
+      await this.#configureMqtt(caps, this.#setupFor(stack), log);
       await this.#mqttSession(input, choosePublishForm(caps), stack, log);
     });
+  }
+
+  #setupFor(caseStack: RestoreStack): Setup {
+    return setupFor(this.#delta, caseStack);
   }
 
   /**
@@ -193,13 +226,17 @@ export class QuectelDriver implements ModemDriver {
     let oldDeleted: RotationOutcome['oldDeleted'] = null;
     let reboot: RebootObservation | null = null;
     const base = { intent: input.intent, anchorsPem: null } as const;
+    // Rotation reads and reboots on its own terms: it starts from the device as found.
+    const notRestored = await this.restoreAll();
+    if (notRestored.length > 0) throw new Error(`restore before rotation failed: ${notRestored.join('; ')}`);
     const outcome = await this.#runCase(async (stack, log) => {
       const caps = await this.capabilities();
-      if (this.#options.pdp) await this.#ensurePdp(this.#options.pdp, stack);
+      const setup: Setup = { stack, delta: null };
+      if (this.#options.pdp) await this.#ensurePdp(this.#options.pdp, setup);
       const first: RotationSide = input.kind === 'rebind' ? 'old' : 'new';
-      stores[first] = await this.#uploadOwned(`rot_${first}_ca.pem`, input.anchors[first], stack);
-      await this.#configureSsl(base, stores[first], caps, stack, log);
-      await this.#configureMqtt(caps, stack, log);
+      stores[first] = (await this.#uploadOwned(`rot_${first}_ca.pem`, input.anchors[first], setup)).path;
+      await this.#configureSsl(base, stores[first], caps, setup, log);
+      await this.#configureMqtt(caps, setup, log);
       if (input.clock) await this.#setClock(input.clock, stack);
       const step = (plan: RotationStepPlan) =>
         this.#rotationStep(input, plan, caps, log).then((s) => {
@@ -211,7 +248,7 @@ export class QuectelDriver implements ModemDriver {
         // The old CA reaches its own server and is refused by the new one: the two CAs are distinct.
         if (!(await step(ROTATION_PLAN.rebind[0])).reached.publishAcked) return;
         await step(ROTATION_PLAN.rebind[1]);
-        stores.new = await this.#uploadOwned('rot_new_ca.pem', input.anchors.new, stack);
+        stores.new = (await this.#uploadOwned('rot_new_ca.pem', input.anchors.new, setup)).path;
         rebind = await this.#rebindCa(stores.new, log);
         if (!rebind) return;
         const rebound = await step(ROTATION_PLAN.rebind[2]);
@@ -227,8 +264,8 @@ export class QuectelDriver implements ModemDriver {
       if (!(await step(ROTATION_PLAN.reboot[0])).reached.publishAcked) return;
       reboot = await this.#rebootAndReadBack(caps, log);
       // Configure again from the file that survived: no new upload; a reboot may have reset the clock.
-      await this.#configureSsl(base, stores.new as string, caps, stack, log);
-      await this.#configureMqtt(caps, stack, log);
+      await this.#configureSsl(base, stores.new as string, caps, setup, log);
+      await this.#configureMqtt(caps, setup, log);
       if (input.clock) await this.#setClock(new Date(), stack);
       await step(ROTATION_PLAN.reboot[1]);
     });
@@ -373,25 +410,34 @@ export class QuectelDriver implements ModemDriver {
   }
 
   /** Capabilities, PDP, the anchors file, the SSL context and the clock: what every case needs first. */
-  async #prepare(input: CaseBase, stack: RestoreStack, log: CaseLog): Promise<CapabilityDump> {
+  async #prepare(input: CaseBase, caseStack: RestoreStack, log: CaseLog): Promise<CapabilityDump> {
     const caps = await this.capabilities();
     const cannot = inexpressible(input.intent, quectelTlsCapabilities(caps), this.family);
     if (cannot) throw new Error(cannot);
-    if (this.#options.pdp) await this.#ensurePdp(this.#options.pdp, stack);
-    const caPath = await anchorStep(log, 'upload', () => this.#uploadAnchors(input.anchorsPem, stack));
+    const setup = this.#setupFor(caseStack);
+    if (this.#options.pdp) await this.#ensurePdp(this.#options.pdp, setup);
+    const anchors = await anchorStep(log, 'upload', () => this.#uploadAnchors(input.anchorsPem, setup));
     const client: Record<string, string> = {};
+    const reloaded = new Set<string>(anchors.uploaded ? ['cacert'] : []);
     if (input.clientCertificate) {
-      client.clientcert = await this.#uploadOwned('client.pem', input.clientCertificate.certPem, stack);
-      client.clientkey = await this.#uploadOwned('client_key.pem', input.clientCertificate.keyPem, stack);
+      for (const [key, name, pem] of [
+        ['clientcert', 'client.pem', input.clientCertificate.certPem],
+        ['clientkey', 'client_key.pem', input.clientCertificate.keyPem],
+      ] as const) {
+        const file = await this.#uploadOwned(name, pem, setup);
+        client[key] = file.path;
+        if (file.uploaded) reloaded.add(key);
+      }
     }
-    await this.#configureSsl(input, caPath, caps, stack, log, client);
-    if (input.clock) await this.#setClock(input.clock, stack);
+    await this.#configureSsl(input, anchors.path, caps, setup, log, client, reloaded);
+    if (setup.delta) await this.#clock.ensure(input.clock ?? null, setup.stack);
+    else if (input.clock) await this.#setClock(input.clock, setup.stack);
     return caps;
   }
 
   /** The shared case frame, plus AT+QIGETERROR after a failure and a restart mid-case as a fault. */
-  #runCase(body: (stack: RestoreStack, log: CaseLog) => Promise<void>): Promise<DeviceOutcome> {
-    return runCaseFrame(
+  async #runCase(body: (stack: RestoreStack, log: CaseLog) => Promise<void>): Promise<DeviceOutcome> {
+    const outcome = await runCaseFrame(
       this.#at,
       this.#t.basic,
       {
@@ -407,12 +453,21 @@ export class QuectelDriver implements ModemDriver {
       },
       body,
     );
+    // A refused command, a restart or a lost link leaves the settings unknown: learn them again.
+    if (outcome.error !== null || !outcome.healthy) this.#forget();
+    return outcome;
+  }
+
+  #forget(): void {
+    this.#delta?.forget();
+    this.#clock.forget();
   }
 
   /** Reboots the module (AT+CFUN=1,1) and waits for RDY; counted against the device's daily budget. */
   async reset(): Promise<void> {
     const device = this.#identity?.imei ?? this.#identity?.model ?? 'unknown-device';
     (this.#options.resetBudget ?? DEFAULT_BUDGET).consume(device);
+    this.#forget();
     this.#at.clearBacklog();
     try {
       await this.#at.commandOk('AT+CFUN=1,1', { timeoutMs: this.#t.basic, restarts: true });
@@ -450,8 +505,9 @@ export class QuectelDriver implements ModemDriver {
     log.diagnostic(`QIGETERROR ${step}`, r.lines.find((l) => l.startsWith('+QIGETERROR:')) ?? r.final);
   }
 
-  async #ensurePdp(pdp: NonNullable<QuectelDriverOptions['pdp']>, stack: RestoreStack): Promise<void> {
+  async #ensurePdp(pdp: NonNullable<QuectelDriverOptions['pdp']>, { stack, delta }: Setup): Promise<void> {
     const cid = pdp.contextId;
+    if (delta?.settings.get(`QIACT ${cid}`) === '1') return;
     if (pdp.apn !== undefined) {
       const before = await this.#at.commandOk(`AT+QICSGP=${cid}`, {
         timeoutMs: this.#t.basic,
@@ -466,12 +522,16 @@ export class QuectelDriver implements ModemDriver {
           retries: TRANSIENT_RETRIES,
         });
         if (previous !== null) {
-          stack.push(`QICSGP ${cid}`, () =>
-            this.#at.commandOk(`AT+QICSGP=${cid},${previous}`, {
-              timeoutMs: this.#t.basic,
-              retries: TRANSIENT_RETRIES,
-            }),
-          );
+          if (!delta || delta.firstChange(`QICSGP ${cid}`))
+            stack.push(
+              `QICSGP ${cid}`,
+              () =>
+                this.#at.commandOk(`AT+QICSGP=${cid},${previous}`, {
+                  timeoutMs: this.#t.basic,
+                  retries: TRANSIENT_RETRIES,
+                }),
+              { commands: [`AT+QICSGP=${cid},${previous}`] },
+            );
         }
       }
     }
@@ -479,26 +539,48 @@ export class QuectelDriver implements ModemDriver {
       timeoutMs: this.#t.basic,
       retries: TRANSIENT_RETRIES,
     });
-    if (state.lines.some((l) => new RegExp(`^\\+QIACT: ${cid},1`).test(l))) return;
-    await this.#at.commandOk(`AT+QIACT=${cid}`, { timeoutMs: this.#t.network });
-    stack.push(`QIACT ${cid}`, () => this.#at.commandOk(`AT+QIDEACT=${cid}`, { timeoutMs: this.#t.network }));
+    if (!state.lines.some((l) => new RegExp(`^\\+QIACT: ${cid},1`).test(l))) {
+      if (!delta || delta.firstChange(`QIACT ${cid}`))
+        stack.push(
+          `QIACT ${cid}`,
+          () => this.#at.commandOk(`AT+QIDEACT=${cid}`, { timeoutMs: this.#t.network }),
+          { commands: [`AT+QIDEACT=${cid}`], bestEffort: true },
+        );
+      await this.#at.commandOk(`AT+QIACT=${cid}`, { timeoutMs: this.#t.network });
+    }
+    delta?.settings.set(`QIACT ${cid}`, '1');
   }
 
-  /** Uploads the anchors under an owned name; the file is deleted when the case unwinds. Returns its path ('' for none). */
-  async #uploadAnchors(pem: string | null, stack: RestoreStack): Promise<string> {
-    return pem === null ? '' : this.#uploadOwned('ca.pem', pem, stack);
+  /** Uploads the anchors under an owned name ('' for none); see #uploadOwned. */
+  async #uploadAnchors(pem: string | null, setup: Setup): Promise<OwnedFile> {
+    return pem === null ? { path: '', uploaded: false } : this.#uploadOwned('ca.pem', pem, setup);
   }
 
-  /** Uploads one owned file; the file is deleted when the case unwinds. Returns its path. */
-  async #uploadOwned(name: string, content: string, stack: RestoreStack): Promise<string> {
+  /**
+   * Uploads one owned file, deleted when its stack unwinds. Under delta configuration a file whose
+   * content the device already holds (same hash, confirmed by its upload answer) is not sent again,
+   * and a file of ours known to be there is replaced without listing the store first.
+   */
+  async #uploadOwned(name: string, content: string, { stack, delta }: Setup): Promise<OwnedFile> {
     const path = this.#files.ownedPath(name);
+    const hash = contentHash(content);
+    const held = delta?.files.get(path);
+    if (held?.hash === hash) return { path, uploaded: false };
     // Pushed before the upload: a failed or corrupted upload still leaves a file of ours to remove.
-    stack.push(`delete ${path}`, async () => {
-      const listing = await this.#files.list();
-      if (listing.some((f) => `UFS:${f.name}` === path)) await this.#files.delete(path);
-    });
-    await this.#files.upload(path, Buffer.from(content, 'utf8'));
-    return path;
+    if (!delta || delta.firstChange(path))
+      stack.push(
+        `delete ${path}`,
+        async () => {
+          const listing = await this.#files.list();
+          if (listing.some((f) => `UFS:${f.name}` === path)) await this.#files.delete(path);
+        },
+        { commands: [`AT+QFDEL="${path}"`], bestEffort: true },
+      );
+    delta?.files.delete(path);
+    const bytes = Buffer.from(content, 'utf8');
+    await this.#files.upload(path, bytes, held && { present: true, size: held.size });
+    delta?.files.set(path, { hash, size: bytes.length });
+    return { path, uploaded: true };
   }
 
   /** Reads one SSL key of the owned context; null when the module does not answer for it. */
@@ -514,28 +596,33 @@ export class QuectelDriver implements ModemDriver {
     key: string,
     value: string,
     previous: string,
-    stack: RestoreStack,
+    { stack, delta }: Setup,
     log: CaseLog,
   ): Promise<void> {
     const ctx = this.#own.sslContext;
+    const command = (v: string) => `AT+QSSLCFG="${key}",${ctx},${formatSslValue(key, v)}`;
     const set = (v: string) =>
-      this.#at.commandOk(`AT+QSSLCFG="${key}",${ctx},${formatSslValue(key, v)}`, {
-        timeoutMs: this.#t.basic,
-        retries: TRANSIENT_RETRIES,
-      });
+      this.#at.commandOk(command(v), { timeoutMs: this.#t.basic, retries: TRANSIENT_RETRIES });
     // Pushed before the write: a write that times out may still have happened (a late OK).
-    stack.push(`QSSLCFG "${key}" ctx ${ctx} back to ${previous}`, async () => {
-      await set(previous);
-      const back = await this.#readSsl(key);
-      if (!back || !sameSslValue(key, back.value, previous)) {
-        throw new Error(`read back ${back?.value ?? 'nothing'} after restoring ${previous}`);
-      }
-    });
+    if (!delta || delta.firstChange(`QSSLCFG ${key}`))
+      stack.push(
+        `QSSLCFG "${key}" ctx ${ctx} back to ${previous}`,
+        async () => {
+          await set(previous);
+          const back = await this.#readSsl(key);
+          if (!back || !sameSslValue(key, back.value, previous)) {
+            throw new Error(`read back ${back?.value ?? 'nothing'} after restoring ${previous}`);
+          }
+        },
+        { commands: [command(previous)] },
+      );
+    delta?.settings.delete(`QSSLCFG ${key}`);
     await set(value);
     const after = await this.#readSsl(key);
     if (!after || !sameSslValue(key, after.value, value)) {
       throw new Error(`QSSLCFG "${key}" read back ${after?.value ?? 'nothing'} after setting ${value}`);
     }
+    delta?.settings.set(`QSSLCFG ${key}`, after.value);
     log.readBack[`QSSLCFG ${key}`] = after.line;
   }
 
@@ -547,9 +634,11 @@ export class QuectelDriver implements ModemDriver {
     input: CaseBase,
     caPath: string,
     caps: CapabilityDump,
-    stack: RestoreStack,
+    setup: Setup,
     log: CaseLog,
     clientFiles: Readonly<Record<string, string>> = {},
+    /** File keys whose file was uploaded anew: bound again even under the same name, so the module reloads it. */
+    reloaded: ReadonlySet<string> = new Set(),
   ): Promise<void> {
     // The listed keys, plus the ones every case needs even when the list spells them differently
     // (the EC200x/EC800x note prints "secllevel" in the test answer).
@@ -557,15 +646,7 @@ export class QuectelDriver implements ModemDriver {
       ...(listedKeys(caps, 'AT+QSSLCFG=?') ?? DOCUMENTED_SSL_KEYS),
       ...REQUIRED_SSL_KEYS,
     ]);
-    const current = new Map<string, string>();
-    for (const key of keys) {
-      const r = await this.#readSsl(key);
-      if (r) current.set(key, r.value);
-    }
-    if (!current.has('seclevel') && !keys.has('secllevel')) {
-      const r = await this.#readSsl('secllevel');
-      if (r) current.set('secllevel', r.value);
-    }
+    const current = await this.#currentSsl(keys, setup.delta);
     const seclevelKey = current.has('seclevel') ? 'seclevel' : 'secllevel';
     const asked = sslValuesFor(input.intent, seclevelKey);
     const desired: Record<string, string> = {
@@ -593,17 +674,46 @@ export class QuectelDriver implements ModemDriver {
     for (const [key, value] of Object.entries(desired)) {
       const previous = current.get(key);
       if (previous === undefined) continue; // not a key of this module
-      if (sameSslValue(key, previous, value)) {
+      if (sameSslValue(key, previous, value) && !reloaded.has(key)) {
         log.readBack[`QSSLCFG ${key}`] = `${previous} (unchanged)`;
         continue;
       }
-      const write = () => this.#writeSsl(key, value, previous, stack, log);
+      const write = () => this.#writeSsl(key, value, previous, setup, log);
       await (key === 'cacert' && value !== '' ? anchorStep(log, 'bind', write) : write());
     }
   }
 
+  /**
+   * The owned context's value of every key, read once (and again after the delta state was
+   * forgotten); under delta configuration later cases take them from what was last read or set.
+   */
+  async #currentSsl(keys: ReadonlySet<string>, delta: DeltaState | null): Promise<Map<string, string>> {
+    const prefix = 'QSSLCFG ';
+    if (delta?.learned) {
+      return new Map(
+        [...delta.settings]
+          .filter(([k]) => k.startsWith(prefix))
+          .map(([k, v]) => [k.slice(prefix.length), v]),
+      );
+    }
+    const current = new Map<string, string>();
+    for (const key of keys) {
+      const r = await this.#readSsl(key);
+      if (r) current.set(key, r.value);
+    }
+    if (!current.has('seclevel') && !keys.has('secllevel')) {
+      const r = await this.#readSsl('secllevel');
+      if (r) current.set('secllevel', r.value);
+    }
+    if (delta) {
+      for (const [key, value] of current) delta.settings.set(`${prefix}${key}`, value);
+      delta.learned = true;
+    }
+    return current;
+  }
+
   /** QMTCFG "ssl" (and "version", "pdpcid" when listed) for the owned client, read back and undone at the end. */
-  async #configureMqtt(caps: CapabilityDump, stack: RestoreStack, log: CaseLog): Promise<void> {
+  async #configureMqtt(caps: CapabilityDump, { stack, delta }: Setup, log: CaseLog): Promise<void> {
     const idx = this.#own.mqttClient;
     const listed = listedKeys(caps, 'AT+QMTCFG=?');
     const wanted: [string, string][] = [
@@ -623,21 +733,27 @@ export class QuectelDriver implements ModemDriver {
         const line = r.lines.find((l) => l.startsWith(prefix));
         return line ? { value: line.slice(prefix.length), line } : null;
       };
+      const knownKey = `QMTCFG ${key}`;
+      if (delta?.settings.get(knownKey) === value) continue;
       const before = await read();
-      if (before?.value === value) continue;
+      if (before?.value === value) {
+        delta?.settings.set(knownKey, value);
+        continue;
+      }
+      const command = (v: string) => `AT+QMTCFG="${key}",${idx},${v}`;
       const set = (v: string) =>
-        this.#at.commandOk(`AT+QMTCFG="${key}",${idx},${v}`, {
-          timeoutMs: this.#t.basic,
-          retries: TRANSIENT_RETRIES,
+        this.#at.commandOk(command(v), { timeoutMs: this.#t.basic, retries: TRANSIENT_RETRIES });
+      if (before && (!delta || delta.firstChange(knownKey))) {
+        stack.push(`QMTCFG "${key}" client ${idx} back to ${before.value}`, () => set(before.value), {
+          commands: [command(before.value)],
         });
-      if (before) {
-        stack.push(`QMTCFG "${key}" client ${idx} back to ${before.value}`, () => set(before.value));
       }
       await set(value);
       const after = await read();
       if (after?.value !== value) {
         throw new Error(`QMTCFG "${key}" read back ${after?.value ?? 'nothing'} after setting ${value}`);
       }
+      delta?.settings.set(knownKey, value);
       log.readBack[`QMTCFG ${key}`] = after.line;
     }
   }

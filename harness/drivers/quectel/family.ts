@@ -21,12 +21,12 @@ export const QUECTEL_FAMILY: DriverFamilyModule = {
   title: 'Quectel EC200x / EC800x',
   ownershipKeys: ['filePrefix', 'sslContext', 'mqttClient'],
   at: QUECTEL_AT,
-  createDriver: (at, { owned, baud, real, resetBudgetFile }) =>
+  createDriver: (at, { owned, baud, real, resetBudgetFile, delta, journal }) =>
     new QuectelDriver(
       at,
       quectelOwnership(owned),
       atLineSpeed(QUECTEL_TIMEOUTS, baud, ['uploadTimeoutS', 'registrationPoll']),
-      real ? { resetBudget: new ResetBudget({ file: resetBudgetFile }) } : {},
+      { delta, journal, ...(real ? { resetBudget: new ResetBudget({ file: resetBudgetFile }) } : {}) },
     ),
   health: {
     // ATI gives the model and "Revision:"; AT+QGMR the longer revision.

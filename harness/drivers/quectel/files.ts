@@ -77,11 +77,21 @@ export class QuectelFiles {
    * Uploads `content` as an owned file, replacing an earlier file of ours with the same name (a
    * leftover of an interrupted run), and checks the module's length and XOR checksum against ours.
    */
-  async upload(path: string, content: Buffer): Promise<void> {
+  async upload(
+    path: string,
+    content: Buffer,
+    known?: { readonly present: true; readonly size: number },
+  ): Promise<void> {
     if (!this.owns(path)) throw new NotOwnedError(path, this.#prefix);
-    const existing = await this.list();
-    if (existing.some((f) => f.name === bare(path))) await this.delete(path);
-    const space = await this.space();
+    // A file of ours the caller knows is there (it uploaded it) is replaced without listing, and
+    // needs no space check when it is no larger than the one it replaces.
+    if (known?.present) {
+      await this.delete(path);
+    } else {
+      const existing = await this.list();
+      if (existing.some((f) => f.name === bare(path))) await this.delete(path);
+    }
+    const space = known && content.length <= known.size ? null : await this.space();
     if (space && space.free < content.length) {
       throw new Error(`upload of ${path}: ${content.length} bytes do not fit in ${space.free} free bytes`);
     }

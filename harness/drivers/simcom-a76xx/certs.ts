@@ -65,9 +65,11 @@ export class SimcomCertificates {
    * Downloads `content` under an owned name: `AT+CCERTDOWN="<name>",<length>`, the `>` prompt, then
    * exactly that many bytes; listed afterwards, since the module reports nothing else of what it stored.
    */
-  async download(name: string, content: Buffer): Promise<void> {
+  async download(name: string, content: Buffer, knownPresent = false): Promise<void> {
     if (!this.owns(name)) throw new NotOwnedCertificateError(name, this.#prefix);
-    if ((await this.list()).includes(name)) await this.delete(name);
+    // A name the caller knows is ours and there (it downloaded it) is replaced without listing first.
+    if (knownPresent) await this.delete(name);
+    else if ((await this.list()).includes(name)) await this.delete(name);
     const r = await this.#at.commandWithData(`AT+CCERTDOWN="${name}",${content.length}`, content, {
       prompt: '>',
       timeoutMs: this.#t.certDownload,

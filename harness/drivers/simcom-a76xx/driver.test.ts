@@ -63,7 +63,17 @@ async function openRig(
   return {
     at,
     modem,
-    device: { label, virtual: true, driver, transcript: at.transcript, identity, tls, close: stop },
+    device: {
+      label,
+      virtual: true,
+      driver,
+      transcript: at.transcript,
+      identity,
+      tls,
+      recovered: null,
+      restore: async () => [],
+      close: stop,
+    },
     stop,
   };
 }

@@ -4,10 +4,12 @@ import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
 import { anchorStep } from '../anchor-step.ts';
 import { runCaseFrame } from '../case-frame.ts';
 import type { CaseLog } from '../case-log.ts';
-import { setCaseClock } from '../cclk.ts';
+import { RunClock, setCaseClock } from '../cclk.ts';
+import { type CaseSetup, contentHash, DeltaState, setupFor } from '../delta-state.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
 import { fieldFrom, IDENTITY_PATTERNS, identifyReliably, identityField } from '../identity.ts';
 import { awaitRegistration } from '../registration.ts';
+import type { RestoreJournal } from '../restore-journal.ts';
 import type { RestoreStack } from '../restore-stack.ts';
 import {
   type RebootObservation,
@@ -101,11 +103,15 @@ export class SimcomA76xxDriver implements ModemDriver {
   #current: RestoreStack | null = null;
   /** The owned context as the case set it: checked again after each connection. */
   #expected: Map<string, string> | null = null;
+  /** Settings kept between cases (delta configuration), or null: every case from scratch. */
+  readonly #delta: DeltaState | null;
+  readonly #clock: RunClock;
 
   constructor(
     at: AtEngine,
     ownership = DEFAULT_SIMCOM_OWNERSHIP,
     timeouts: SimcomA76xxTimeouts = SIMCOM_A76XX_TIMEOUTS,
+    options: { readonly delta?: boolean; readonly journal?: RestoreJournal | null } = {},
   ) {
     for (const key of ['sslContext', 'mqttClient'] as const) {
       const { min, max } = SIMCOM_INDEX_RANGES[key];
@@ -118,6 +124,8 @@ export class SimcomA76xxDriver implements ModemDriver {
     this.#own = ownership;
     this.#t = timeouts;
     this.#certs = new SimcomCertificates(at, ownership.filePrefix, timeouts);
+    this.#delta = options.delta === true ? new DeltaState(options.journal ?? null) : null;
+    this.#clock = new RunClock({ at, timeoutMs: timeouts.basic });
   }
 
   get certificates(): SimcomCertificates {
@@ -183,22 +191,42 @@ export class SimcomA76xxDriver implements ModemDriver {
   }
 
   async abort(): Promise<string[]> {
-    return (await this.#current?.unwind()) ?? [];
+    return [...((await this.#current?.unwind()) ?? []), ...(await this.restoreAll())];
+  }
+
+  /** Puts back every setting, certificate and the clock the run kept between cases. */
+  async restoreAll(): Promise<string[]> {
+    const failures = (await this.#delta?.restore()) ?? [];
+    this.#clock.reset();
+    return failures;
   }
 
   async runMqttCase(input: MqttCaseInput): Promise<DeviceOutcome> {
     return this.#runCase(async (stack, log) => {
       const caps = await this.#checked(input);
+      const setup = setupFor(this.#delta, stack);
       const client: Record<string, string> = {};
+      const reloaded = new Set<string>();
       if (input.clientCertificate) {
-        client.clientcert = await this.#uploadOwned('client.pem', input.clientCertificate.certPem, stack);
-        client.clientkey = await this.#uploadOwned('client_key.pem', input.clientCertificate.keyPem, stack);
+        for (const [key, name, pem] of [
+          ['clientcert', 'client.pem', input.clientCertificate.certPem],
+          ['clientkey', 'client_key.pem', input.clientCertificate.keyPem],
+        ] as const) {
+          const cert = await this.#uploadOwned(name, pem, setup);
+          client[key] = cert.name;
+          if (cert.uploaded) reloaded.add(key);
+        }
       }
       const pem = input.anchorsPem;
       const ca =
-        pem === null ? '' : await anchorStep(log, 'upload', () => this.#uploadOwned('ca.pem', pem, stack));
-      await this.#configureSsl(input, ca, caps, stack, log, client);
-      if (input.clock) await setCaseClock({ at: this.#at, timeoutMs: this.#t.basic }, input.clock, stack);
+        pem === null
+          ? { name: '', uploaded: false }
+          : await anchorStep(log, 'upload', () => this.#uploadOwned('ca.pem', pem, setup));
+      if (ca.uploaded) reloaded.add('cacert');
+      await this.#configureSsl(input, ca.name, caps, setup, log, client, reloaded);
+      if (setup.delta) await this.#clock.ensure(input.clock ?? null, setup.stack);
+      else if (input.clock)
+        await setCaseClock({ at: this.#at, timeoutMs: this.#t.basic }, input.clock, stack);
       await this.#mqttSession(input, caps, stack, log);
     });
   }
@@ -217,11 +245,15 @@ export class SimcomA76xxDriver implements ModemDriver {
     let oldDeleted: RotationOutcome['oldDeleted'] = null;
     let reboot: RebootObservation | null = null;
     const base = { intent: input.intent, anchorsPem: null } as const;
+    // Rotation reads and reboots on its own terms: it starts from the device as found.
+    const notRestored = await this.restoreAll();
+    if (notRestored.length > 0) throw new Error(`restore before rotation failed: ${notRestored.join('; ')}`);
     const outcome = await this.#runCase(async (stack, log) => {
       const caps = await this.#checked(base);
+      const setup: CaseSetup = { stack, delta: null };
       const first: RotationSide = input.kind === 'rebind' ? 'old' : 'new';
-      stores[first] = await this.#uploadOwned(`rot_${first}_ca.pem`, input.anchors[first], stack);
-      await this.#configureSsl(base, stores[first], caps, stack, log);
+      stores[first] = (await this.#uploadOwned(`rot_${first}_ca.pem`, input.anchors[first], setup)).name;
+      await this.#configureSsl(base, stores[first], caps, setup, log);
       if (input.clock) await setCaseClock({ at: this.#at, timeoutMs: this.#t.basic }, input.clock, stack);
       const step = async (plan: RotationStepPlan) => {
         const s = await runRotationStep(input, plan, log, (mqtt, stepStack, stepLog) =>
@@ -233,7 +265,7 @@ export class SimcomA76xxDriver implements ModemDriver {
       if (input.kind === 'rebind') {
         if (!(await step(ROTATION_PLAN.rebind[0])).reached.publishAcked) return;
         await step(ROTATION_PLAN.rebind[1]);
-        stores.new = await this.#uploadOwned('rot_new_ca.pem', input.anchors.new, stack);
+        stores.new = (await this.#uploadOwned('rot_new_ca.pem', input.anchors.new, setup)).name;
         rebind = await this.#rebindCa(stores.new, caps, log);
         if (!rebind) return;
         if (!(await step(ROTATION_PLAN.rebind[2])).reached.publishAcked) return;
@@ -245,7 +277,7 @@ export class SimcomA76xxDriver implements ModemDriver {
       }
       if (!(await step(ROTATION_PLAN.reboot[0])).reached.publishAcked) return;
       reboot = await this.#rebootAndReadBack(caps, log);
-      await this.#configureSsl(base, stores.new as string, caps, stack, log);
+      await this.#configureSsl(base, stores.new as string, caps, setup, log);
       if (input.clock) await setCaseClock({ at: this.#at, timeoutMs: this.#t.basic }, new Date(), stack);
       await step(ROTATION_PLAN.reboot[1]);
     });
@@ -265,15 +297,33 @@ export class SimcomA76xxDriver implements ModemDriver {
     return caps;
   }
 
-  /** Downloads one owned certificate; it is deleted when the case unwinds. Returns its name. */
-  async #uploadOwned(name: string, content: string, stack: RestoreStack): Promise<string> {
+  /**
+   * Downloads one owned certificate, deleted when its stack unwinds. Under delta configuration a
+   * certificate whose content the module already holds under that name is not sent again.
+   */
+  async #uploadOwned(
+    name: string,
+    content: string,
+    { stack, delta }: CaseSetup,
+  ): Promise<{ name: string; uploaded: boolean }> {
     const owned = this.#certs.ownedName(name);
+    const hash = contentHash(content);
+    const held = delta?.files.get(owned);
+    if (held?.hash === hash) return { name: owned, uploaded: false };
     // Pushed before the download: a failed or torn download still leaves a name of ours to remove.
-    stack.push(`delete ${owned}`, async () => {
-      if ((await this.#certs.list()).includes(owned)) await this.#certs.delete(owned);
-    });
-    await this.#certs.download(owned, Buffer.from(content, 'utf8'));
-    return owned;
+    if (!delta || delta.firstChange(owned))
+      stack.push(
+        `delete ${owned}`,
+        async () => {
+          if ((await this.#certs.list()).includes(owned)) await this.#certs.delete(owned);
+        },
+        { commands: [`AT+CCERTDELE="${owned}"`], bestEffort: true },
+      );
+    delta?.files.delete(owned);
+    const bytes = Buffer.from(content, 'utf8');
+    await this.#certs.download(owned, bytes, held !== undefined);
+    delta?.files.set(owned, { hash, size: bytes.length });
+    return { name: owned, uploaded: true };
   }
 
   async #readContext(caps: CapabilityDump): Promise<{ values: Map<string, string>; line: string }> {
@@ -296,27 +346,32 @@ export class SimcomA76xxDriver implements ModemDriver {
     value: string,
     previous: string,
     caps: CapabilityDump,
-    stack: RestoreStack,
+    { stack, delta }: CaseSetup,
     log: CaseLog,
   ): Promise<void> {
     const ctx = this.#own.sslContext;
+    const command = (v: string) => `AT+CSSLCFG="${key}",${ctx},${formatSslValue(key, v)}`;
     const set = (v: string) =>
-      this.#at.commandOk(`AT+CSSLCFG="${key}",${ctx},${formatSslValue(key, v)}`, {
-        timeoutMs: this.#t.basic,
-        retries: TRANSIENT_RETRIES,
-      });
+      this.#at.commandOk(command(v), { timeoutMs: this.#t.basic, retries: TRANSIENT_RETRIES });
     // Pushed before the write: a write that times out may still have happened (a late OK).
-    stack.push(`CSSLCFG "${key}" ctx ${ctx} back to ${previous || '(empty)'}`, async () => {
-      await set(previous);
-      const back = (await this.#readContext(caps)).values.get(key);
-      if (back === undefined || !sameSslValue(key, back, previous))
-        throw new Error(`read back ${back ?? 'nothing'} after restoring ${previous || '(empty)'}`);
-    });
+    if (!delta || delta.firstChange(`CSSLCFG ${key}`))
+      stack.push(
+        `CSSLCFG "${key}" ctx ${ctx} back to ${previous || '(empty)'}`,
+        async () => {
+          await set(previous);
+          const back = (await this.#readContext(caps)).values.get(key);
+          if (back === undefined || !sameSslValue(key, back, previous))
+            throw new Error(`read back ${back ?? 'nothing'} after restoring ${previous || '(empty)'}`);
+        },
+        { commands: [command(previous)] },
+      );
+    delta?.settings.delete(`CSSLCFG ${key}`);
     await set(value);
     const after = await this.#readContext(caps);
     const back = after.values.get(key);
     if (back === undefined || !sameSslValue(key, back, value))
       throw new Error(`CSSLCFG "${key}" read back ${back ?? 'nothing'} after setting ${value}`);
+    delta?.settings.set(`CSSLCFG ${key}`, back);
     log.readBack[`CSSLCFG ${key}`] = after.line;
   }
 
@@ -328,11 +383,13 @@ export class SimcomA76xxDriver implements ModemDriver {
     input: Pick<MqttCaseInput, 'intent'>,
     ca: string,
     caps: CapabilityDump,
-    stack: RestoreStack,
+    setup: CaseSetup,
     log: CaseLog,
     clientFiles: Readonly<Record<string, string>> = {},
+    /** Certificate keys whose file was downloaded anew: bound again under the same name, so the module reloads it. */
+    reloaded: ReadonlySet<string> = new Set(),
   ): Promise<void> {
-    const current = (await this.#readContext(caps)).values;
+    const current = await this.#currentContext(caps, setup.delta);
     this.#expected = null;
     const desired: Record<string, string> = {
       ...sslValuesFor(input.intent, cipherSuiteKey(caps)),
@@ -357,14 +414,31 @@ export class SimcomA76xxDriver implements ModemDriver {
     for (const [key, value] of Object.entries(desired)) {
       const previous = current.get(key);
       if (previous === undefined) continue; // not a key of this module
-      if (sameSslValue(key, previous, value)) {
+      if (sameSslValue(key, previous, value) && !reloaded.has(key)) {
         log.readBack[`CSSLCFG ${key}`] = `${previous || '(empty)'} (unchanged)`;
         continue;
       }
-      const write = () => this.#writeSsl(key, value, previous, caps, stack, log);
+      const write = () => this.#writeSsl(key, value, previous, caps, setup, log);
       await (key === 'cacert' && value !== '' ? anchorStep(log, 'bind', write) : write());
     }
     this.#expected = new Map(Object.entries(desired).filter(([k]) => current.has(k)));
+  }
+
+  /** The owned context's values: read once, then (delta configuration) as last read or set. */
+  async #currentContext(caps: CapabilityDump, delta: DeltaState | null): Promise<Map<string, string>> {
+    const prefix = 'CSSLCFG ';
+    if (delta?.learned)
+      return new Map(
+        [...delta.settings]
+          .filter(([k]) => k.startsWith(prefix))
+          .map(([k, v]) => [k.slice(prefix.length), v]),
+      );
+    const { values } = await this.#readContext(caps);
+    if (delta) {
+      for (const [key, value] of values) delta.settings.set(`${prefix}${key}`, value);
+      delta.learned = true;
+    }
+    return values;
   }
 
   /**
@@ -601,8 +675,8 @@ export class SimcomA76xxDriver implements ModemDriver {
   }
 
   /** The shared case frame, with a restart mid-case as a fault. */
-  #runCase(body: (stack: RestoreStack, log: CaseLog) => Promise<void>): Promise<DeviceOutcome> {
-    return runCaseFrame(
+  async #runCase(body: (stack: RestoreStack, log: CaseLog) => Promise<void>): Promise<DeviceOutcome> {
+    const outcome = await runCaseFrame(
       this.#at,
       this.#t.basic,
       {
@@ -617,5 +691,11 @@ export class SimcomA76xxDriver implements ModemDriver {
       },
       body,
     );
+    // A refused command, a restart or a lost link leaves the settings unknown: learn them again.
+    if (outcome.error !== null || !outcome.healthy) {
+      this.#delta?.forget();
+      this.#clock.forget();
+    }
+    return outcome;
   }
 }

@@ -18,7 +18,7 @@ export const SIMCOM_A76XX_FAMILY: DriverFamilyModule = {
   ownershipKeys: ['filePrefix', 'sslContext', 'mqttClient'],
   indexRanges: SIMCOM_INDEX_RANGES,
   at: SIMCOM_A76XX_AT,
-  createDriver: (at, { owned, baud }) =>
+  createDriver: (at, { owned, baud, delta, journal }) =>
     new SimcomA76xxDriver(
       at,
       {
@@ -28,6 +28,7 @@ export const SIMCOM_A76XX_FAMILY: DriverFamilyModule = {
         ...(owned?.mqttClient !== undefined ? { mqttClient: owned.mqttClient } : {}),
       },
       atLineSpeed(SIMCOM_A76XX_TIMEOUTS, baud, ['registrationPoll']),
+      { delta, journal },
     ),
   health: {
     // AT+SIMCOMATI answers `Model:` and `Revision:` lines; ATI the same on modules without it.
