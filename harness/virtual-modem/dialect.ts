@@ -3,7 +3,7 @@ import type { Fault } from './faults.ts';
 import type { DeviceTimeReport, LatencyModel } from './latency.ts';
 import type { VirtualNetwork } from './network.ts';
 import type { PersonalityName, TrustPersonality } from './personality.ts';
-import type { TlsAttempt } from './session.ts';
+import type { TlsAttempt, TlsRequestSeen } from './session.ts';
 import type { TlsEngine } from './tls/engine.ts';
 
 /** What every virtual dialect is started with. */
@@ -25,6 +25,7 @@ export interface VirtualModemCore {
   readonly model: string;
   readonly firmware: string;
   tlsAttempts(): readonly TlsAttempt[];
+  tlsRequests(): readonly TlsRequestSeen[];
   deviceTime(): DeviceTimeReport;
   faultsFired(): readonly { kind: string; at: string; detail: string }[];
   shutdown(): void;

@@ -26,6 +26,16 @@ export interface TlsAttempt {
   readonly unsupported: readonly string[];
 }
 
+/**
+ * What the modem's TLS client was configured with when it dialled: the handshake request its
+ * settings, files and clock made (where it went left out). For checking that two ways of
+ * configuring the device give the same client, never part of a record.
+ */
+export interface TlsRequestSeen {
+  readonly host: string;
+  readonly request: Omit<TlsHandshakeRequest, 'address' | 'port'>;
+}
+
 /** What every virtual modem shares: its network, clock of costs, faults, trust and TLS stack. */
 export interface ModemEnvironment {
   readonly network: VirtualNetwork;
@@ -36,6 +46,7 @@ export interface ModemEnvironment {
   /** Which engine answers and why; known once the engine was chosen. */
   engineNote(): string;
   readonly tlsLog: TlsAttempt[];
+  readonly tlsRequests: TlsRequestSeen[];
 }
 
 export type DialResult =
@@ -62,6 +73,8 @@ export async function dial(
     return socket ? { ok: true, stream: socket } : { ok: false, stage: 'tcp', reason: 'connection failed' };
   }
   if ('refused' in request) return { ok: false, stage: 'refused', reason: request.refused };
+  const { address: _address, port: _port, ...configured } = request;
+  env.tlsRequests.push({ host, request: configured });
   const r = await env.engine.handshake(request);
   await sleep(env.latency.tlsHandshake());
   env.tlsLog.push({

@@ -10,7 +10,7 @@ import {
   type PersonalityName,
   type TrustPersonality,
 } from './personality.ts';
-import type { TlsAttempt } from './session.ts';
+import type { TlsAttempt, TlsRequestSeen } from './session.ts';
 import type { TlsEngineId } from './tls/engine.ts';
 import { type EngineChoice, selectEngine } from './tls/engines.ts';
 
@@ -47,6 +47,8 @@ export interface RunningVirtualModem {
   readonly engine: TlsEngineId;
   readonly engineNote: string;
   tlsAttempts(): readonly TlsAttempt[];
+  /** What the TLS client was configured with at each dial (settings, files, clock), in order. */
+  tlsRequests(): readonly TlsRequestSeen[];
   /** Modelled device time of the session so far (zero without a latency model). */
   deviceTime(): DeviceTimeReport;
   faultsFired(): readonly { kind: string; at: string; detail: string }[];
@@ -104,6 +106,7 @@ export async function startVirtualModem(
     engine: selection.engine.id,
     engineNote: selection.note,
     tlsAttempts: () => modem.tlsAttempts(),
+    tlsRequests: () => modem.tlsRequests(),
     deviceTime: () => modem.deviceTime(),
     faultsFired: () => modem.faultsFired(),
     files,

@@ -7,7 +7,7 @@ import { type DeviceTimeReport, LatencyClock, type LatencyModel, sleep } from '.
 import { MqttSession } from '../mqtt-session.ts';
 import type { VirtualNetwork } from '../network.ts';
 import type { TrustPersonality } from '../personality.ts';
-import { dial, type ModemEnvironment, type TlsAttempt } from '../session.ts';
+import { dial, type ModemEnvironment, type TlsAttempt, type TlsRequestSeen } from '../session.ts';
 import type { TlsEngine } from '../tls/engine.ts';
 import { lazyEngine } from '../tls/engines.ts';
 import { CMNG_ERRORS, CMNG_TYPES, CredentialStore } from './credentials.ts';
@@ -93,6 +93,7 @@ export class VirtualNrf91Modem implements Dialect {
       engine: options.engine?.engine ?? (lazy as ReturnType<typeof lazyEngine>).engine,
       engineNote: () => options.engine?.note ?? (lazy as ReturnType<typeof lazyEngine>).note(),
       tlsLog: [],
+      tlsRequests: [],
     };
     this.#store = new CredentialStore(options.credentials ?? []);
     this.#clock = new DeviceClock(options.clock ?? null);
@@ -117,6 +118,10 @@ export class VirtualNrf91Modem implements Dialect {
 
   tlsAttempts(): readonly TlsAttempt[] {
     return this.#env.tlsLog;
+  }
+
+  tlsRequests(): readonly TlsRequestSeen[] {
+    return this.#env.tlsRequests;
   }
 
   deviceTime(): DeviceTimeReport {

@@ -7,7 +7,7 @@ import { type DeviceTimeReport, LatencyClock, type LatencyModel, sleep } from '.
 import { MqttSession } from '../mqtt-session.ts';
 import type { VirtualNetwork } from '../network.ts';
 import type { TrustPersonality } from '../personality.ts';
-import { dial, type ModemEnvironment, type TlsAttempt } from '../session.ts';
+import { dial, type ModemEnvironment, type TlsAttempt, type TlsRequestSeen } from '../session.ts';
 import { anchorLoadError } from '../tls/anchor-load.ts';
 import type { TlsEngine } from '../tls/engine.ts';
 import { lazyEngine } from '../tls/engines.ts';
@@ -169,6 +169,7 @@ export class VirtualQuectelModem implements Dialect {
       engine: chosen?.engine ?? (lazy as ReturnType<typeof lazyEngine>).engine,
       engineNote: () => chosen?.note ?? (lazy as ReturnType<typeof lazyEngine>).note(),
       tlsLog: [],
+      tlsRequests: [],
     };
     this.#faults = faults;
     this.#port = new AtPort(io, latency, faults);
@@ -201,6 +202,10 @@ export class VirtualQuectelModem implements Dialect {
   /** Every TLS handshake so far: which engine answered, what it saw and said. */
   tlsAttempts(): readonly TlsAttempt[] {
     return this.#env.tlsLog;
+  }
+
+  tlsRequests(): readonly TlsRequestSeen[] {
+    return this.#env.tlsRequests;
   }
 
   /** Modelled time the modem spent (serial, processing, network); zero without a latency model. */

@@ -6,7 +6,7 @@ import type { CommonModemOptions, VirtualModemCore } from '../dialect.ts';
 import { FaultPlan } from '../faults.ts';
 import { type DeviceTimeReport, LatencyClock, sleep } from '../latency.ts';
 import { MqttSession } from '../mqtt-session.ts';
-import { dial, type ModemEnvironment, type TlsAttempt } from '../session.ts';
+import { dial, type ModemEnvironment, type TlsAttempt, type TlsRequestSeen } from '../session.ts';
 import {
   contextLine,
   isSslKey,
@@ -110,6 +110,7 @@ export class VirtualSimcomModem implements Dialect, VirtualModemCore {
       engine: options.engine.engine,
       engineNote: () => options.engine.note,
       tlsLog: [],
+      tlsRequests: [],
     };
     this.#port = new AtPort(io, latency, this.#faults);
     io.once('close', () => this.shutdown());
@@ -133,6 +134,10 @@ export class VirtualSimcomModem implements Dialect, VirtualModemCore {
 
   tlsAttempts(): readonly TlsAttempt[] {
     return this.#env.tlsLog;
+  }
+
+  tlsRequests(): readonly TlsRequestSeen[] {
+    return this.#env.tlsRequests;
   }
 
   deviceTime(): DeviceTimeReport {
