@@ -8,6 +8,7 @@ import { diffCommand } from './diff-command.ts';
 import { historyCommand } from './history-command.ts';
 import { registerLabCommand } from './lab-command.ts';
 import { mergeCommand } from './merge-command.ts';
+import { restoreCommand } from './restore-command.ts';
 import { runCommand } from './run-command.ts';
 import { registerSimCommand } from './sim-command.ts';
 
@@ -116,6 +117,24 @@ program
   .description("the run's product-spec card as one page: card.html and card.pdf (Chromium's print)")
   .action(async (run: string) => {
     process.exitCode = await cardCommand(run);
+  });
+
+program
+  .command('restore')
+  .description(
+    "put back what an interrupted run changed on a device, from its restore journal (the lab's state folder, or --journal)",
+  )
+  .requiredOption('--device <address>', 'serial path or tcp://host:port of the device')
+  .addOption(
+    new Option('--driver <family>', 'AT dialect of the device').choices(FAMILY_NAMES).default(DEFAULT_FAMILY),
+  )
+  .option(
+    '--journal <file>',
+    "a journal file to replay instead of the device's own (e.g. <run>/restore-journal.jsonl)",
+  )
+  .option('--baud <rate>', "the AT line's speed (default 115200)")
+  .action(async (options) => {
+    process.exitCode = await restoreCommand(options);
   });
 
 program

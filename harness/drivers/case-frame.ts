@@ -2,6 +2,7 @@ import type { AtEngine } from '../at/engine.ts';
 import { isLinkFault } from '../at/errors.ts';
 import { CaseLog } from './case-log.ts';
 import type { DeviceOutcome } from './driver.ts';
+import type { RestoreJournal } from './restore-journal.ts';
 import { RestoreStack, registerForAbort } from './restore-stack.ts';
 
 /** Whether the device answers a plain AT within the bound. */
@@ -21,6 +22,8 @@ export interface CaseFrameHooks {
   readonly faultSeen?: (log: CaseLog) => string | null;
   /** Tells the driver which restore stack is live, so its abort() can unwind it. */
   readonly track: (stack: RestoreStack | null) => void;
+  /** Where the case's own undos (an open MQTT client, a socket) are written too, for a restore after a crash. */
+  readonly journal?: RestoreJournal | null;
 }
 
 /**
@@ -39,7 +42,7 @@ export async function runCaseFrame(
   // In step before the case: a boot banner or URC from before this point is not the case's.
   if (!(await deviceAnswers(at, timeoutMs)))
     return log.outcome('device did not answer AT before the case', false, []);
-  const stack = new RestoreStack();
+  const stack = new RestoreStack(hooks.journal ?? null);
   const unregister = registerForAbort(stack);
   hooks.track(stack);
   const stopListening = log.listen(at);

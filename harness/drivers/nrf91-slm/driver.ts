@@ -5,6 +5,7 @@ import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
 import type { CaseLog, RegistrationWait } from '../case-log.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
 import { fieldFrom, IDENTITY_PATTERNS, identifyReliably } from '../identity.ts';
+import type { RestoreJournal } from '../restore-journal.ts';
 import type { RestoreStack } from '../restore-stack.ts';
 import {
   type RebootObservation,
@@ -65,6 +66,7 @@ export class Nrf91SlmDriver implements ModemDriver {
   readonly #own: Nrf91Ownership;
   readonly #t: Nrf91SlmTimeouts;
   readonly #store: CredentialStore;
+  readonly #journal: RestoreJournal | null;
   #connectForm: ConnectForm | null = null;
   #mqttListed = false;
   #current: RestoreStack | null = null;
@@ -73,7 +75,10 @@ export class Nrf91SlmDriver implements ModemDriver {
     at: AtEngine,
     ownership = DEFAULT_NRF91_OWNERSHIP,
     timeouts: Nrf91SlmTimeouts = NRF91_SLM_TIMEOUTS,
+    /** Where every change is written before it is made, for `trustlab restore` after a crash. */
+    journal: RestoreJournal | null = null,
   ) {
+    this.#journal = journal;
     this.#at = at;
     at.speak(NRF91_SLM_AT);
     this.#own = ownership;
@@ -176,10 +181,14 @@ export class Nrf91SlmDriver implements ModemDriver {
       });
       log.code('socket', open.lines.find((l) => l.startsWith('#XSSOCKET:')) ?? open.final);
       if (!open.ok) return;
-      stack.push('close the TLS socket', async () => {
-        const r = await this.#at.command('AT#XSOCKET=0', { timeoutMs: this.#t.basic });
-        log.code('close', r.lines.find((l) => l.startsWith('#XSOCKET:')) ?? r.final);
-      });
+      stack.push(
+        'close the TLS socket',
+        async () => {
+          const r = await this.#at.command('AT#XSOCKET=0', { timeoutMs: this.#t.basic });
+          log.code('close', r.lines.find((l) => l.startsWith('#XSOCKET:')) ?? r.final);
+        },
+        { commands: ['AT#XSOCKET=0'], bestEffort: true },
+      );
       const hostname = input.hostname === null ? '"NULL"' : quote(input.hostname);
       await this.#at.commandOk(`AT#XSSOCKETOPT=1,2,${hostname}`, { timeoutMs: this.#t.basic });
       const conn = await this.#at.command(`AT#XCONNECT=${quote(input.host)},${input.port}`, {
@@ -359,6 +368,7 @@ export class Nrf91SlmDriver implements ModemDriver {
         track: (stack) => {
           this.#current = stack;
         },
+        journal: this.#journal,
         faultSeen: (log) => {
           // SLM prints `Ready` when it boots: one the harness did not ask for is a restart mid-case.
           const boot = log.unexpectedUrcs.find((u) => u.line === 'Ready');
@@ -374,8 +384,10 @@ export class Nrf91SlmDriver implements ModemDriver {
     const r = await this.#at.command('AT+CMEE?', { timeoutMs: this.#t.basic });
     const before = /^\+CMEE: (\d)/.exec(r.lines.find((l) => l.startsWith('+CMEE:')) ?? '')?.[1];
     if (!r.ok || before === undefined || before === '1') return;
-    stack.push(`CMEE back to ${before}`, () =>
-      this.#at.commandOk(`AT+CMEE=${before}`, { timeoutMs: this.#t.basic, retries: TRANSIENT_RETRIES }),
+    stack.push(
+      `CMEE back to ${before}`,
+      () => this.#at.commandOk(`AT+CMEE=${before}`, { timeoutMs: this.#t.basic, retries: TRANSIENT_RETRIES }),
+      { commands: [`AT+CMEE=${before}`] },
     );
     await this.#at.commandOk('AT+CMEE=1', { timeoutMs: this.#t.basic, retries: TRANSIENT_RETRIES });
   }
@@ -415,9 +427,13 @@ export class Nrf91SlmDriver implements ModemDriver {
   async #credentialSession(stack: RestoreStack): Promise<void> {
     await this.#numericErrors(stack);
     const before = await this.#cfun();
-    stack.push(`CFUN back to ${before}`, async () => {
-      if ((await this.#cfun()) !== before) await this.#setCfun(before);
-    });
+    stack.push(
+      `CFUN back to ${before}`,
+      async () => {
+        if ((await this.#cfun()) !== before) await this.#setCfun(before);
+      },
+      { commands: [`AT+CFUN=${before}`] },
+    );
   }
 
   /** %CMNG writes and deletes need the modem out of CFUN 1/2/21. */
@@ -448,12 +464,17 @@ export class Nrf91SlmDriver implements ModemDriver {
       if (c.secTag === secTag) await this.#store.delete(secTag, c.type as CmngType);
     }
     for (const [type, content] of wanted) {
-      stack.push(`delete sec_tag ${secTag} type ${type}`, async () => {
-        await this.#offline();
-        const stored = await this.#store.list(secTag);
-        if (stored.some((c) => c.secTag === secTag && c.type === type))
-          await this.#store.delete(secTag, type);
-      });
+      stack.push(
+        `delete sec_tag ${secTag} type ${type}`,
+        async () => {
+          await this.#offline();
+          const stored = await this.#store.list(secTag);
+          if (stored.some((c) => c.secTag === secTag && c.type === type))
+            await this.#store.delete(secTag, type);
+        },
+        // Offline first (%CMNG needs it); the CFUN entry, older, brings the radio back after.
+        { commands: ['AT+CFUN=4', `AT%CMNG=3,${secTag},${type}`], bestEffort: true },
+      );
       const write = () => this.#store.write(secTag, type, content);
       // On this dialect writing the CA into the sec_tag is both its upload and its binding.
       await (log && type === CMNG_TYPE.rootCa ? anchorStep(log, 'upload', write) : write());
@@ -519,13 +540,17 @@ export class Nrf91SlmDriver implements ModemDriver {
       return;
     }
     const link = { up: true };
-    stack.push('MQTT disconnect', async () => {
-      if (!link.up) return;
-      link.up = false;
-      const r = await this.#at.command('AT#XMQTTCON=0', { timeoutMs: this.#t.basic });
-      if (!r.ok) return log.code('disconnect', r.final);
-      log.code('disconnect', (await this.#event(EVT.disconnect, undefined, this.#t.mqttPacket)).line);
-    });
+    stack.push(
+      'MQTT disconnect',
+      async () => {
+        if (!link.up) return;
+        link.up = false;
+        const r = await this.#at.command('AT#XMQTTCON=0', { timeoutMs: this.#t.basic });
+        if (!r.ok) return log.code('disconnect', r.final);
+        log.code('disconnect', (await this.#event(EVT.disconnect, undefined, this.#t.mqttPacket)).line);
+      },
+      { commands: ['AT#XMQTTCON=0'], bestEffort: true },
+    );
     const connack = await this.#event(EVT.connack, disconnected, this.#t.connect);
     log.code('connect', connack.line);
     const result = Number(/^#XMQTTEVT: 0,(-?\d+)$/.exec(connack.line)?.[1] ?? Number.NaN);

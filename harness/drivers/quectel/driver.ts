@@ -362,10 +362,14 @@ export class QuectelDriver implements ModemDriver {
         return;
       }
       // The socket exists once the command was accepted: close it whatever the URC says.
-      stack.push(`close SSL socket ${id}`, async () => {
-        const r = await this.#at.command(`AT+QSSLCLOSE=${id}`, { timeoutMs: this.#t.sslClose });
-        log.code('close', r.final);
-      });
+      stack.push(
+        `close SSL socket ${id}`,
+        async () => {
+          const r = await this.#at.command(`AT+QSSLCLOSE=${id}`, { timeoutMs: this.#t.sslClose });
+          log.code('close', r.final);
+        },
+        { commands: [`AT+QSSLCLOSE=${id}`], bestEffort: true },
+      );
       const open = await this.#urc(
         new RegExp(`^\\+QSSLOPEN: ${id},`),
         undefined,
@@ -444,6 +448,7 @@ export class QuectelDriver implements ModemDriver {
         track: (stack) => {
           this.#current = stack;
         },
+        journal: this.#journal,
         afterFailure: (log) => this.#queryError(log, 'after failure'),
         faultSeen: (log) => {
           const boot = log.unexpectedUrcs.find((u) => /^(RDY|APP RDY|POWERED DOWN)$/.test(u.line));
@@ -786,9 +791,13 @@ export class QuectelDriver implements ModemDriver {
     // 'unknown' from the moment QMTOPEN is accepted until its URC says otherwise: a lost URC must
     // still end in QMTCLOSE, or the next case finds the index occupied.
     const link = { open: false };
-    stack.push(`close MQTT client ${idx}`, async () => {
-      if (link.open) await this.#closeMqtt(idx, log);
-    });
+    stack.push(
+      `close MQTT client ${idx}`,
+      async () => {
+        if (link.open) await this.#closeMqtt(idx, log);
+      },
+      { commands: [`AT+QMTCLOSE=${idx}`], bestEffort: true },
+    );
     const open = async () => {
       link.open = true;
       await this.#at.commandOk(`AT+QMTOPEN=${idx},${quote(input.host)},${input.port}`, {

@@ -105,6 +105,7 @@ export class SimcomA76xxDriver implements ModemDriver {
   #expected: Map<string, string> | null = null;
   /** Settings kept between cases (delta configuration), or null: every case from scratch. */
   readonly #delta: DeltaState | null;
+  readonly #journal: RestoreJournal | null;
   readonly #clock: RunClock;
 
   constructor(
@@ -124,7 +125,8 @@ export class SimcomA76xxDriver implements ModemDriver {
     this.#own = ownership;
     this.#t = timeouts;
     this.#certs = new SimcomCertificates(at, ownership.filePrefix, timeouts);
-    this.#delta = options.delta === true ? new DeltaState(options.journal ?? null) : null;
+    this.#journal = options.journal ?? null;
+    this.#delta = options.delta === true ? new DeltaState(this.#journal) : null;
     this.#clock = new RunClock({ at, timeoutMs: timeouts.basic });
   }
 
@@ -565,10 +567,14 @@ export class SimcomA76xxDriver implements ModemDriver {
     const result = await this.#urc(/^\+CMQTTSTART: /, undefined, this.#t.service);
     log.diagnostic('start', result.line);
     if (result.line !== '+CMQTTSTART: 0') return;
-    stack.push('stop the MQTT service', async () => {
-      await this.#at.commandOk('AT+CMQTTSTOP', { timeoutMs: this.#t.basic });
-      log.diagnostic('stop', (await this.#urc(/^\+CMQTTSTOP: /, undefined, this.#t.service)).line);
-    });
+    stack.push(
+      'stop the MQTT service',
+      async () => {
+        await this.#at.commandOk('AT+CMQTTSTOP', { timeoutMs: this.#t.basic });
+        log.diagnostic('stop', (await this.#urc(/^\+CMQTTSTOP: /, undefined, this.#t.service)).line);
+      },
+      { commands: ['AT+CMQTTSTOP'], bestEffort: true },
+    );
   }
 
   /** AT+CMQTTACCQ on the owned index; an index still held (ours, from an interrupted run) is released once and asked again. */
@@ -602,10 +608,14 @@ export class SimcomA76xxDriver implements ModemDriver {
     if (serverType === null) throw new Error('AT+CMQTTACCQ=? lists no MQTT-over-TLS server type');
     await this.#startService(stack, log);
     if (!(await this.#acquire(input, serverType, log))) return;
-    stack.push(`release MQTT client ${idx}`, async () => {
-      const r = await this.#at.command(`AT+CMQTTREL=${idx}`, { timeoutMs: this.#t.basic });
-      log.diagnostic('release', r.final);
-    });
+    stack.push(
+      `release MQTT client ${idx}`,
+      async () => {
+        const r = await this.#at.command(`AT+CMQTTREL=${idx}`, { timeoutMs: this.#t.basic });
+        log.diagnostic('release', r.final);
+      },
+      { commands: [`AT+CMQTTREL=${idx}`], bestEffort: true },
+    );
     await this.#at.commandOk(`AT+CMQTTSSLCFG=${idx},${ctx}`, {
       timeoutMs: this.#t.basic,
       retries: TRANSIENT_RETRIES,
@@ -617,11 +627,15 @@ export class SimcomA76xxDriver implements ModemDriver {
     // Connected from the moment CONNECT is accepted until a result says otherwise: a lost URC must
     // still end in CMQTTDISC, or the release finds the client busy.
     const link = { connected: false };
-    stack.push(`disconnect MQTT client ${idx}`, async () => {
-      if (!link.connected) return;
-      await this.#at.command(`AT+CMQTTDISC=${idx},${DISCONNECT_TIMEOUT_S}`, { timeoutMs: this.#t.basic });
-      log.code('disconnect', (await this.#disconnected(idx)).line);
-    });
+    stack.push(
+      `disconnect MQTT client ${idx}`,
+      async () => {
+        if (!link.connected) return;
+        await this.#at.command(`AT+CMQTTDISC=${idx},${DISCONNECT_TIMEOUT_S}`, { timeoutMs: this.#t.basic });
+        log.code('disconnect', (await this.#disconnected(idx)).line);
+      },
+      { commands: [`AT+CMQTTDISC=${idx},${DISCONNECT_TIMEOUT_S}`], bestEffort: true },
+    );
     link.connected = true;
     const conn = await this.#at.command(`AT+CMQTTCONNECT=${idx},"tcp://${input.host}:${input.port}",60,1`, {
       timeoutMs: this.#t.basic,
@@ -683,6 +697,7 @@ export class SimcomA76xxDriver implements ModemDriver {
         track: (stack) => {
           this.#current = stack;
         },
+        journal: this.#journal,
         faultSeen: (log) => {
           const boot = log.unexpectedUrcs.find((u) => SIMCOM_A76XX_AT.restartNotice?.test(u.line));
           // A restart mid-case loses volatile state: whatever the case saw after it is not the scenario.
