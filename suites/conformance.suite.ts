@@ -41,6 +41,7 @@ async function deviceRequest(): Promise<DeviceRequest> {
   const owned = {
     ...(config.owned ? { owned: config.owned } : {}),
     ...(config.baud ? { baud: config.baud } : {}),
+    ...(config.fromScratch ? { delta: false } : {}),
   };
   if (config.device) return { device: config.device, driver: config.driver, runDir: config.outDir, ...owned };
   // The personality's built-in store holds the lab's stand-in for a public root (used only by

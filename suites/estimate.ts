@@ -1,14 +1,15 @@
 import type { MatrixCase } from './scenario-model.ts';
 
 /**
- * What one case costs on a real EC200U, by where the time goes. The command count is measured (the
- * Quectel driver sent 51 AT commands per case on average, at most 57, over the 93 transcripts of a
- * default-matrix run on the virtual modem); the per-command and network figures are assumptions
+ * What one case costs on a real EC200U, by where the time goes. The command count is measured by
+ * `npm run bench:commands` from the transcripts of runs on the virtual modem: 11.5 per case over the
+ * default matrix, 10.9 over the full one, with delta configuration (51 before it, when every case
+ * read, set and restored all ~15 SSL keys); the per-command and network figures are assumptions
  * for a USB AT port at 115200 baud and an LTE link, on the pessimistic side of what the vendor note
  * allows (QSSLCFG answers within 300 ms, most commands within tens of ms).
  */
 export interface RealModemCost {
-  /** AT commands per case (upload, ~30 QSSLCFG reads/writes/read-backs, QMTCFG, CCLK, QMT*, restores). */
+  /** AT commands per case (AT, an upload and its binding when the anchors change, what else differs, QMT*). */
   readonly commandsPerCase: number;
   /** Average time from command to final result, serial transfer included. */
   readonly secondsPerCommand: number;
@@ -21,7 +22,7 @@ export interface RealModemCost {
 }
 
 export const EC200U_PESSIMISTIC: RealModemCost = {
-  commandsPerCase: 57,
+  commandsPerCase: 12,
   secondsPerCommand: 0.15,
   networkSecondsPerCase: 6,
   controlSecondsPerRun: 0.6,

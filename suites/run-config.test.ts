@@ -18,6 +18,7 @@ const FULL: Required<RunConfig> = {
   publicProbe: false,
   attempts: 3,
   baud: 115_200,
+  fromScratch: true,
 };
 
 const env = (value: unknown) => ({ [RUN_CONFIG_VARIABLE]: JSON.stringify(value) });

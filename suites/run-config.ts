@@ -35,6 +35,8 @@ export interface RunConfig {
   readonly attempts?: number;
   /** The AT line's speed (`--baud`, default 115200): the serial port's, and what every wait allows for. */
   readonly baud?: number;
+  /** Configure every case from scratch and restore at its end (`--from-scratch`), instead of sending only what changed. */
+  readonly fromScratch?: boolean;
 }
 
 export const RUN_CONFIG_VARIABLE = 'TRUSTLAB_RUN';

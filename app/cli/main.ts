@@ -56,6 +56,10 @@ program
     "the AT line's speed (serial port, or the far side of ser2net); waits allow for it (default 115200)",
   )
   .option(
+    '--from-scratch',
+    'read and set every setting for each case and restore it at the case end (default: keep settings between cases, send only what changed, restore once at the end)',
+  )
+  .option(
     '--file-prefix <prefix>',
     'file-store families: file and certificate names the harness may create start with this (default trustlab_)',
   )

@@ -67,6 +67,8 @@ export interface RunOptions extends ReportingFlags {
   readonly attempts?: string | number;
   /** The AT line's speed in baud (default 115200). */
   readonly baud?: string | number;
+  /** Every case configured from scratch and restored at its end (no delta configuration). */
+  readonly fromScratch?: boolean;
   /** Device resources the run may use instead of the driver's defaults. */
   readonly filePrefix?: string;
   readonly sslContext?: string | number;
@@ -149,6 +151,7 @@ function planRun(options: RunOptions): { outDir: string; config: RunConfig; resu
     ...(options.publicProbe ? { publicProbe: true } : {}),
     ...(attempts !== undefined ? { attempts } : {}),
     ...(baud !== undefined ? { baud } : {}),
+    ...(options.fromScratch ? { fromScratch: true } : {}),
   };
   return { outDir, config, resumed: false };
 }
