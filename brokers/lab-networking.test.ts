@@ -21,6 +21,25 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * A free port below the kernel's ephemeral range (Linux: from 32768), so that no socket another
+ * test opens on port 0 can take it between this check and the endpoint's bind.
+ */
+async function freePoolPort(): Promise<number> {
+  for (let port = 20_000 + Math.floor(Math.random() * 10_000), tries = 0; tries < 50; tries++, port++) {
+    const s = net.createServer();
+    const bound = await new Promise<boolean>((r) => {
+      s.once('error', () => r(false));
+      s.listen(port, '127.0.0.1', () => r(true));
+    });
+    if (bound) {
+      await new Promise<void>((r) => s.close(() => r()));
+      return port;
+    }
+  }
+  throw new Error('no free port between 20000 and 30050');
+}
+
 function handshake(port: number, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve) => {
     const s = tls.connect({ host, port, ca: pki.rootPem, servername: 'broker.test' });
@@ -60,7 +79,8 @@ describe('lab networking', () => {
   });
 
   it('takes the first free port of a pool and says so when the pool is exhausted', async () => {
-    const [a, b] = [await freePort(), await freePort()];
+    const a = await freePoolPort();
+    const b = await freePoolPort().then((p) => (p === a ? freePoolPort() : p));
     const first = await startAedesTlsEndpoint({ ...config(), listenPortPool: [a, b] });
     let second: EndpointHandle | null = null;
     try {

@@ -27,7 +27,8 @@ async function run(
   try {
     for (const c of defaultMatrix().filter((x) => x.id === TWIN || x.id === ROOT))
       out.set(c.id, (await executeCase(device, c, outDir, LAB, { attempts: 2, checkTwin: true })).record);
-    // Left as found: no file of ours, whatever was refused.
+    // Left as found once the run's restore ran: no file of ours, whatever was refused.
+    expect(await device.restore()).toEqual([]);
     expect([...(device.virtualModem?.files().keys() ?? [])].filter((n) => n.includes('trustlab_'))).toEqual(
       [],
     );

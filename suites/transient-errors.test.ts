@@ -12,11 +12,13 @@ import { SANITY } from './scenarios.ts';
 
 const SNI_SET = '^AT\\+QSSLCFG="sni",1,';
 
-async function sanityWith(faults: readonly Fault[]) {
+/** From scratch: the case restores at its own end, so a refused restore is the case's. */
+async function sanityWith(faults: readonly Fault[], delta = false) {
   const device = await openDevice({
     driver: 'quectel',
     network: virtualLabNetwork(LOOPBACK_LAB),
     virtualModem: { faults },
+    delta,
   });
   const c = defaultMatrix().find((m) => m.id === SANITY);
   if (!c) throw new Error('no sanity case');
@@ -24,7 +26,8 @@ async function sanityWith(faults: readonly Fault[]) {
   try {
     const { record } = await executeCase(device, c, outDir, LOOPBACK_LAB, { attempts: 1 });
     const transcript = readFileSync(join(outDir, record.transcriptFile ?? ''), 'utf8');
-    return { record, transcript, fired: device.virtualModem?.faultsFired() ?? [] };
+    const restoreFailures = await device.restore();
+    return { record, transcript, restoreFailures, fired: device.virtualModem?.faultsFired() ?? [] };
   } finally {
     await device.close();
   }
@@ -51,6 +54,15 @@ describe('a refused setting or restore is tried again; only a device that stays 
     expect(record.device.error).toMatch(/restore failed: QSSLCFG "sni"/);
     expect(record.outcome).toBe('inconclusive');
     for (const v of Object.values(record.verdicts)) expect(v).toBe('inconclusive');
+  }, 60_000);
+
+  it("kept between cases, a restore refused on all three tries fails the run's restore, not the case", async () => {
+    const { record, restoreFailures } = await sanityWith(
+      [2, 3, 4].map((occurrence) => ({ kind: 'refuse', on: { command: SNI_SET, occurrence } }) as const),
+      true,
+    );
+    expect(record.outcome).toBe('accepted');
+    expect(restoreFailures).toEqual([expect.stringMatching(/^QSSLCFG "sni" ctx 1 back to 0: /)]);
   }, 60_000);
 });
 
