@@ -18,11 +18,13 @@ import { labPublicRootPem, virtualLabNetwork } from './plan-case.ts';
 function comparable(seen: TlsRequestSeen, run: CaseRun, publicRoot: string, at: number): string {
   const { anchorsPem, deviceTime, clientCert, ...rest } = seen.request;
   const own = run.hierarchy.anchorsPem;
+  // A store may keep a PEM without its last newline or with CRLF (nRF91 %CMNG): compared as text.
+  const text = (pem: string) => pem.replaceAll('\r', '').trim();
   const anchors =
     anchorsPem === null
       ? 'none'
-      : [own ? anchorsPem.replace(own, '<the case’s anchors>') : anchorsPem]
-          .map((a) => a.replace(publicRoot, '<lab public root>'))
+      : [own ? text(anchorsPem).replace(text(own), '<the case’s anchors>') : text(anchorsPem)]
+          .map((a) => a.replace(text(publicRoot), '<lab public root>'))
           .map((a) => (a.includes('BEGIN') ? `<other anchors: ${a.length} bytes>` : a))[0];
   // A case that validates sets the device clock to the host's time; one that does not leaves it
   // (from scratch: the original put back after each case). Validity windows are days wide: the
@@ -66,17 +68,21 @@ async function runMatrix(family: string, delta: boolean): Promise<Map<string, st
   return seen;
 }
 
-describe.each(['quectel', 'simcom-a76xx'])('delta configuration on the virtual %s module', (family) => {
-  it('gives every case of the default matrix the same TLS client as configuring it from scratch', async () => {
-    const scratch = await runMatrix(family, false);
-    const delta = await runMatrix(family, true);
-    expect([...delta.keys()]).toEqual([...scratch.keys()]);
-    let dialled = 0;
-    for (const [id, fromScratch] of scratch) {
-      expect(delta.get(id), id).toEqual(fromScratch);
-      dialled += fromScratch.length - 1;
-    }
-    // Most cases dial; a comparison of cases that never reached the network would prove nothing.
-    expect(dialled).toBeGreaterThan(scratch.size * 0.8);
-  }, 240_000);
-});
+describe.each(['quectel', 'simcom-a76xx', 'nrf91-slm'])(
+  'delta configuration on the virtual %s module',
+  (family) => {
+    it('gives every case of the default matrix the same TLS client as configuring it from scratch', async () => {
+      const scratch = await runMatrix(family, false);
+      const delta = await runMatrix(family, true);
+      expect([...delta.keys()]).toEqual([...scratch.keys()]);
+      let dialled = 0;
+      for (const [id, fromScratch] of scratch) {
+        expect(delta.get(id), id).toEqual(fromScratch);
+        dialled += fromScratch.length - 1;
+      }
+      // Most cases that ran dial; a comparison of cases that never reached the network would prove nothing.
+      const ran = [...scratch.values()].filter(([outcome]) => outcome !== 'outcome skipped').length;
+      expect(dialled).toBeGreaterThan(ran * 0.9);
+    }, 240_000);
+  },
+);

@@ -3,6 +3,7 @@ import { AtTimeoutError, AtUnexpectedUrcError } from '../../at/errors.ts';
 import { anchorStep } from '../anchor-step.ts';
 import { deviceAnswers, runCaseFrame } from '../case-frame.ts';
 import type { CaseLog, RegistrationWait } from '../case-log.ts';
+import { type CaseSetup, contentHash, DeltaState, setupFor } from '../delta-state.ts';
 import type { DeviceIdentity, DeviceOutcome, ModemDriver, MqttCaseInput } from '../driver.ts';
 import { fieldFrom, IDENTITY_PATTERNS, identifyReliably } from '../identity.ts';
 import type { RestoreJournal } from '../restore-journal.ts';
@@ -49,6 +50,9 @@ export interface TlsSocketCaseInput {
 /** The #XMQTTCON form this SLM takes, from `AT#XMQTTCON=?`: newer ones take the client id in #XMQTTCFG. */
 type ConnectForm = 'cfg-client-id' | 'con-client-id';
 
+/** A credential's key in the delta state. */
+const credentialKey = (secTag: number, type: number) => `sec_tag ${secTag} type ${type}`;
+
 const quote = (s: string) => `"${s.replaceAll('"', '')}"`;
 
 /**
@@ -67,6 +71,8 @@ export class Nrf91SlmDriver implements ModemDriver {
   readonly #t: Nrf91SlmTimeouts;
   readonly #store: CredentialStore;
   readonly #journal: RestoreJournal | null;
+  /** Credentials, CMEE and CFUN kept between cases (delta configuration), or null: every case from scratch. */
+  readonly #delta: DeltaState | null;
   #connectForm: ConnectForm | null = null;
   #mqttListed = false;
   #current: RestoreStack | null = null;
@@ -75,10 +81,10 @@ export class Nrf91SlmDriver implements ModemDriver {
     at: AtEngine,
     ownership = DEFAULT_NRF91_OWNERSHIP,
     timeouts: Nrf91SlmTimeouts = NRF91_SLM_TIMEOUTS,
-    /** Where every change is written before it is made, for `trustlab restore` after a crash. */
-    journal: RestoreJournal | null = null,
+    options: { readonly delta?: boolean; readonly journal?: RestoreJournal | null } = {},
   ) {
-    this.#journal = journal;
+    this.#journal = options.journal ?? null;
+    this.#delta = options.delta === true ? new DeltaState(this.#journal) : null;
     this.#at = at;
     at.speak(NRF91_SLM_AT);
     this.#own = ownership;
@@ -158,7 +164,12 @@ export class Nrf91SlmDriver implements ModemDriver {
   }
 
   async abort(): Promise<string[]> {
-    return (await this.#current?.unwind()) ?? [];
+    return [...((await this.#current?.unwind()) ?? []), ...(await this.restoreAll())];
+  }
+
+  /** Puts back the credentials, CMEE and CFUN the run kept between cases. */
+  async restoreAll(): Promise<string[]> {
+    return (await this.#delta?.restore()) ?? [];
   }
 
   async runMqttCase(input: MqttCaseInput): Promise<DeviceOutcome> {
@@ -217,7 +228,11 @@ export class Nrf91SlmDriver implements ModemDriver {
     let rebind: RotationOutcome['rebind'] = null;
     let oldDeleted: RotationOutcome['oldDeleted'] = null;
     let reboot: RebootObservation | null = null;
+    // Rotation writes, reboots and reads back on its own terms: it starts from the device as found.
+    const notRestored = await this.restoreAll();
+    if (notRestored.length > 0) throw new Error(`restore before rotation failed: ${notRestored.join('; ')}`);
     const outcome = await this.#runCase(async (stack, log) => {
+      const setup: CaseSetup = { stack, delta: null };
       const { first, count } = this.#own.secTags;
       const step = (plan: RotationStepPlan, secTag: number) =>
         runRotationStep(input, plan, log, (mqtt, s, l) => this.#mqtt(mqtt, secTag, s, l)).then((done) => {
@@ -225,11 +240,11 @@ export class Nrf91SlmDriver implements ModemDriver {
           return done;
         });
       const writeCa = async (side: RotationSide, secTag: number) => {
-        await this.#writeOwned(secTag, [[CMNG_TYPE.rootCa, input.anchors[side]]], stack);
+        await this.#writeOwned(secTag, [[CMNG_TYPE.rootCa, input.anchors[side]]], setup);
         stores[side] = `sec_tag:${secTag}`;
         log.registration(`registration (${side} CA written)`, await this.#online());
       };
-      await this.#credentialSession(stack);
+      await this.#credentialSession(setup);
 
       if (input.kind === 'rebind') {
         if (count < 2)
@@ -260,7 +275,7 @@ export class Nrf91SlmDriver implements ModemDriver {
       const tag = first;
       await writeCa('new', tag);
       if (!(await step(ROTATION_PLAN.reboot[0], tag)).reached.publishAcked) return;
-      reboot = await this.#rebootAndReadBack([tag], stack, log);
+      reboot = await this.#rebootAndReadBack([tag], setup, log);
       // The credential written before the reboot is used as it is: no new write.
       await step(ROTATION_PLAN.reboot[1], tag);
     });
@@ -294,7 +309,7 @@ export class Nrf91SlmDriver implements ModemDriver {
    */
   async #rebootAndReadBack(
     tags: readonly number[],
-    stack: RestoreStack,
+    setup: CaseSetup,
     log: CaseLog,
   ): Promise<RebootObservation> {
     const before = await this.#settingsSnapshot();
@@ -305,7 +320,7 @@ export class Nrf91SlmDriver implements ModemDriver {
       log.code('reboot', announced);
       const after = await this.#settingsSnapshot();
       const filesAfter = await this.#ownedCredentialLines(tags);
-      await this.#numericErrors(stack);
+      await this.#numericErrors(setup);
       log.registration('registration', await this.#online());
       // Credentials live in sec_tags named per connection: no TLS context to keep.
       return {
@@ -359,9 +374,9 @@ export class Nrf91SlmDriver implements ModemDriver {
     }
   }
 
-  /** The shared case frame (restore stack, abort, health judgement). */
-  #runCase(body: (stack: RestoreStack, log: CaseLog) => Promise<void>): Promise<DeviceOutcome> {
-    return runCaseFrame(
+  /** The shared case frame (restore stack, abort, health judgement); a faulty case forgets what was kept. */
+  async #runCase(body: (stack: RestoreStack, log: CaseLog) => Promise<void>): Promise<DeviceOutcome> {
+    const outcome = await runCaseFrame(
       this.#at,
       this.#t.basic,
       {
@@ -377,19 +392,26 @@ export class Nrf91SlmDriver implements ModemDriver {
       },
       body,
     );
+    if (outcome.error !== null || !outcome.healthy) this.#delta?.forget();
+    return outcome;
   }
 
   /** AT+CMEE=1 for the case, so %CMNG failures carry their number (513–528); the previous mode is put back. */
-  async #numericErrors(stack: RestoreStack): Promise<void> {
+  async #numericErrors({ stack, delta }: CaseSetup): Promise<void> {
+    if (delta?.settings.get('CMEE') === '1') return;
     const r = await this.#at.command('AT+CMEE?', { timeoutMs: this.#t.basic });
     const before = /^\+CMEE: (\d)/.exec(r.lines.find((l) => l.startsWith('+CMEE:')) ?? '')?.[1];
-    if (!r.ok || before === undefined || before === '1') return;
-    stack.push(
-      `CMEE back to ${before}`,
-      () => this.#at.commandOk(`AT+CMEE=${before}`, { timeoutMs: this.#t.basic, retries: TRANSIENT_RETRIES }),
-      { commands: [`AT+CMEE=${before}`] },
-    );
+    if (!r.ok || before === undefined) return;
+    if (before === '1') return void delta?.settings.set('CMEE', '1');
+    if (!delta || delta.firstChange('CMEE'))
+      stack.push(
+        `CMEE back to ${before}`,
+        () =>
+          this.#at.commandOk(`AT+CMEE=${before}`, { timeoutMs: this.#t.basic, retries: TRANSIENT_RETRIES }),
+        { commands: [`AT+CMEE=${before}`] },
+      );
     await this.#at.commandOk('AT+CMEE=1', { timeoutMs: this.#t.basic, retries: TRANSIENT_RETRIES });
+    delta?.settings.set('CMEE', '1');
   }
 
   async #cfun(): Promise<number> {
@@ -409,23 +431,45 @@ export class Nrf91SlmDriver implements ModemDriver {
    */
   async #provision(
     pem: string | null,
-    stack: RestoreStack,
+    caseStack: RestoreStack,
     log: CaseLog,
     client?: MqttCaseInput['clientCertificate'],
   ): Promise<number> {
     const secTag = this.#own.secTags.first;
-    await this.#credentialSession(stack);
+    const setup = setupFor(this.#delta, caseStack);
     const wanted: [CmngType, string][] = [];
     if (pem !== null) wanted.push([CMNG_TYPE.rootCa, pem]);
     if (client) wanted.push([CMNG_TYPE.clientCert, client.certPem], [CMNG_TYPE.clientKey, client.keyPem]);
-    await this.#writeOwned(secTag, wanted, stack, log);
+    const held = setup.delta?.files;
+    // Under delta configuration the sec_tag already holding exactly these credentials, radio on,
+    // is left as it is: no offline/online cycle for a case that changes nothing.
+    if (
+      setup.delta?.learned &&
+      held?.size === wanted.length &&
+      wanted.every(([type, content]) => held.get(credentialKey(secTag, type))?.hash === contentHash(content))
+    )
+      return secTag;
+    held?.clear();
+    await this.#credentialSession(setup);
+    await this.#writeOwned(secTag, wanted, setup, log);
     await this.#online();
+    if (setup.delta) {
+      for (const [type, content] of wanted)
+        setup.delta.files.set(credentialKey(secTag, type), {
+          hash: contentHash(content),
+          size: content.length,
+        });
+      setup.delta.settings.set('CMEE', '1');
+      setup.delta.learned = true;
+    }
     return secTag;
   }
 
   /** Numeric %CMNG errors for the case, and the original CFUN put back when it ends. */
-  async #credentialSession(stack: RestoreStack): Promise<void> {
-    await this.#numericErrors(stack);
+  async #credentialSession(setup: CaseSetup): Promise<void> {
+    await this.#numericErrors(setup);
+    const { stack, delta } = setup;
+    if (delta && !delta.firstChange('CFUN')) return;
     const before = await this.#cfun();
     stack.push(
       `CFUN back to ${before}`,
@@ -456,7 +500,7 @@ export class Nrf91SlmDriver implements ModemDriver {
   async #writeOwned(
     secTag: number,
     wanted: readonly [CmngType, string][],
-    stack: RestoreStack,
+    { stack, delta }: CaseSetup,
     log?: CaseLog,
   ): Promise<void> {
     await this.#offline();
@@ -464,17 +508,18 @@ export class Nrf91SlmDriver implements ModemDriver {
       if (c.secTag === secTag) await this.#store.delete(secTag, c.type as CmngType);
     }
     for (const [type, content] of wanted) {
-      stack.push(
-        `delete sec_tag ${secTag} type ${type}`,
-        async () => {
-          await this.#offline();
-          const stored = await this.#store.list(secTag);
-          if (stored.some((c) => c.secTag === secTag && c.type === type))
-            await this.#store.delete(secTag, type);
-        },
-        // Offline first (%CMNG needs it); the CFUN entry, older, brings the radio back after.
-        { commands: ['AT+CFUN=4', `AT%CMNG=3,${secTag},${type}`], bestEffort: true },
-      );
+      if (!delta || delta.firstChange(credentialKey(secTag, type)))
+        stack.push(
+          `delete sec_tag ${secTag} type ${type}`,
+          async () => {
+            await this.#offline();
+            const stored = await this.#store.list(secTag);
+            if (stored.some((c) => c.secTag === secTag && c.type === type))
+              await this.#store.delete(secTag, type);
+          },
+          // Offline first (%CMNG needs it); the CFUN entry, older, brings the radio back after.
+          { commands: ['AT+CFUN=4', `AT%CMNG=3,${secTag},${type}`], bestEffort: true },
+        );
       const write = () => this.#store.write(secTag, type, content);
       // On this dialect writing the CA into the sec_tag is both its upload and its binding.
       await (log && type === CMNG_TYPE.rootCa ? anchorStep(log, 'upload', write) : write());

@@ -10,13 +10,12 @@ export const NRF91_SLM_FAMILY: DriverFamilyModule = {
   title: 'nRF9160 Serial LTE Modem',
   ownershipKeys: ['secTags'],
   at: NRF91_SLM_AT,
-  // Credentials are written per case (no delta configuration yet); every change is journaled.
-  createDriver: (at, { owned, baud, journal }) =>
+  createDriver: (at, { owned, baud, delta, journal }) =>
     new Nrf91SlmDriver(
       at,
       owned?.secTags ? { secTags: owned.secTags } : DEFAULT_NRF91_OWNERSHIP,
       atLineSpeed(NRF91_SLM_TIMEOUTS, baud, ['registrationPollMs']),
-      journal,
+      { delta, journal },
     ),
   health: {
     async identity(ask) {
