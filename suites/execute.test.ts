@@ -6,6 +6,7 @@ import { AtEngine } from '../harness/at/engine.ts';
 import { Transcript } from '../harness/at/transcript.ts';
 import { QuectelDriver } from '../harness/drivers/quectel/driver.ts';
 import { type OpenDevice, openDevice } from '../harness/runner/device.ts';
+import { testDevice } from '../harness/runner/run-testing.ts';
 import { createMemoryPair } from '../harness/transport/memory-pair.ts';
 import { startVirtualModem } from '../harness/virtual-modem/start.ts';
 import { executeCase } from './execute.ts';
@@ -22,17 +23,14 @@ async function modemWithoutDns(): Promise<OpenDevice> {
   const transcript = new Transcript();
   const driver = new QuectelDriver(new AtEngine(host, { transcript }));
   const identity = await driver.identify();
-  return {
+  return testDevice({
     label: 'virtual:no-dns',
-    virtual: true,
     driver,
     transcript,
     identity,
     tls: await driver.tlsCapabilities(),
-    recovered: null,
-    restore: async () => [],
     close: async () => modem.stop(),
-  };
+  });
 }
 
 describe('a case that fails before TLS', () => {

@@ -6,6 +6,7 @@ import { AtEngine } from '../harness/at/engine.ts';
 import { Transcript } from '../harness/at/transcript.ts';
 import { QuectelDriver } from '../harness/drivers/quectel/driver.ts';
 import type { OpenDevice } from '../harness/runner/device.ts';
+import { testDevice } from '../harness/runner/run-testing.ts';
 import { createMemoryPair } from '../harness/transport/memory-pair.ts';
 import {
   PERSONALITIES,
@@ -108,17 +109,14 @@ async function openVirtual(name: PersonalityName): Promise<{ device: OpenDevice;
   const transcript = new Transcript();
   const driver = new QuectelDriver(new AtEngine(host, { transcript }));
   const identity = await driver.identify();
-  const device: OpenDevice = {
+  const device = testDevice({
     label: `virtual:${name}`,
-    virtual: true,
     driver,
     transcript,
     identity,
     tls: await driver.tlsCapabilities(),
-    recovered: null,
-    restore: async () => [],
     close: async () => modem.stop(),
-  };
+  });
   return { device, engine: modem.engine };
 }
 

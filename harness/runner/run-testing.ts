@@ -1,4 +1,12 @@
+import type { OpenDevice } from './device.ts';
 import type { CaseRun } from './run-case.ts';
+
+/** An OpenDevice around a driver a test built itself: virtual, nothing replayed, nothing kept to restore. */
+export function testDevice(
+  parts: Pick<OpenDevice, 'label' | 'driver' | 'transcript' | 'identity' | 'tls' | 'close'>,
+): OpenDevice {
+  return { ...parts, virtual: true, recovered: null, restore: async () => [] };
+}
 
 /**
  * For the harness's own tests, which may not use the suite's judge: what both ends of a case

@@ -6,7 +6,7 @@ import { AtEngine } from '../../at/engine.ts';
 import { Transcript } from '../../at/transcript.ts';
 import type { OpenDevice } from '../../runner/device.ts';
 import { type CaseSpec, runCase } from '../../runner/run-case.ts';
-import { bothEnds } from '../../runner/run-testing.ts';
+import { bothEnds, testDevice } from '../../runner/run-testing.ts';
 import { createMemoryPair } from '../../transport/memory-pair.ts';
 import { openTransport } from '../../transport/open.ts';
 import { LOOPBACK_NETWORK } from '../../virtual-modem/network.ts';
@@ -63,17 +63,7 @@ async function openRig(
   return {
     at,
     modem,
-    device: {
-      label,
-      virtual: true,
-      driver,
-      transcript: at.transcript,
-      identity,
-      tls,
-      recovered: null,
-      restore: async () => [],
-      close: stop,
-    },
+    device: testDevice({ label, driver, transcript: at.transcript, identity, tls, close: stop }),
     stop,
   };
 }
