@@ -228,10 +228,11 @@ export class Nrf91SlmDriver implements ModemDriver {
     let rebind: RotationOutcome['rebind'] = null;
     let oldDeleted: RotationOutcome['oldDeleted'] = null;
     let reboot: RebootObservation | null = null;
-    // Rotation writes, reboots and reads back on its own terms: it starts from the device as found.
-    const notRestored = await this.restoreAll();
-    if (notRestored.length > 0) throw new Error(`restore before rotation failed: ${notRestored.join('; ')}`);
     const outcome = await this.#runCase(async (stack, log) => {
+      // Rotation writes, reboots and reads back on its own terms: it starts from the device as found.
+      const notRestored = await this.restoreAll();
+      if (notRestored.length > 0)
+        throw new Error(`restore before rotation failed: ${notRestored.join('; ')}`);
       const setup: CaseSetup = { stack, delta: null };
       const { first, count } = this.#own.secTags;
       const step = (plan: RotationStepPlan, secTag: number) =>

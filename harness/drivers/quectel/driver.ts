@@ -226,10 +226,11 @@ export class QuectelDriver implements ModemDriver {
     let oldDeleted: RotationOutcome['oldDeleted'] = null;
     let reboot: RebootObservation | null = null;
     const base = { intent: input.intent, anchorsPem: null } as const;
-    // Rotation reads and reboots on its own terms: it starts from the device as found.
-    const notRestored = await this.restoreAll();
-    if (notRestored.length > 0) throw new Error(`restore before rotation failed: ${notRestored.join('; ')}`);
     const outcome = await this.#runCase(async (stack, log) => {
+      // Rotation reads and reboots on its own terms: it starts from the device as found.
+      const notRestored = await this.restoreAll();
+      if (notRestored.length > 0)
+        throw new Error(`restore before rotation failed: ${notRestored.join('; ')}`);
       const caps = await this.capabilities();
       const setup: Setup = { stack, delta: null };
       if (this.#options.pdp) await this.#ensurePdp(this.#options.pdp, setup);

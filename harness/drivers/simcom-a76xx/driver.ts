@@ -247,10 +247,11 @@ export class SimcomA76xxDriver implements ModemDriver {
     let oldDeleted: RotationOutcome['oldDeleted'] = null;
     let reboot: RebootObservation | null = null;
     const base = { intent: input.intent, anchorsPem: null } as const;
-    // Rotation reads and reboots on its own terms: it starts from the device as found.
-    const notRestored = await this.restoreAll();
-    if (notRestored.length > 0) throw new Error(`restore before rotation failed: ${notRestored.join('; ')}`);
     const outcome = await this.#runCase(async (stack, log) => {
+      // Rotation reads and reboots on its own terms: it starts from the device as found.
+      const notRestored = await this.restoreAll();
+      if (notRestored.length > 0)
+        throw new Error(`restore before rotation failed: ${notRestored.join('; ')}`);
       const caps = await this.#checked(base);
       const setup: CaseSetup = { stack, delta: null };
       const first: RotationSide = input.kind === 'rebind' ? 'old' : 'new';
