@@ -58,6 +58,8 @@ export class RestoreJournal {
   readonly #paths: readonly string[];
   #next = 1;
   #closed = false;
+  /** Changes written and not yet marked restored. */
+  readonly #pending = new Set<number>();
 
   private constructor(fds: number[], paths: readonly string[] = []) {
     this.#fds = fds;
@@ -102,16 +104,22 @@ export class RestoreJournal {
       throw new Error(`change "${label}" before the restore journal began: it could not be replayed`);
     const id = this.#next++;
     this.#write({ t: 'change', id, label, undo });
+    this.#pending.add(id);
     return id;
   }
 
   restored(id: number): void {
     this.#write({ t: 'restored', id });
+    this.#pending.delete(id);
   }
 
-  /** Everything was put back: the journal has nothing left to replay. */
+  /**
+   * Everything was put back: the journal has nothing left to replay. A journal that still holds a
+   * change not marked restored (an undo that failed in some case) is only released: it stays open.
+   */
   close(): void {
     if (this.#closed) return;
+    if (this.#pending.size > 0) return this.release();
     this.#write({ t: 'closed', at: new Date().toISOString() });
     this.#closed = true;
     for (const fd of this.#fds) closeSync(fd);
