@@ -157,7 +157,7 @@ describe('trustlab restore after the harness was killed (SIGKILL) mid-case', () 
     120_000,
   );
 
-  it('refuses a journal of another module, a malformed journal and an unreachable port, each with the reason (exit 2)', async () => {
+  it('refuses a journal of another module or family, a malformed or smuggling journal and an unreachable port, each with the reason (exit 2)', async () => {
     const restore = (...extra: string[]) =>
       promisify(execFile)(process.execPath, [BIN, 'restore', '--device', device, ...extra], { env }).then(
         () => ({ code: 0, stderr: '' }),
@@ -186,7 +186,21 @@ describe('trustlab restore after the harness was killed (SIGKILL) mid-case', () 
     const bad = await restore('--journal', malformed);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/malformed\.jsonl: line 2 is not JSON/);
-    // Nothing was sent for either: the setting is as found.
+    const nrf = join(folder, 'nrf.jsonl');
+    writeFileSync(
+      nrf,
+      `${JSON.stringify({ ...header, family: 'nrf91-slm', imei: null })}\n${JSON.stringify(change)}\n`,
+    );
+    const family = await restore('--journal', nrf);
+    expect(family.code).toBe(2);
+    expect(family.stderr).toMatch(/holds nrf91-slm commands; the device was opened as quectel: not replayed/);
+    const smuggled = join(folder, 'smuggled.jsonl');
+    const two = { ...change, undo: { commands: ['AT+QSSLCFG="sni",1,1\rAT+QFDEL="UFS:product.pem"'] } };
+    writeFileSync(smuggled, `${JSON.stringify({ ...header, imei: null })}\n${JSON.stringify(two)}\n`);
+    const injected = await restore('--journal', smuggled);
+    expect(injected.code).toBe(2);
+    expect(injected.stderr).toMatch(/not single AT commands/);
+    // Nothing was sent for any of them: the setting is as found.
     await expectAsBefore();
     const gone = await promisify(execFile)(
       process.execPath,

@@ -151,6 +151,7 @@ export async function openDevice(request: DeviceRequest): Promise<OpenDevice> {
       recovered = await recoverFromJournal(
         at,
         identity,
+        family.driver.name,
         deviceJournalPath(request.device),
         RECOVERY_TIMEOUT_MS,
       );

@@ -15,6 +15,9 @@ export function deviceJournalPath(device: string): string {
 
 export const RUN_JOURNAL_FILE = 'restore-journal.jsonl';
 
+/** One AT command of printable ASCII: a journal line can never smuggle a second command or raw data. */
+const REPLAYABLE = /^AT[\x20-\x7e]*$/;
+
 /** What a recovery found and did: nothing (no open journal), or the replay of one. */
 export interface Recovery {
   readonly journal: string;
@@ -38,6 +41,7 @@ export class RecoveryError extends Error {
 export async function recoverFromJournal(
   at: AtEngine,
   identity: DeviceIdentity,
+  family: string,
   journalPath: string,
   timeoutMs: number,
 ): Promise<Recovery> {
@@ -47,6 +51,19 @@ export async function recoverFromJournal(
   if (!state?.open || !state.header)
     return { journal: journalPath, header: state?.header ?? null, report: null, notes };
   const { header } = state;
+  if (header.family !== family) {
+    throw new RecoveryError(
+      `${journalPath} holds ${header.family} commands; the device was opened as ${family}: not replayed (pass --driver ${header.family})`,
+    );
+  }
+  const unsafe = state.pending.flatMap((p) =>
+    'commands' in p.undo ? p.undo.commands.filter((c) => !REPLAYABLE.test(c)) : [],
+  );
+  if (unsafe.length > 0) {
+    throw new RecoveryError(
+      `${journalPath} holds lines that are not single AT commands: ${unsafe.join(' | ')}`,
+    );
+  }
   if (header.imei && identity.imei && header.imei !== identity.imei) {
     throw new RecoveryError(
       `${journalPath} was written for the module with IMEI ${header.imei}; this port now answers IMEI ${identity.imei}: not replayed (pass --journal to choose another, or move the file away)`,

@@ -39,7 +39,10 @@ export async function restoreDevice(
     });
     const identity = await driver.identify();
     const journal = request.journal ?? deviceJournalPath(request.device);
-    return { recovery: await recoverFromJournal(at, identity, journal, REPLAY_TIMEOUT_MS), transcript };
+    return {
+      recovery: await recoverFromJournal(at, identity, family.driver.name, journal, REPLAY_TIMEOUT_MS),
+      transcript,
+    };
   } finally {
     stream.destroy();
   }
