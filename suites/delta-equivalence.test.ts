@@ -11,9 +11,9 @@ import { defaultMatrix } from './matrix.ts';
 import { labPublicRootPem, virtualLabNetwork } from './plan-case.ts';
 
 /**
- * The TLS client a case dialled with, in terms that hold across runs: each run builds its own keys,
- * so the case's own anchors, client certificate and the lab's public root stand as names; the clock
- * is whether it showed the host's time, or how far off it was.
+ * The TLS client a case dialled with, in terms that hold across runs: certificates differ between
+ * runs (ECDSA signatures are randomised), so the case's own anchors, client certificate and the
+ * lab's public root stand as names; the clock is whether it showed the host's time, or how far off.
  */
 function comparable(seen: TlsRequestSeen, run: CaseRun, publicRoot: string, at: number): string {
   const { anchorsPem, deviceTime, clientCert, ...rest } = seen.request;
