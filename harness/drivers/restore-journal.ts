@@ -109,7 +109,9 @@ export class RestoreJournal {
   }
 
   restored(id: number): void {
-    this.#write({ t: 'restored', id });
+    // Not flushed on its own: the next change's fsync flushes it. A mark lost to a power cut only
+    // makes a replay put back, once more, a value that is already back.
+    this.#write({ t: 'restored', id }, false);
     this.#pending.delete(id);
   }
 
@@ -132,12 +134,12 @@ export class RestoreJournal {
     for (const fd of this.#fds) closeSync(fd);
   }
 
-  #write(line: JournalLine): void {
+  #write(line: JournalLine, flush = true): void {
     if (this.#closed) return;
     const text = `${JSON.stringify(line)}\n`;
     for (const fd of this.#fds) {
       writeSync(fd, text);
-      fsyncSync(fd);
+      if (flush) fsyncSync(fd);
     }
   }
 }
