@@ -15,7 +15,7 @@ export interface RealModemCost {
   readonly secondsPerCommand: number;
   /** QMTOPEN (TCP + TLS over LTE) + QMTCONN + QMTPUB + QMTDISC round trips. */
   readonly networkSecondsPerCase: number;
-  /** Reference controls on the lab PC (twice for a defect: case and twin). */
+  /** Reference controls on the lab PC (twice for a defect: case and twin), run beside the device. */
   readonly controlSecondsPerRun: number;
   /** Pause between cases so the module releases its sockets (`--settle`). */
   readonly settleSeconds: number;
@@ -29,19 +29,18 @@ export const EC200U_PESSIMISTIC: RealModemCost = {
   settleSeconds: 1,
 };
 
-/** Seconds a matrix takes on a real modem under the cost model (skips and replays not subtracted). */
+/**
+ * Seconds a matrix takes on a real modem under the cost model (skips and replays not subtracted).
+ * The reference controls run on the lab PC beside the device's attempt (suites/execute.ts), so a
+ * case takes the longer of the two, not their sum.
+ */
 export function estimateSeconds(
   cases: readonly MatrixCase[],
   cost: RealModemCost = EC200U_PESSIMISTIC,
 ): number {
   return cases.reduce((total, c) => {
     const controls = c.scenario.kind === 'defect' && c.scenario.certs.variant === 'spec' ? 2 : 1;
-    return (
-      total +
-      cost.commandsPerCase * cost.secondsPerCommand +
-      cost.networkSecondsPerCase +
-      controls * cost.controlSecondsPerRun +
-      cost.settleSeconds
-    );
+    const device = cost.commandsPerCase * cost.secondsPerCommand + cost.networkSecondsPerCase;
+    return total + Math.max(device, controls * cost.controlSecondsPerRun) + cost.settleSeconds;
   }, 0);
 }
