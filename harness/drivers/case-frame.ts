@@ -27,8 +27,9 @@ export interface CaseFrameHooks {
 }
 
 /**
- * The frame of every device case, for every dialect: the device must answer before it starts; each
- * setting the body changes is on a restore stack, unwound at the end and on SIGINT; a refused
+ * The frame of every device case, for every dialect: the device must answer before it starts; what
+ * the body opens (and, from scratch, each setting it changes; under delta configuration settings
+ * are on the run's stack) is on a restore stack, unwound at the end and on SIGINT; a refused
  * command is an answer but silence or a lost link makes the device unhealthy, as do failed
  * restores, a fault the dialect recognises, or a device that stops answering after a failure.
  */
