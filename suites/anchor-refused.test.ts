@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,8 @@ const LAB: LabNetwork = { dialHost: '127.0.0.1', listenHost: '127.0.0.1' };
 const ROOT = 'extensions::unknown-critical-extension-root';
 const TWIN = 'anchors::right-ca';
 
+const outDirs = new Map<string, string>();
+
 async function run(
   personality: 'loads-ca-at-bind' | 'loads-ca-at-open' | 'strict',
 ): Promise<Map<string, SuiteRecord>> {
@@ -23,6 +25,7 @@ async function run(
     network: virtualLabNetwork(LAB),
   });
   const outDir = mkdtempSync(join(tmpdir(), `trustlab-anchor-refused-${personality}-`));
+  outDirs.set(personality, outDir);
   const out = new Map<string, SuiteRecord>();
   try {
     for (const c of defaultMatrix().filter((x) => x.id === TWIN || x.id === ROOT))
@@ -62,6 +65,16 @@ describe('a CA the device refuses before connecting', () => {
     expect(r.attempts).toBe(2);
     expect(atOpen.get(TWIN)?.outcome).toBe('accepted');
     expect(model(atOpen).get('extensions.unknown-critical-root.refused-at-upload')?.answer).toBe('yes');
+  });
+
+  it('keeps both attempts in the case transcript, each with the refusal it got', () => {
+    const r = atBind.get(ROOT) as SuiteRecord;
+    const text = readFileSync(join(outDirs.get('loads-ca-at-bind') ?? '', r.transcriptFile ?? ''), 'utf8');
+    expect(text).toMatch(/attempt 1 of 2[\s\S]*attempt 2 of 2/);
+    const refused = /AT\+QSSLCFG="cacert",\d+,"UFS:trustlab_ca\.pem"\\r[\s\S]*?<< \\r\\nERROR/;
+    const [first, second] = text.split('attempt 2 of 2');
+    expect(first).toMatch(refused);
+    expect(second).toMatch(refused);
   });
 
   it('is recorded as the device refusing the anchor, with its raw answer, not as a network failure', () => {

@@ -227,7 +227,20 @@ export async function executeCase(
   const controls = settled?.controls;
   const run = tried.at(-1);
   if (!run || !judged || !controls) throw new Error(`case ${c.id} did not run`);
-  const files = writeCaseFiles(outDir, c.id, run.transcript, [
+  // Every attempt's exchange, not only the last: why an earlier one failed is part of the evidence.
+  const transcript = tried.flatMap((t, i) => [
+    ...(tried.length > 1
+      ? [
+          {
+            t: t.transcript[0]?.t ?? Date.parse(t.startedAt),
+            dir: 'note' as const,
+            data: `attempt ${i + 1} of ${tried.length}`,
+          },
+        ]
+      : []),
+    ...t.transcript,
+  ]);
+  const files = writeCaseFiles(outDir, c.id, transcript, [
     ['trust anchors uploaded to the device', run.hierarchy.anchorsPem],
     ['chain served, leaf first', run.hierarchy.servedChainPem],
   ]);
