@@ -45,7 +45,8 @@ export type ContractName =
   | 'run-manifest'
   | 'baseline-meta'
   | 'case-behaviour'
-  | 'harness-faults';
+  | 'harness-faults'
+  | 'limbo-result';
 
 /** Reads a JSON file and checks it against its contract; a clear error names the file and the field. */
 export function readContractFile(file: string, name: ContractName): unknown {

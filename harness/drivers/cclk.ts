@@ -126,3 +126,9 @@ export class RunClock {
     this.#offsetMs = null;
   }
 }
+
+/** Whether +CCLK can carry this instant: its year has two digits (2000–2099), its seconds are whole. */
+export function cclkCanHold(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return year >= 2000 && year <= 2099;
+}

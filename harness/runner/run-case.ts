@@ -30,6 +30,8 @@ export interface CaseSpec {
   /** What the device's TLS client is asked to do; `validate` sets the device clock to "now" for the case. */
   readonly intent: TlsIntent;
   readonly server?: CaseServer;
+  /** The device clock under `validate`; absent: now. */
+  readonly clock?: Date;
 }
 
 /** The built PKI of a case, in the form every consumer reads (anchors null = none uploaded). */
@@ -42,8 +44,6 @@ export interface CaseHierarchy {
   readonly clock: Date;
   readonly dialledHost: string;
   readonly client: PkiHierarchy['client'];
-  /** The full build, for offline verifiers. */
-  readonly built: PkiHierarchy;
   readonly manifest: { readonly anchors: CertSummary[]; readonly served: CertSummary[] };
 }
 
@@ -74,7 +74,6 @@ async function buildCaseHierarchy(spec: CaseSpec): Promise<CaseHierarchy> {
     clock: built.clock,
     dialledHost: spec.pki.dialledHost,
     client: built.client,
-    built,
     manifest: { anchors: built.manifest.anchors, served: built.manifest.served },
   };
 }
@@ -109,8 +108,16 @@ export async function startCaseEndpoint(
   spec: CaseSpec,
   lab: LabNetwork = LOOPBACK_LAB,
 ): Promise<CaseEndpoint> {
-  const hierarchy = await buildCaseHierarchy(spec);
-  const endpoint = await startAedesTlsEndpoint(endpointConfigFor(hierarchy, spec.server ?? {}, lab));
+  return startEndpointFor(await buildCaseHierarchy(spec), spec.server ?? {}, lab);
+}
+
+/** Serves a hierarchy already in hand (built elsewhere, or given as PEM by a test suite). */
+export async function startEndpointFor(
+  hierarchy: CaseHierarchy,
+  server: CaseServer,
+  lab: LabNetwork = LOOPBACK_LAB,
+): Promise<CaseEndpoint> {
+  const endpoint = await startAedesTlsEndpoint(endpointConfigFor(hierarchy, server, lab));
   return { hierarchy, endpoint };
 }
 
@@ -120,7 +127,7 @@ export async function startCaseEndpoint(
  */
 export async function runDeviceAgainst(
   device: OpenDevice,
-  spec: CaseSpec,
+  spec: Pick<CaseSpec, 'id' | 'intent' | 'clock'>,
   { hierarchy, endpoint }: CaseEndpoint,
 ): Promise<CaseRun> {
   const startedAt = new Date().toISOString();
@@ -140,7 +147,7 @@ export async function runDeviceAgainst(
     port: endpoint.advertisedPort ?? endpoint.listenPort,
     intent: spec.intent,
     ...mqtt,
-    ...(spec.intent.deviceClock === 'validate' ? { clock: new Date() } : {}),
+    ...(spec.intent.deviceClock === 'validate' ? { clock: spec.clock ?? new Date() } : {}),
     ...(spec.intent.peerVerification === 'mutual' && hierarchy.client
       ? { clientCertificate: { certPem: hierarchy.client.chainPem, keyPem: hierarchy.client.keyPem } }
       : {}),
