@@ -7,6 +7,7 @@ import { compareCommand } from './compare-command.ts';
 import { diffCommand } from './diff-command.ts';
 import { historyCommand } from './history-command.ts';
 import { registerLabCommand } from './lab-command.ts';
+import { registerLimboCommand } from './limbo-command.ts';
 import { mergeCommand } from './merge-command.ts';
 import { restoreCommand } from './restore-command.ts';
 import { runCommand } from './run-command.ts';
@@ -14,7 +15,9 @@ import { registerSimCommand } from './sim-command.ts';
 
 const program = new Command()
   .name('trustlab')
-  .description('Documents how cellular modems validate TLS servers, with evidence from both ends.');
+  .description('Documents how cellular modems validate TLS servers, with evidence from both ends.')
+  // A subcommand's options stay its own (`limbo export --out FILE` is not `limbo --out DIR`).
+  .enablePositionalOptions();
 
 program
   .command('run')
@@ -169,5 +172,6 @@ program
 
 registerSimCommand(program);
 registerLabCommand(program);
+registerLimboCommand(program);
 
 await program.parseAsync();

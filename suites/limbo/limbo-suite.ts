@@ -52,11 +52,18 @@ export const PINNED_REVISION = '8a2e6f41023b1716dc16fe63335e4bb972e4c3f6';
 
 let validator: ValidateFunction | null = null;
 
-/** Upstream's schema, compiled once. Not strict: its keywords are upstream's, not ours to police. */
+/** JSON Schema's `date-time` (RFC 3339, an offset or Z required): the one format upstream's schema uses. */
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
+const isRfc3339DateTime = (s: string) => RFC3339.test(s) && !Number.isNaN(Date.parse(s));
+
+/**
+ * Upstream's schema, compiled once: the file is a container of definitions, the suite is its
+ * `Limbo` one. Not strict: its keywords are upstream's, not ours to police.
+ */
 function limboValidator(): ValidateFunction {
-  validator ??= new Ajv({ strict: false, allErrors: false }).compile(
-    JSON.parse(readFileSync(LIMBO_SCHEMA, 'utf8')),
-  );
+  const schema = JSON.parse(readFileSync(LIMBO_SCHEMA, 'utf8')) as Record<string, unknown>;
+  const ajv = new Ajv({ strict: false, allErrors: false, formats: { 'date-time': isRfc3339DateTime } });
+  validator ??= ajv.compile({ ...schema, $ref: '#/$defs/Limbo' });
   return validator;
 }
 
