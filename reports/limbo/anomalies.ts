@@ -160,7 +160,7 @@ const esc = (s: string) =>
 
 const LIMBO_STYLE = `
 .ns{border:1px solid #d6dce1;border-radius:6px;padding:8px 14px;margin:14px 0}
-td.id code{word-break:break-all}td{overflow-wrap:anywhere}
+td.id code{word-break:break-all}.scroll td{min-width:8em;overflow-wrap:break-word}
 .scroll{overflow-x:auto;max-width:100%}
 `;
 
