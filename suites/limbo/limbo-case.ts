@@ -142,6 +142,18 @@ export function recordLimboNotRun(
   return record;
 }
 
+/**
+ * The lab's server, not the device, aborted the handshake (OpenSSL will not use a leaf whose key
+ * usage forbids what the device's offer needs): the device never judged the certificate, so this is
+ * no FAILURE of the device's. Null when the server did not end it.
+ */
+function serverEnded(run: CaseRun): string | null {
+  const last = run.server.at(-1);
+  if (!last || last.handshake !== 'server-error' || last.clientAlert || run.device.reached.tlsOpened)
+    return null;
+  return `the lab's TLS server ended the handshake before the device could judge the certificate (${last.serverError ?? 'server error'}), with what the device offered (${last.clientHello?.offeredVersions.join(', ') ?? 'no ClientHello'}): no verdict on the device`;
+}
+
 /** Runs one planned limbo case on the device (again while it fails before TLS) and appends its record. */
 export async function executeLimboCase(
   device: OpenDevice,
@@ -194,6 +206,12 @@ export async function executeLimboCase(
     }
     const run = tried.at(-1) as CaseRun;
     judged = judgeAttempts(tried, run.mqtt.clientId);
+    const ended = serverEnded(run);
+    if (ended) {
+      // The same offer meets the same server again: another attempt would only repeat this.
+      judged = { outcome: 'inconclusive', reason: ended };
+      break;
+    }
     if (judged.outcome !== 'inconclusive' || !run.device.healthy) break;
   }
   const run = tried.at(-1) as CaseRun;
