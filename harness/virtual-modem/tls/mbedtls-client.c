@@ -37,6 +37,8 @@ struct options {
     int leaf_only;
     int ip_san;
     int relay;
+    /* Offline: verify this chain file (leaf first) against --ca as the handshake would, no network. */
+    const char *verify_chain;
 };
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
@@ -141,10 +143,11 @@ static void parse_args(int argc, char **argv, struct options *o) {
         else if (!strcmp(a, "--leaf-only")) o->leaf_only = 1;
         else if (!strcmp(a, "--ip-san")) o->ip_san = 1;
         else if (!strcmp(a, "--relay")) o->relay = 1;
+        else if (!strcmp(a, "--verify-chain")) TAKE(verify_chain);
         else { fprintf(stderr, "usage: unknown option %s\n", a); exit(2); }
 #undef TAKE
     }
-    if (!o->host || !o->port) { fprintf(stderr, "usage: --connect ADDR --port N required\n"); exit(2); }
+    if (!o->verify_chain && (!o->host || !o->port)) { fprintf(stderr, "usage: --connect ADDR --port N (or --verify-chain FILE) required\n"); exit(2); }
     return;
 missing:
     fprintf(stderr, "usage: option without value\n");
@@ -225,6 +228,28 @@ int main(int argc, char **argv) {
         ret = mbedtls_x509_crt_parse_file(&ca, o.ca);
         if (ret < 0) { mbedtls_strerror(ret, buf, sizeof buf); fprintf(stderr, "ca_parse=-0x%04x %s\n", (unsigned)-ret, buf); }
         else if (ret > 0) fprintf(stderr, "ca_parse=partial skipped=%d\n", ret);
+    }
+    if (o.verify_chain) {
+        /* The same profile, callback and name as the handshake's verification, minus the TLS layer. */
+        mbedtls_x509_crt chain;
+        uint32_t vflags = 0;
+        mbedtls_x509_crt_init(&chain);
+        ret = mbedtls_x509_crt_parse_file(&chain, o.verify_chain);
+        if (ret < 0 || chain.version == 0) {
+            mbedtls_strerror(ret, buf, sizeof buf);
+            fprintf(stderr, "offline=FAIL chain_parse=-0x%04x %s\n", (unsigned)-ret, buf);
+            return 1;
+        }
+        ret = mbedtls_x509_crt_verify_with_profile(&chain, ca.version != 0 ? &ca : NULL, NULL,
+                                                   &mbedtls_x509_crt_profile_default, o.check_name, &vflags,
+                                                   verify_cb, &o);
+        if (vflags != 0) {
+            mbedtls_x509_crt_verify_info(buf, sizeof buf, "", vflags);
+            for (char *p = buf; *p; p++) if (*p == '\n') *p = ';';
+        } else buf[0] = 0;
+        fprintf(stderr, "offline=%s flags=0x%08x %s\n", ret == 0 ? "OK" : "FAIL", vflags, buf);
+        mbedtls_x509_crt_free(&chain);
+        return ret == 0 ? 0 : 1;
     }
     mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
     mbedtls_ssl_conf_authmode(&conf, o.authmode);

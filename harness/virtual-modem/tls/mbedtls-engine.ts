@@ -149,3 +149,38 @@ export const mbedtlsEngine: TlsEngine = {
     }
   },
 };
+
+/**
+ * The same verification offline: the chain (leaf first) against the anchors with the handshake's
+ * profile, name rules and clock, and no TLS. Says what mbedTLS 2.28 decides about the certificates
+ * alone, so a difference on the wire is the TLS layer's.
+ */
+export async function mbedtlsVerifyOffline(input: {
+  readonly anchorsFile: string;
+  readonly chainFile: string;
+  readonly checkName: string;
+  readonly now: Date;
+}): Promise<{ readonly ok: boolean; readonly words: string }> {
+  const b = await buildMbedtlsClient();
+  if (!b.ok) throw new Error(b.reason);
+  const args = [
+    '--verify-chain',
+    input.chainFile,
+    '--ca',
+    input.anchorsFile,
+    '--check-name',
+    input.checkName,
+  ];
+  if (isIP(input.checkName)) args.push('--ip-san');
+  args.push('--now', String(Math.floor(input.now.getTime() / 1000)));
+  const result = await promisify(execFile)(b.binary, args, { timeout: 20_000 }).then(
+    (r) => ({ ok: true, stderr: r.stderr }),
+    (e: { stderr?: string }) => ({ ok: false, stderr: e.stderr ?? '' }),
+  );
+  const line =
+    result.stderr.split('\n').find((l) => l.startsWith('offline=')) ?? 'offline=? (no verdict line)';
+  return {
+    ok: result.ok && line.startsWith('offline=OK'),
+    words: line.replace(/^offline=\S+\s*/, '').trim(),
+  };
+}
