@@ -152,7 +152,25 @@ export function renderAnomaliesMarkdown(records: readonly CaseRecord[], facts: L
       }
     }
   }
+  const several = severalAnchors(records);
+  if (several.length > 0) {
+    lines.push('', `## ${SEVERAL_TITLE} (${several.length})`, '', SEVERAL_NOTE, '');
+    lines.push('| case | anchors | verdict | outcome | the server saw |', '|---|---|---|---|---|');
+    for (const r of several)
+      lines.push(
+        `| \`${r.case}\` | ${r.params.anchors} | ${verdictOf(r)} | ${r.outcome} | ${mdCell(r.outcome === 'skipped' ? r.reason : serverSawOf(r))} |`,
+      );
+  }
   return `${lines.join('\n')}\n`;
+}
+
+const SEVERAL_TITLE = 'Several anchors in one file';
+const SEVERAL_NOTE =
+  "Every trusted certificate of the case went to the device in one uploaded file, in limbo's order; the upload and the device's answer to it are in each case's transcript.";
+
+/** Cases whose anchors were several certificates in the one file the device was given. */
+function severalAnchors(records: readonly CaseRecord[]): CaseRecord[] {
+  return records.filter((r) => Number(r.params.anchors ?? 0) > 1);
 }
 
 const esc = (s: string) =>
@@ -215,6 +233,19 @@ export function renderAnomaliesHtml(records: readonly CaseRecord[], facts: Limbo
 <h1>x509-limbo on the wire — ${esc(facts.device)}</h1>
 <p>TLS engine: <b>${esc(facts.engine)}</b> · suite: ${esc(facts.suite)} (x509-limbo ${esc(facts.revision)}) · harness: ${esc(facts.harness)}</p>
 <p class="muted">Conformant: the device did what limbo expects. Lenient: it connected where limbo expects a failure. Strict: it refused where limbo expects success. Skipped: the case asks for something a modem cannot be given.</p>
-${summary}${sections}</body></html>
+${summary}${sections}${severalHtml(records, td)}</body></html>
 `;
+}
+
+function severalHtml(records: readonly CaseRecord[], td: (s: string) => string): string {
+  const several = severalAnchors(records);
+  if (several.length === 0) return '';
+  const rows = several.map((r) => [
+    `<td class="id"><code>${esc(r.case)}</code></td>`,
+    td(String(r.params.anchors)),
+    td(verdictOf(r)),
+    td(r.outcome),
+    td(r.outcome === 'skipped' ? r.reason : serverSawOf(r)),
+  ]);
+  return `<section class="ns" id="several-anchors"><h2>${esc(SEVERAL_TITLE)} (${several.length})</h2><p class="muted">${esc(SEVERAL_NOTE)}</p>${htmlTable(['case', 'anchors', 'verdict', 'outcome', 'the server saw'], rows)}</section>`;
 }

@@ -149,8 +149,7 @@ export function recordLimboNotRun(
  */
 function serverEnded(run: CaseRun): string | null {
   const last = run.server.at(-1);
-  if (!last || last.handshake !== 'server-error' || last.clientAlert || run.device.reached.tlsOpened)
-    return null;
+  if (last?.handshake !== 'server-error' || last.clientAlert || run.device.reached.tlsOpened) return null;
   return `the lab's TLS server ended the handshake before the device could judge the certificate (${last.serverError ?? 'server error'}), with what the device offered (${last.clientHello?.offeredVersions.join(', ') ?? 'no ClientHello'}): no verdict on the device`;
 }
 
