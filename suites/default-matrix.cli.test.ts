@@ -36,6 +36,14 @@ describe('trustlab run on the whole default matrix (virtual modem, stock mbedTLS
     const records = readRecords(join(out, 'results.jsonl'));
     expect(records.map((r) => r.case).sort()).toEqual([...planned].sort());
     for (const r of records) {
+      // mbedTLS 2.28 offers TLS 1.2 only, and no TLS server signs with a leaf whose KeyUsage lacks
+      // digitalSignature: that case is the lab's to serve, not the device's to judge.
+      if (r.case === 'extensions::leaf-ku-without-digital-signature' && r.outcome === 'skipped') {
+        expect(r.server.handshake, r.reason).toBe('server-error');
+        expect(r.reason).toMatch(/the lab's TLS server ended the handshake/);
+        expect(Object.values(r.verdicts)).toEqual(['not-applicable', 'not-applicable', 'not-applicable']);
+        continue;
+      }
       expect(['accepted', 'rejected'], `${r.case}: ${r.reason}`).toContain(r.outcome);
       expect(r.outcome, `${r.case}: ${r.reason}`).not.toBe('skipped');
       if (r.case.startsWith('client::')) {

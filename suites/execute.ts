@@ -65,7 +65,11 @@ function toRecord(
     params: { ...header.params, dialledHost: run.hierarchy.dialledHost },
     outcome: judged.outcome,
     reason: trusted ? judged.reason : `${judged.reason}; no verdict: ${controls.check.why}`,
-    verdicts: verdictsFor(subject, judged.outcome, trusted),
+    // A case the lab could not serve to this device asks the device nothing: not-applicable.
+    verdicts:
+      judged.outcome === 'skipped'
+        ? Object.fromEntries(Object.keys(subject.expected).map((p) => [p, 'not-applicable']))
+        : verdictsFor(subject, judged.outcome, trusted),
     codes: run.device.codes.map((code) => code.raw),
     urcs: run.device.urcs.map((u) => u.line),
     server: summarizeServer(run.server),
@@ -87,6 +91,17 @@ function toRecord(
     startedAt: run.startedAt,
     endedAt: run.endedAt,
   };
+}
+
+/** Whether the case sets what the server negotiates (versions, suites, client authentication), so its refusal is part of the case. */
+export function serverShapesCase(c: MatrixCase): boolean {
+  const s = c.settings;
+  return (
+    Object.keys(c.scenario.server).length > 0 ||
+    s.seclevel === 2 ||
+    s.sslversion !== 4 ||
+    s.ciphersuite.toUpperCase() !== '0XFFFF'
+  );
 }
 
 /**
@@ -182,6 +197,7 @@ export async function executeCase(
       record: recordNotRun(device, subjectOf(c), outDir, lab, 'skipped', cannot, 'not-applicable'),
       run: null,
     };
+  const judging = { serverShapesCase: serverShapesCase(c) };
   const stopStages = options.publishStage ? publishStages(device, outDir, c.id) : () => {};
   const maxAttempts = Math.max(1, options.attempts ?? INCONCLUSIVE_ATTEMPTS);
   const tried: CaseRun[] = [];
@@ -203,7 +219,7 @@ export async function executeCase(
         await started.endpoint.stop();
       }
       const run = tried[tried.length - 1] as CaseRun;
-      judged = judgeAttempts(tried, run.mqtt.clientId);
+      judged = judgeAttempts(tried, run.mqtt.clientId, undefined, judging);
       const retry = judged.outcome === 'inconclusive' && run.device.healthy && attempts < maxAttempts;
       if (!retry) break;
     }
@@ -212,7 +228,8 @@ export async function executeCase(
       const twin = await twinOnDevice(device, c, lab).catch((e: unknown) => (e as Error).message);
       if (typeof twin === 'string')
         judged = { ...judged, reason: `${judged.reason}; its twin could not be run: ${twin}` };
-      else if (twin?.accepted) judged = judgeAttempts(tried, (tried.at(-1) as CaseRun).mqtt.clientId, twin);
+      else if (twin?.accepted)
+        judged = judgeAttempts(tried, (tried.at(-1) as CaseRun).mqtt.clientId, twin, judging);
       else if (twin)
         judged = {
           ...judged,

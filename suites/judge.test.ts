@@ -35,6 +35,28 @@ function seen(over: Partial<ConnectionObservation>): ConnectionObservation {
 const hello = { sni: null } as unknown as ConnectionObservation['clientHello'];
 
 describe('judging a case from both ends', () => {
+  it('gives no verdict on a device when the server, serving only certificates, aborted the handshake itself', () => {
+    const aborted = seen({
+      clientHello: {
+        sni: 'x',
+        offeredVersions: ['TLSv1.2'],
+      } as unknown as ConnectionObservation['clientHello'],
+      handshake: 'server-error',
+      serverError: 'ERR_SSL_NO_SHARED_CIPHER',
+    });
+    const refused = device({ codes: [{ step: 'open', raw: '+QMTOPEN: 1,-1', at: '' }] });
+    const lab = judgeBothEnds(refused, [aborted], CLIENT, { serverShapesCase: false });
+    expect(lab.outcome).toBe('skipped');
+    expect(lab.reason).toMatch(
+      /the lab's TLS server ended the handshake .*ERR_SSL_NO_SHARED_CIPHER, to a client offering TLSv1\.2/,
+    );
+    // Where the case sets what the server negotiates, its refusal is the case's answer.
+    expect(judgeBothEnds(refused, [aborted], CLIENT).outcome).toBe('rejected');
+    // A device that sent its own alert judged the certificate, whatever the server did after.
+    const alerted = seen({ ...aborted, clientAlert: { number: 42, name: 'bad_certificate' } as never });
+    expect(judgeBothEnds(refused, [alerted], CLIENT, { serverShapesCase: false }).outcome).toBe('rejected');
+  });
+
   it('accepts only a completed handshake that carries the case client id when the device says MQTT connected', () => {
     const up = device({ reached: { tlsOpened: true, mqttConnected: true, publishAcked: true } });
     const ours = seen({

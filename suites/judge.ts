@@ -31,9 +31,12 @@ export function judgeBothEnds(
   device: DeviceOutcome,
   server: readonly ConnectionObservation[],
   clientId: string,
+  options: JudgeOptions = {},
 ): Judgement {
   const reachedTls = server.some((o) => o.clientHello !== null);
   const last = server.at(-1);
+  const ended = options.serverShapesCase === false ? serverEndedIt(device, last) : null;
+  if (ended) return { outcome: 'skipped', reason: ended };
   if (!device.healthy) {
     return {
       outcome: 'inconclusive',
@@ -91,6 +94,27 @@ export function judgeBothEnds(
   return { outcome: 'rejected', reason: `${who} refused the connection; server saw: ${how}` };
 }
 
+export interface JudgeOptions {
+  /**
+   * False when the server only serves the case's certificates with default TLS parameters: a
+   * handshake the server itself then aborts says nothing about the device. Default true (the case
+   * sets versions, suites or client authentication, so the server's refusal is part of it).
+   */
+  readonly serverShapesCase?: boolean;
+}
+
+/**
+ * The lab's TLS server, not the device, aborted the handshake (OpenSSL will not sign with a leaf
+ * whose KeyUsage forbids what the device's offer needs): the device never judged the certificate.
+ * Null when the device sent an alert, got the link up, or the server did not end it.
+ */
+export function serverEndedIt(device: DeviceOutcome, last: ConnectionObservation | undefined): string | null {
+  if (last?.handshake !== 'server-error' || last.clientAlert || last.serverClosedReason) return null;
+  if (device.reached.tlsOpened) return null;
+  const offered = last.clientHello?.offeredVersions.join(', ') ?? 'no ClientHello';
+  return `the lab's TLS server ended the handshake before the device could judge the certificate (${last.serverError ?? 'server error'}, to a client offering ${offered}): it cannot present this certificate to this device, so no verdict`;
+}
+
 /** One device attempt at a case: what the device reported and what the endpoint saw meanwhile. */
 export interface JudgedAttempt {
   readonly device: DeviceOutcome;
@@ -126,10 +150,11 @@ export function judgeAttempts(
   attempts: readonly JudgedAttempt[],
   clientId: string,
   twin?: TwinSeen,
+  options: JudgeOptions = {},
 ): Judgement {
   const last = attempts.at(-1);
   if (!last) throw new Error('judgeAttempts: no attempt ran');
-  const judged = judgeBothEnds(last.device, last.server, clientId);
+  const judged = judgeBothEnds(last.device, last.server, clientId, options);
   if (judged.outcome !== 'inconclusive') return judged;
   const key = refusalKey(last);
   if (key === null) return neverDialled(attempts, twin) ?? judged;

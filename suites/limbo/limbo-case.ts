@@ -142,17 +142,6 @@ export function recordLimboNotRun(
   return record;
 }
 
-/**
- * The lab's server, not the device, aborted the handshake (OpenSSL will not use a leaf whose key
- * usage forbids what the device's offer needs): the device never judged the certificate, so this is
- * no FAILURE of the device's. Null when the server did not end it.
- */
-function serverEnded(run: CaseRun): string | null {
-  const last = run.server.at(-1);
-  if (last?.handshake !== 'server-error' || last.clientAlert || run.device.reached.tlsOpened) return null;
-  return `the lab's TLS server ended the handshake before the device could judge the certificate (${last.serverError ?? 'server error'}), with what the device offered (${last.clientHello?.offeredVersions.join(', ') ?? 'no ClientHello'}): no verdict on the device`;
-}
-
 /** Runs one planned limbo case on the device (again while it fails before TLS) and appends its record. */
 export async function executeLimboCase(
   device: OpenDevice,
@@ -204,13 +193,8 @@ export async function executeLimboCase(
       await started.endpoint.stop();
     }
     const run = tried.at(-1) as CaseRun;
-    judged = judgeAttempts(tried, run.mqtt.clientId);
-    const ended = serverEnded(run);
-    if (ended) {
-      // The same offer meets the same server again: another attempt would only repeat this.
-      judged = { outcome: 'inconclusive', reason: ended };
-      break;
-    }
+    // limbo's cases set no TLS parameters: a handshake the server aborts is the lab's, not the device's.
+    judged = judgeAttempts(tried, run.mqtt.clientId, undefined, { serverShapesCase: false });
     if (judged.outcome !== 'inconclusive' || !run.device.healthy) break;
   }
   const run = tried.at(-1) as CaseRun;
