@@ -63,14 +63,19 @@ export function recordHeader(subject: RecordSubject, device: OpenDevice, lab: La
     settings: subject.settings,
     params: { ...subject.settings, dialHost: lab.dialHost },
     expected: Object.fromEntries(PROFILE_NAMES.map((p) => [p, subject.expected[p].result])),
-    device: {
-      label: device.label,
-      model: device.identity.model,
-      firmware: device.identity.firmware,
-      reached: { tlsOpened: false, mqttConnected: false, publishAcked: false },
-      error: null,
-      healthy: true,
-    },
+    device: deviceHeaderOf(device),
+  };
+}
+
+/** The device as identified, before a case reached anything. */
+export function deviceHeaderOf(device: OpenDevice) {
+  return {
+    label: device.label,
+    model: device.identity.model,
+    firmware: device.identity.firmware,
+    reached: { tlsOpened: false, mqttConnected: false, publishAcked: false },
+    error: null,
+    healthy: true,
   };
 }
 

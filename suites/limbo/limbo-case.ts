@@ -1,5 +1,6 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { summarize } from '../../certs/build.ts';
 import type { CertSummary } from '../../certs/spec.ts';
 import type { LabNetwork } from '../../contracts/case.ts';
 import { DEFAULT_INTENT, inexpressible } from '../../harness/drivers/tls-intent.ts';
@@ -12,7 +13,7 @@ import {
 } from '../../harness/runner/run-case.ts';
 import type { CaseRecord } from '../../reports/record.ts';
 import { appendRecord, RESULTS_FILE } from '../../reports/results-log.ts';
-import { summarizeServer, writeCaseFiles } from '../case-record.ts';
+import { deviceHeaderOf, summarizeServer, writeCaseFiles } from '../case-record.ts';
 import { INCONCLUSIVE_ATTEMPTS } from '../execute.ts';
 import { type Judgement, judgeAttempts } from '../judge.ts';
 import type { LimboPlan } from './limbo-plan.ts';
@@ -34,15 +35,7 @@ const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\
 function summaries(pem: string): CertSummary[] {
   return [...pem.matchAll(PEM_BLOCK)].map(([block]) => {
     try {
-      const c = new X509Certificate(block);
-      return {
-        subject: c.subject.replaceAll('\n', ', '),
-        issuer: c.issuer.replaceAll('\n', ', '),
-        serial: c.serialNumber,
-        notBefore: new Date(c.validFrom).toISOString(),
-        notAfter: new Date(c.validTo).toISOString(),
-        sha256: c.fingerprint256,
-      };
+      return summarize(block);
     } catch (error) {
       const der = Buffer.from(block.replace(/-----[^-]+-----|\s/g, ''), 'base64');
       const hash = createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)?.join(':') ?? '';
@@ -101,17 +94,6 @@ function paramsOf(c: LimboTestcase, plan: LimboPlan | null, lab: LabNetwork, eng
 
 const titleOf = (c: LimboTestcase) => (c.description.split('\n').find((l) => l.trim()) ?? c.id).slice(0, 200);
 
-function deviceHeader(device: OpenDevice) {
-  return {
-    label: device.label,
-    model: device.identity.model,
-    firmware: device.identity.firmware,
-    reached: { tlsOpened: false, mqttConnected: false, publishAcked: false },
-    error: null,
-    healthy: true,
-  };
-}
-
 /** A limbo case that did not run: skipped (with the reason) or blocked by an earlier failure. */
 export function recordLimboNotRun(
   device: OpenDevice,
@@ -132,7 +114,7 @@ export function recordLimboNotRun(
     verdicts: { [LIMBO_VERDICT]: limboVerdict(outcome, c.expected_result) },
     codes: [],
     server: summarizeServer([]),
-    device: { ...deviceHeader(device), healthy: outcome !== 'blocked' },
+    device: { ...deviceHeaderOf(device), healthy: outcome !== 'blocked' },
     certs: { anchors: [], served: [] },
     transcriptFile: null,
     startedAt: at,
@@ -153,7 +135,8 @@ export async function executeLimboCase(
   attempts: number = INCONCLUSIVE_ATTEMPTS,
 ): Promise<CaseRecord> {
   const cannot = inexpressible(DEFAULT_INTENT, device.tls, device.driver.family);
-  if (cannot) return recordLimboNotRun(device, c, outDir, lab, engine, 'skipped', cannot);
+  const skip = (why: string) => recordLimboNotRun(device, c, outDir, lab, engine, 'skipped', why);
+  if (cannot) return skip(cannot);
   const hierarchy = hierarchyOf(plan);
   const spec = { id: c.id, intent: DEFAULT_INTENT, clock: plan.clock };
   const tried: CaseRun[] = [];
@@ -164,13 +147,7 @@ export async function executeLimboCase(
       started = await startEndpointFor(hierarchy, {}, lab);
     } catch (error) {
       // The lab's own TLS server refuses the certificate or key: nothing was asked of the device.
-      return recordLimboNotRun(
-        device,
-        c,
-        outDir,
-        lab,
-        engine,
-        'skipped',
+      return skip(
         `the lab's TLS server (Node tls) cannot serve this certificate and key: ${(error as Error).message}`,
       );
     }
@@ -178,13 +155,7 @@ export async function executeLimboCase(
       if (tried.length === 0) {
         const serves = await serverCanServe(started.endpoint, plan.dial);
         if (!serves.ok)
-          return recordLimboNotRun(
-            device,
-            c,
-            outDir,
-            lab,
-            engine,
-            'skipped',
+          return skip(
             `the lab's TLS server (Node tls) cannot serve this certificate and key: a client verifying nothing could not complete a handshake (${serves.why})`,
           );
       }
@@ -225,7 +196,7 @@ export async function executeLimboCase(
     urcs: run.device.urcs.map((u) => u.line),
     server: summarizeServer(run.server),
     device: {
-      ...deviceHeader(device),
+      ...deviceHeaderOf(device),
       reached: run.device.reached,
       error: run.device.error,
       healthy: run.device.healthy,
