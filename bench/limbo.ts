@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_FAMILY } from '../harness/families.ts';
 import type { TlsEngineId } from '../harness/virtual-modem/tls/engine.ts';
 import { runLimbo, sha256File } from '../suites/limbo/limbo-run.ts';
 import { PINNED_LIMBO } from '../suites/limbo/limbo-suite.ts';
@@ -18,7 +19,7 @@ try {
   const started = performance.now();
   const result = await runLimbo(
     {
-      driver: 'quectel',
+      driver: DEFAULT_FAMILY,
       lab: { dialHost: '127.0.0.1', listenHost: '127.0.0.1' },
       limboFile: PINNED_LIMBO,
       limboSha256: sha256File(PINNED_LIMBO),

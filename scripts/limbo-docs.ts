@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_FAMILY } from '../harness/families.ts';
 import type { TlsEngineId } from '../harness/virtual-modem/tls/engine.ts';
 import { TLS_ENGINES } from '../harness/virtual-modem/tls/engines.ts';
 import { mbedtlsVerifyOffline } from '../harness/virtual-modem/tls/mbedtls-engine.ts';
@@ -116,7 +117,7 @@ for (const engine of ENGINES) {
   }
   const outDir = mkdtempSync(join(tmpdir(), `trustlab-limbo-docs-${engine}-`));
   const settings = {
-    driver: 'quectel' as const,
+    driver: DEFAULT_FAMILY,
     engine,
     lab: { dialHost: '127.0.0.1', listenHost: '127.0.0.1' },
     limboFile: PINNED_LIMBO,
@@ -128,7 +129,7 @@ for (const engine of ENGINES) {
     `| [${engine}](${engine}.md) | ${count('conformant')} | ${count('lenient')} | ${count('strict')} | ${count('not-applicable')} | ${count('inconclusive') + count('blocked')} |`,
   );
   const facts = {
-    device: 'virtual Quectel EC200U (strict personality)',
+    device: `the virtual ${DEFAULT_FAMILY} modem, its default personality`,
     engine,
     suite: 'pinned copy',
     revision: PINNED_REVISION,
@@ -173,9 +174,10 @@ writeFileSync(
     '# x509-limbo on the wire: the virtual modem per TLS engine',
     '',
     `Written by \`npm run limbo:docs\` at trustlab@${commit}, x509-limbo ${PINNED_REVISION}: every case of the pinned`,
-    'suite through `trustlab limbo` on the virtual Quectel modem (strict personality), once per engine.',
+    `suite through \`trustlab limbo\` on the virtual ${DEFAULT_FAMILY} modem (its default personality), once per engine.`,
     'Skipped cases ask for something a modem cannot be given (CRLs, a chain-depth bound, no peer name,',
-    'no peer key, a validation time a running device clock could carry across a validity edge);',
+    'no peer key, a validation time a running device clock could carry across a validity edge), or',
+    "carry a certificate the lab's TLS server cannot present to what the engine offers;",
     'each engine page lists them with the reason.',
     '',
     '| engine | conformant | lenient | strict | skipped | inconclusive or blocked |',

@@ -67,7 +67,13 @@ describe('an nRF91 SLM served over tcp:// (not the in-process modem) on the whol
       expect(
         records.filter((r) => r.outcome === 'inconclusive').map((r) => `${r.case}: ${r.reason}`),
       ).toEqual([]);
-      const skipped = records.filter((r) => r.outcome === 'skipped');
+      // The one case the lab's own server cannot present to a TLS 1.2-only client (see
+      // default-matrix.cli.test.ts) ran and is skipped for that; it is not a dialect's gap.
+      const labCannotServe = (r: (typeof records)[number]) =>
+        r.case === 'extensions::leaf-ku-without-digital-signature' &&
+        r.reason.startsWith("the lab's TLS server ended the handshake") &&
+        r.server.handshake === 'server-error';
+      const skipped = records.filter((r) => r.outcome === 'skipped' && !labCannotServe(r));
       expect(skipped.length).toBeGreaterThan(0);
       for (const r of skipped) {
         expect(r.reason, r.case).toMatch(/^not expressible on nrf91-slm: /);
