@@ -127,7 +127,7 @@ export class RunClock {
   }
 }
 
-/** Whether +CCLK can carry this instant: its year has two digits (2000–2099), its seconds are whole. */
+/** Whether +CCLK can carry this instant: its two-digit year reads as 2000–2099 (seconds are truncated). */
 export function cclkCanHold(date: Date): boolean {
   const year = date.getUTCFullYear();
   return year >= 2000 && year <= 2099;
