@@ -20,6 +20,7 @@ import {
 } from '../../suites/limbo/limbo-run.ts';
 import { LimboFileError, loadLimboSuite, PINNED_LIMBO } from '../../suites/limbo/limbo-suite.ts';
 import { acquireDeviceLock, LOCK_TOKEN_VARIABLE } from '../lab/device-lock.ts';
+import { devicePath, loadInventory } from '../lab/inventory.ts';
 import { checkDevice, checkOutDir, parseTcpDevice } from './preflight.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,6 +40,16 @@ export interface LimboOptions {
   readonly baud?: string;
   readonly dialHost: string;
   readonly listenHost: string;
+  /** A bench inventory and the device in it: port, driver, owned resources, routes and lab hosts from there. */
+  readonly inventory?: string;
+  readonly deviceName?: string;
+}
+
+/** What an inventory entry adds to a run beyond the command line's own options. */
+interface FromInventory {
+  readonly options: LimboOptions;
+  readonly routes?: LimboRunSettings['routes'];
+  readonly owned?: LimboRunSettings['owned'];
 }
 
 class UsageError extends Error {}
@@ -64,7 +75,37 @@ export function readRoutes(file: string): NonNullable<LimboRunSettings['routes']
   return { names: list('names'), addresses };
 }
 
-function settingsFrom(options: LimboOptions): { settings: LimboRunSettings; outDir: string } {
+/** The device an inventory names: its port, driver, lab hosts, owned resources and routes. */
+function fromInventory(options: LimboOptions): FromInventory {
+  if (!options.inventory) {
+    if (options.deviceName) throw new UsageError('--device-name needs --inventory');
+    return { options };
+  }
+  if (!options.deviceName) throw new UsageError('--inventory needs --device-name <name of the device in it>');
+  if (options.device || options.routes)
+    throw new UsageError('--inventory gives the device and its routes; leave out --device and --routes');
+  const inventory = loadInventory(options.inventory);
+  const d = inventory.devices.find((x) => x.name === options.deviceName);
+  if (!d)
+    throw new UsageError(
+      `--device-name ${options.deviceName}: not in ${options.inventory} (it has ${inventory.devices.map((x) => x.name).join(', ')})`,
+    );
+  return {
+    options: {
+      ...options,
+      device: devicePath(d),
+      driver: d.driver,
+      ...(d.run.dialHost ? { dialHost: d.run.dialHost } : {}),
+      ...(d.run.listenHost ? { listenHost: d.run.listenHost } : {}),
+    },
+    // No routes declared: every case is skipped with the route it lacks, never dialled blind.
+    routes: d.routes ?? { names: [], addresses: [] },
+    ...(d.owned ? { owned: d.owned } : {}),
+  };
+}
+
+function settingsFrom(given: LimboOptions): { settings: LimboRunSettings; outDir: string } {
+  const { options, routes, owned } = fromInventory(given);
   if (options.resume) {
     const outDir = resolve(options.resume);
     const recorded = readLimboRunSettings(outDir);
@@ -110,6 +151,8 @@ function settingsFrom(options: LimboOptions): { settings: LimboRunSettings; outD
     ...(cases && cases.length > 0 ? { cases } : {}),
     ...(options.shard ? { shard: parseShard(options.shard) } : {}),
     ...(options.routes ? { routes: readRoutes(options.routes) } : {}),
+    ...(routes ? { routes } : {}),
+    ...(owned ? { owned } : {}),
     ...(attempts !== undefined ? { attempts } : {}),
     ...(baud !== undefined ? { baud } : {}),
   };
@@ -225,6 +268,8 @@ export function registerLimboCommand(program: Command): void {
       '--routes <file>',
       'real device: YAML/JSON with the names: and addresses: the lab routes to its broker',
     )
+    .option('--inventory <file>', 'a bench inventory: the device named by --device-name, with its routes:')
+    .option('--device-name <name>', 'with --inventory: which device of it')
     .option('--attempts <n>', 'tries for a case that fails before TLS (default 3)')
     .option('--baud <rate>', "the AT line's speed (default 115200)")
     .option('--dial-host <host>', 'host the device dials for the lab (recorded)', '127.0.0.1')

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { startSimServer } from './sim-command.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/trustlab.js', import.meta.url));
 const ENV = { ...process.env, TRUSTLAB_RUN: '', NO_COLOR: '1' };
@@ -76,4 +77,56 @@ describe('trustlab limbo', () => {
     const suite = JSON.parse(readFileSync(file, 'utf8'));
     expect(suite.testcases.every((t: { id: string }) => t.id.startsWith('trustlab::'))).toBe(true);
   }, 240_000);
+
+  it('on a device outside the process, runs only what the inventory routes and says which route the rest lack', async () => {
+    // A virtual module over tcp:// stands for a bench modem: the harness sees only its AT port.
+    const sim = await startSimServer({
+      listen: 'tcp://127.0.0.1:0',
+      family: 'quectel',
+      host: ['example.com=127.0.0.1'],
+    });
+    try {
+      const inventory = join(dir, 'lab.yaml');
+      writeFileSync(
+        inventory,
+        [
+          'devices:',
+          '  - name: bench-a',
+          `    port: tcp://127.0.0.1:${sim.port}`,
+          '    driver: quectel',
+          '    routes:',
+          '      names: [example.com]',
+          '',
+        ].join('\n'),
+      );
+      const out = join(dir, 'bench');
+      const r = await limbo([
+        '--inventory',
+        inventory,
+        '--device-name',
+        'bench-a',
+        '--cases',
+        'webpki::san::exact-dns-san,webpki::san::exact-localhost-ip-san',
+        '--out',
+        out,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/exact-dns-san: conformant — accepted/);
+      expect(r.stdout).toMatch(
+        /exact-localhost-ip-san: not-applicable — skipped: the lab declares no route from the address 127\.0\.0\.1 to its broker/,
+      );
+      const wrongName = await limbo([
+        '--inventory',
+        inventory,
+        '--device-name',
+        'bench-b',
+        '--out',
+        join(dir, 'x'),
+      ]);
+      expect(wrongName.code).toBe(2);
+      expect(wrongName.stderr).toMatch(/--device-name bench-b: not in .* \(it has bench-a\)/);
+    } finally {
+      await sim.stop();
+    }
+  }, 120_000);
 });

@@ -27,6 +27,7 @@ describe('device inventory', () => {
       owned: { filePrefix: 'trustlab_', sslContext: 1, mqttClient: 1 },
       capabilities: ['tls-sni', 'qfupl-ack'],
       run: { dialHost: '192.168.50.1', listenHost: '0.0.0.0', dialName: 'lab.trustlab.example' },
+      routes: { names: ['example.com', 'foo.example.com'], addresses: ['192.0.2.1'] },
     });
     // The stable path is what runs open and what the lock is keyed by.
     expect(quectel && devicePath(quectel)).toBe(quectel?.byId);
@@ -74,6 +75,10 @@ describe('device inventory', () => {
     [
       'devices:\n  - name: n\n    port: tcp://h:1\n    driver: nrf91-slm\n    owned: { filePrefix: x_ }',
       'lab.yaml:5: devices[0].owned.filePrefix: unknown field (known: secTags)',
+    ],
+    [
+      'devices:\n  - name: a\n    port: tcp://h:1\n    routes: { addresses: [example.com] }',
+      'lab.yaml:4: devices[0].routes.addresses[0]: "example.com" is not an IP literal',
     ],
     ['devices:\n  - name: a\n    port: [unclosed', 'lab.yaml:3: not valid YAML'],
     ['- just a list', 'lab.yaml:1: (top level): expected a mapping with a `devices:` list'],

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import {
   type DeviceOwnership,
@@ -43,6 +44,11 @@ export interface InventoryDevice {
   readonly allowUnanswered: readonly HealthCheckName[];
   /** Passed to `trustlab run` for this device. */
   readonly run: DeviceRunOptions;
+  /**
+   * The names and IP literals the lab's network sends to its broker for this device (`trustlab
+   * limbo`: a case whose peer name is not among them is skipped, saying which route is missing).
+   */
+  readonly routes?: { readonly names: readonly string[]; readonly addresses: readonly string[] };
 }
 
 export interface DeviceRunOptions {
@@ -203,6 +209,7 @@ function parseDevice(value: unknown, path: Path, fail: Fail): InventoryDevice {
       'capabilities',
       'allowUnanswered',
       'run',
+      'routes',
     ],
     path,
     fail,
@@ -250,7 +257,17 @@ function parseDevice(value: unknown, path: Path, fail: Fail): InventoryDevice {
     capabilities: strings(d, 'capabilities', path, fail),
     allowUnanswered: allow as HealthCheckName[],
     run: d.run === undefined ? {} : parseRunOptions(d.run, [...path, 'run'], fail),
+    ...(d.routes === undefined ? {} : { routes: parseRoutes(d.routes, [...path, 'routes'], fail) }),
   };
+}
+
+function parseRoutes(value: unknown, path: Path, fail: Fail): NonNullable<InventoryDevice['routes']> {
+  const r = mapping(value, path, fail);
+  known(r, ['names', 'addresses'], path, fail);
+  const addresses = strings(r, 'addresses', path, fail);
+  for (const [i, a] of addresses.entries())
+    if (isIP(a) === 0) fail([...path, 'addresses', i], `"${a}" is not an IP literal`);
+  return { names: strings(r, 'names', path, fail), addresses };
 }
 
 function address(value: string, path: Path, fail: Fail): void {
