@@ -1,10 +1,11 @@
 import { X509Certificate } from 'node:crypto';
 import type tls from 'node:tls';
+import { pemCertificates } from '../certs/pem.ts';
 import type { ClientCertificateSeen } from './observation.ts';
 
 /** Splits a PEM bundle into certificates; a bundle with none is a configuration error. */
 export function certificatesIn(pem: string, what: string): X509Certificate[] {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const blocks = pemCertificates(pem);
   if (blocks.length === 0) throw new Error(`${what}: no PEM certificate found`);
   return blocks.map((b) => new X509Certificate(b));
 }

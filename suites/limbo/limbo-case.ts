@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { summarize } from '../../certs/build.ts';
+import { pemCertificates } from '../../certs/pem.ts';
 import type { CertSummary } from '../../certs/spec.ts';
 import type { LabNetwork } from '../../contracts/case.ts';
 import { DEFAULT_INTENT, inexpressible } from '../../harness/drivers/tls-intent.ts';
@@ -29,11 +30,9 @@ import { serverCanServe } from './serve-check.ts';
 /** The verdict key limbo records carry in `verdicts` (limbo has one expectation per case, no profiles). */
 export const LIMBO_VERDICT = 'limbo';
 
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g;
-
 /** A manifest line per certificate; one Node cannot parse (limbo has such on purpose) keeps its hash. */
 function summaries(pem: string): CertSummary[] {
-  return [...pem.matchAll(PEM_BLOCK)].map(([block]) => {
+  return pemCertificates(pem).map((block) => {
     try {
       return summarize(block);
     } catch (error) {

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { buildHierarchy } from '../../certs/factory.ts';
+import { pemCertificates } from '../../certs/pem.ts';
 import { LOOPBACK_LAB } from '../../contracts/case.ts';
 import { defaultMatrix } from '../matrix.ts';
 import { labNames, pkiFor } from '../plan-case.ts';
@@ -39,20 +40,17 @@ export function notExportable(c: MatrixCase): string | null {
   return null;
 }
 
-const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g;
-const certsOf = (pem: string | null) => (pem ? [...pem.matchAll(CERT_BLOCK)].map(([b]) => b) : []);
-
 async function testcasesOf(c: MatrixCase, at: Date): Promise<LimboTestcase[]> {
   const placed = pkiFor(c.scenario, c.settings, labNames(LOOPBACK_LAB, true));
   if ('skip' in placed) return [];
   const built = await buildHierarchy(placed.pki, { clock: at });
-  const [peer, ...intermediates] = certsOf(built.servedChainPem);
+  const [peer, ...intermediates] = pemCertificates(built.servedChainPem);
   if (!peer) return [];
   const host = placed.pki.dialledHost;
   const base = {
     importance: 'medium',
     validation_kind: 'SERVER' as const,
-    trusted_certs: certsOf(built.anchorsPem),
+    trusted_certs: pemCertificates(built.anchorsPem),
     untrusted_intermediates: intermediates,
     peer_certificate: peer,
     peer_certificate_key: built.serverKeyPem,

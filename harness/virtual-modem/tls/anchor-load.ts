@@ -1,3 +1,4 @@
+import { pemCertificates } from '../../../certs/pem.ts';
 import { x509 } from '../../../certs/x509.ts';
 
 /**
@@ -18,7 +19,7 @@ const LOADABLE_CRITICAL = new Set([
  * parse, or carries a critical extension it cannot read), or null when every certificate loads.
  */
 export function anchorLoadError(pem: string): string | null {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const blocks = pemCertificates(pem);
   if (blocks.length === 0) return 'no certificate in the file';
   for (const [i, block] of blocks.entries()) {
     let cert: x509.X509Certificate;
