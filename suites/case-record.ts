@@ -93,6 +93,27 @@ export function verdictsFor(
   );
 }
 
+/**
+ * Every attempt's exchange, not only the last, each headed "attempt N of M" when there were
+ * several: why an earlier one failed is part of the evidence.
+ */
+export function attemptsTranscript(
+  tried: readonly { readonly transcript: readonly TranscriptEntry[]; readonly startedAt: string }[],
+): TranscriptEntry[] {
+  return tried.flatMap((t, i) => [
+    ...(tried.length > 1
+      ? [
+          {
+            t: t.transcript[0]?.t ?? Date.parse(t.startedAt),
+            dir: 'note' as const,
+            data: `attempt ${i + 1} of ${tried.length}`,
+          },
+        ]
+      : []),
+    ...t.transcript,
+  ]);
+}
+
 const fileSlug = (caseId: string) => caseId.replace(/[^a-z0-9]+/gi, '_');
 
 /**

@@ -13,6 +13,7 @@ import { atCommandName, writeStage } from '../reports/stage-file.ts';
 import { type CaseControls, runCaseControls } from './case-controls.ts';
 import {
   appendCaseRecord,
+  attemptsTranscript,
   type RecordSubject,
   recordHeader,
   recordNotRun,
@@ -244,19 +245,7 @@ export async function executeCase(
   const controls = settled?.controls;
   const run = tried.at(-1);
   if (!run || !judged || !controls) throw new Error(`case ${c.id} did not run`);
-  // Every attempt's exchange, not only the last: why an earlier one failed is part of the evidence.
-  const transcript = tried.flatMap((t, i) => [
-    ...(tried.length > 1
-      ? [
-          {
-            t: t.transcript[0]?.t ?? Date.parse(t.startedAt),
-            dir: 'note' as const,
-            data: `attempt ${i + 1} of ${tried.length}`,
-          },
-        ]
-      : []),
-    ...t.transcript,
-  ]);
+  const transcript = attemptsTranscript(tried);
   const files = writeCaseFiles(outDir, c.id, transcript, [
     ['trust anchors uploaded to the device', run.hierarchy.anchorsPem],
     ['chain served, leaf first', run.hierarchy.servedChainPem],

@@ -14,7 +14,7 @@ import {
 } from '../../harness/runner/run-case.ts';
 import type { CaseRecord } from '../../reports/record.ts';
 import { appendRecord, RESULTS_FILE } from '../../reports/results-log.ts';
-import { deviceHeaderOf, summarizeServer, writeCaseFiles } from '../case-record.ts';
+import { attemptsTranscript, deviceHeaderOf, summarizeServer, writeCaseFiles } from '../case-record.ts';
 import { INCONCLUSIVE_ATTEMPTS } from '../execute.ts';
 import { type Judgement, judgeAttempts } from '../judge.ts';
 import type { LimboPlan } from './limbo-plan.ts';
@@ -169,13 +169,7 @@ export async function executeLimboCase(
   }
   const run = tried.at(-1) as CaseRun;
   const outcome = (judged as Judgement).outcome;
-  const transcript = tried.flatMap((t, i) => [
-    ...(tried.length > 1
-      ? [{ t: Date.parse(t.startedAt), dir: 'note' as const, data: `attempt ${i + 1} of ${tried.length}` }]
-      : []),
-    ...t.transcript,
-  ]);
-  const files = writeCaseFiles(outDir, c.id, transcript, [
+  const files = writeCaseFiles(outDir, c.id, attemptsTranscript(tried), [
     [`trust anchors uploaded to the device (${plan.anchorCount} in one file)`, plan.anchorsPem],
     [
       'chain served, exactly as limbo lists it: peer certificate, then untrusted_intermediates',
