@@ -95,7 +95,7 @@ function toRecord(
 }
 
 /** Whether the case sets what the server negotiates (versions, suites, client authentication), so its refusal is part of the case. */
-export function serverShapesCase(c: MatrixCase): boolean {
+function serverShapesCase(c: MatrixCase): boolean {
   const s = c.settings;
   return (
     Object.keys(c.scenario.server).length > 0 ||

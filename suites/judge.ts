@@ -108,7 +108,7 @@ export interface JudgeOptions {
  * whose KeyUsage forbids what the device's offer needs): the device never judged the certificate.
  * Null when the device sent an alert, got the link up, or the server did not end it.
  */
-export function serverEndedIt(device: DeviceOutcome, last: ConnectionObservation | undefined): string | null {
+function serverEndedIt(device: DeviceOutcome, last: ConnectionObservation | undefined): string | null {
   if (last?.handshake !== 'server-error' || last.clientAlert || last.serverClosedReason) return null;
   if (device.reached.tlsOpened) return null;
   const offered = last.clientHello?.offeredVersions.join(', ') ?? 'no ClientHello';

@@ -1,6 +1,6 @@
 import { STYLE } from '../evidence/html.ts';
 import type { CaseRecord } from '../record.ts';
-import { actualResultOf, serverSawOf } from './limbo-results.ts';
+import { actualResultOf, LIMBO_VERDICT, serverSawOf } from './limbo-results.ts';
 
 /**
  * The anomalies page of a limbo run, after limbo's own anomalous-results pages: per namespace, the
@@ -16,9 +16,8 @@ export interface LimboRunFacts {
   readonly harness: string;
 }
 
-const VERDICT = 'limbo';
 const namespaceOf = (id: string) => id.split('::')[0] ?? id;
-const verdictOf = (r: CaseRecord) => r.verdicts[VERDICT] ?? 'none';
+const verdictOf = (r: CaseRecord) => r.verdicts[LIMBO_VERDICT] ?? 'none';
 
 export interface NamespaceCounts {
   readonly namespace: string;

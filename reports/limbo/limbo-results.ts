@@ -23,6 +23,9 @@ export interface LimboResult {
 
 export const LIMBO_RESULTS_FILE = 'limbo-results.json';
 
+/** The verdict key a limbo record carries in `verdicts` (limbo has one expectation per case, no profiles). */
+export const LIMBO_VERDICT = 'limbo';
+
 /** Accepted is SUCCESS and rejected FAILURE; anything that gave no verdict is SKIPPED, its reason kept. */
 export function actualResultOf(outcome: CaseRecord['outcome']): ActualResult {
   if (outcome === 'accepted') return 'SUCCESS';

@@ -12,6 +12,7 @@ import {
   runDeviceAgainst,
   startEndpointFor,
 } from '../../harness/runner/run-case.ts';
+import { LIMBO_VERDICT } from '../../reports/limbo/limbo-results.ts';
 import type { CaseRecord } from '../../reports/record.ts';
 import { appendRecord, RESULTS_FILE } from '../../reports/results-log.ts';
 import { attemptsTranscript, deviceHeaderOf, summarizeServer, writeCaseFiles } from '../case-record.ts';
@@ -26,9 +27,6 @@ import { serverCanServe } from './serve-check.ts';
  * with its key, its peer name dialled, the device clock at its validation time; the outcome comes
  * from both ends (suites/judge.ts) and limbo's expectation is the verdict's yardstick.
  */
-
-/** The verdict key limbo records carry in `verdicts` (limbo has one expectation per case, no profiles). */
-export const LIMBO_VERDICT = 'limbo';
 
 /** A manifest line per certificate; one Node cannot parse (limbo has such on purpose) keeps its hash. */
 function summaries(pem: string): CertSummary[] {

@@ -12,12 +12,17 @@ import {
 import type { PersonalityName } from '../../harness/virtual-modem/personality.ts';
 import type { TlsEngineId } from '../../harness/virtual-modem/tls/engine.ts';
 import { renderAnomaliesHtml, renderAnomaliesMarkdown } from '../../reports/limbo/anomalies.ts';
-import { LIMBO_RESULTS_FILE, toLimboResult, writeLimboResult } from '../../reports/limbo/limbo-results.ts';
+import {
+  LIMBO_RESULTS_FILE,
+  LIMBO_VERDICT,
+  toLimboResult,
+  writeLimboResult,
+} from '../../reports/limbo/limbo-results.ts';
 import type { CaseRecord } from '../../reports/record.ts';
 import { latestPerCase, RESULTS_FILE, readRecords } from '../../reports/results-log.ts';
 import { recordedCases } from '../../reports/resume.ts';
 import { type Shard, selectShard } from '../../reports/shard.ts';
-import { executeLimboCase, LIMBO_VERDICT, recordLimboNotRun } from './limbo-case.ts';
+import { executeLimboCase, recordLimboNotRun } from './limbo-case.ts';
 import { type LimboRoutes, planLimboCase, ROUTE_EVERYTHING } from './limbo-plan.ts';
 import { type LimboTestcase, loadLimboSuite, PINNED_LIMBO, PINNED_REVISION } from './limbo-suite.ts';
 
