@@ -78,6 +78,8 @@ export interface WireSummary {
   servedChain: SeenCertificate[] | null;
   /** How many TLS records carried the server's Certificate message (TLS ≤ 1.2): >1 means fragmented. */
   certificateRecords: number | null;
+  /** DER bytes of the certificates in the server's Certificate message (TLS ≤ 1.2; null when not seen). */
+  servedChainBytes: number | null;
   /** Whether the server sent a CertificateRequest (TLS ≤ 1.2 only; null when encrypted). */
   certificateRequested: boolean | null;
   /** The chain the client sent for mutual TLS (TLS ≤ 1.2 only). */
@@ -151,6 +153,7 @@ export function newObservation(id: number, engine: EngineName, remote: string): 
       serverHello: null,
       servedChain: null,
       certificateRecords: null,
+      servedChainBytes: null,
       certificateRequested: null,
       clientChain: null,
       handshakeCompleteSeen: false,

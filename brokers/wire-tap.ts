@@ -9,7 +9,7 @@ const HANDSHAKE = 22;
 const APPLICATION_DATA = 23;
 
 const HS_SERVER_HELLO = 2;
-const HS_CERTIFICATE = 11;
+export const HS_CERTIFICATE = 11;
 const HS_CERTIFICATE_REQUEST = 13;
 
 const VERSION_NAMES: Record<number, string> = {
@@ -124,8 +124,21 @@ function parseServerHello(body: Buffer): { version: number; cipher: number } | n
   }
 }
 
+/** DER lengths of the certificates in a TLS ≤ 1.2 Certificate message body. */
+export function certificateLengths(body: Buffer): number[] {
+  const lengths: number[] = [];
+  if (body.length < 3) return lengths;
+  const end = Math.min(body.length, 3 + body.readUIntBE(0, 3));
+  for (let offset = 3; offset + 3 <= end; ) {
+    const length = body.readUIntBE(offset, 3);
+    lengths.push(length);
+    offset += 3 + length;
+  }
+  return lengths;
+}
+
 /** Per-direction state: plaintext handshake reassembly until that side starts encrypting. */
-class DirectionTap {
+export class DirectionTap {
   readonly records = new RecordSplitter();
   private handshakeBytes: Buffer = Buffer.alloc(0);
   /** Records that contributed to the message at the head of `handshakeBytes`. */
@@ -133,7 +146,7 @@ class DirectionTap {
   changeCipherSpec = false;
   applicationData = 0;
 
-  constructor(private readonly stats: RecordStats) {}
+  constructor(private readonly stats: RecordStats = { bytes: 0, records: 0, maxRecordLength: 0 }) {}
 
   /** Feeds one record; returns the complete plaintext handshake messages it finished. */
   take(record: TlsRecord): { type: number; body: Buffer; records: number }[] {
@@ -233,6 +246,7 @@ export class WireTap {
       } else if (m.type === HS_CERTIFICATE) {
         this.obs.wire.servedChain = parseCertificateList(m.body);
         this.obs.wire.certificateRecords = m.records;
+        this.obs.wire.servedChainBytes = certificateLengths(m.body).reduce((a, b) => a + b, 0);
       } else if (m.type === HS_CERTIFICATE_REQUEST) {
         this.obs.wire.certificateRequested = true;
       }

@@ -11,6 +11,12 @@ const DAY_MS = 86_400_000;
 
 /** A private OID under the UUID arc (X.667), so no verifier can know it. */
 export const UNKNOWN_CRITICAL_OID = '2.25.329800735698586629295641978511506172918';
+/**
+ * Filler for size ladders: the non-critical Netscape comment (an IA5String), which every stack
+ * parses and ignores. A private 2.25 UUID arc would not do: GnuTLS cannot decode an arc that wide
+ * and refuses the whole certificate as a DER error.
+ */
+export const FILLER_OID = '2.16.840.1.113730.1.13';
 
 /** A certificate as issued, with the key it certifies. */
 export interface IssuedCert {
@@ -74,6 +80,8 @@ const NODE_HASH: Record<HashName, string> = {
   'SHA-512': 'sha512',
 };
 
+const ED25519_OID = '1.3.101.112';
+
 const DER_NULL = new Uint8Array([0x05, 0x00]).buffer;
 
 function defaultCommonName(cert: CertSpec): string {
@@ -95,6 +103,12 @@ function extension(extnID: string, critical: boolean, value: unknown): asn1X509.
     critical,
     extnValue: new OctetString(value instanceof ArrayBuffer ? value : AsnConvert.serialize(value)),
   });
+}
+
+/** DER IA5String (tag 22) of ASCII text. */
+function ia5String(text: string): ArrayBuffer {
+  const der = derTlv(0x16, Buffer.from(text, 'ascii'));
+  return der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength) as ArrayBuffer;
 }
 
 function nameConstraintsExtension(nc: NonNullable<CertSpec['nameConstraints']>): asn1X509.Extension {
@@ -119,6 +133,7 @@ function extensionsFor(
   ownKey: KeyMaterial,
   issuerKey: KeyMaterial,
   dialledHost: string,
+  filler: number | null,
 ): asn1X509.Extension[] {
   const ca = cert.role === 'root' || cert.role === 'intermediate';
   const selfSigned = cert.issuer === cert.ref;
@@ -177,6 +192,7 @@ function extensionsFor(
   }
   if (cert.nameConstraints) ext.push(nameConstraintsExtension(cert.nameConstraints));
   if (cert.unknownCriticalExtension) ext.push(extension(UNKNOWN_CRITICAL_OID, true, DER_NULL));
+  if (filler !== null) ext.push(extension(FILLER_OID, false, ia5String('x'.repeat(filler))));
   return ext;
 }
 
@@ -192,6 +208,8 @@ function signatureAlgorithm(issuerKeyType: KeyType, hash: HashName): asn1X509.Al
   if (isRsa(issuerKeyType)) {
     return new asn1X509.AlgorithmIdentifier({ algorithm: RSA_SIGNATURE_OIDS[hash], parameters: DER_NULL });
   }
+  // RFC 8410 §3: Ed25519 signs the message itself; the identifier has no hash and no parameters.
+  if (issuerKeyType === 'ed25519') return new asn1X509.AlgorithmIdentifier({ algorithm: ED25519_OID });
   if (hash === 'MD5') throw new Error('ECDSA with MD5 has no algorithm identifier; use an RSA issuer');
   return new asn1X509.AlgorithmIdentifier({ algorithm: ECDSA_SIGNATURE_OIDS[hash] });
 }
@@ -246,9 +264,27 @@ const ATTRIBUTE_OIDS = { O: '2.5.4.10', OU: '2.5.4.11', CN: '2.5.4.3' } as const
  * Issues one certificate exactly as its spec says, defaults filled in per role. The TBS is
  * written with @peculiar/asn1-x509 (the schema layer under @peculiar/x509) and signed with
  * Node's crypto: every hash including MD5 and SHA-1, v1 and v3 alike, without the generator's
- * re-parse of each certificate.
+ * re-parse of each certificate. A certificate with `padToBytes` is reissued with a filler
+ * extension until its DER is exactly that long (an ECDSA signature's length varies by a byte or two).
  */
 export function issueCertificate(input: IssueInput): IssuedCert {
+  const target = input.cert.padToBytes;
+  if (target === undefined) return issueWith(input, null);
+  let filler = 0;
+  for (let attempt = 0; attempt < 32; attempt++) {
+    const issued = issueWith(input, filler);
+    const short = target - issued.der.length;
+    if (short === 0) return issued;
+    if (attempt === 0 && short < 0)
+      throw new Error(
+        `${input.cert.ref}: padToBytes ${target} is below the certificate's own size (${issued.der.length} bytes with an empty filler)`,
+      );
+    filler = Math.max(0, filler + short);
+  }
+  throw new Error(`${input.cert.ref}: could not make the certificate exactly ${target} bytes`);
+}
+
+function issueWith(input: IssueInput, filler: number | null): IssuedCert {
   const { spec, cert, ownKey, issuer, clock } = input;
   const issuerKey = issuer?.key ?? ownKey;
   const validity = cert.validity ?? DEFAULT_VALIDITY[cert.role];
@@ -275,9 +311,12 @@ export function issueCertificate(input: IssueInput): IssuedCert {
   });
   // A v1 certificate has no extensions field at all (not an empty one).
   if (version === 3)
-    tbs.extensions = new asn1X509.Extensions(extensionsFor(cert, ownKey, issuerKey, spec.dialledHost));
+    tbs.extensions = new asn1X509.Extensions(
+      extensionsFor(cert, ownKey, issuerKey, spec.dialledHost, filler),
+    );
   const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
-  const signature = sign(NODE_HASH[hash], tbsDer, { key: issuerKey.privateKey, dsaEncoding: 'der' });
+  const digest = issuerKey.keyType === 'ed25519' ? null : NODE_HASH[hash];
+  const signature = sign(digest, tbsDer, { key: issuerKey.privateKey, dsaEncoding: 'der' });
   // Certificate ::= SEQUENCE { tbs, algorithm, BIT STRING signature }, wrapped by hand: letting
   // the schema serialize the whole certificate would encode the TBS a second time.
   const bitString = derTlv(0x03, Buffer.concat([Buffer.of(0), signature]));

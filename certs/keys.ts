@@ -32,9 +32,12 @@ export function isRsa(keyType: KeyType): boolean {
 }
 
 /** The hash a key type signs with unless a certificate asks for another. */
-export function defaultHash(keyType: KeyType): 'SHA-256' | 'SHA-384' {
-  return keyType === 'p384' ? 'SHA-384' : 'SHA-256';
+export function defaultHash(keyType: KeyType): 'SHA-256' | 'SHA-384' | 'SHA-512' {
+  if (keyType === 'p384') return 'SHA-384';
+  return keyType === 'p521' ? 'SHA-512' : 'SHA-256';
 }
+
+const CURVES: Partial<Record<KeyType, string>> = { p256: 'P-256', p384: 'P-384', p521: 'P-521' };
 
 /** Native key generation (OpenSSL in the libuv pool): never pure-JS RSA. */
 function generatePkcs8(keyType: KeyType): Promise<Buffer> {
@@ -47,9 +50,10 @@ function generatePkcs8(keyType: KeyType): Promise<Buffer> {
     if (isRsa(keyType)) {
       const modulusLength = Number(keyType.slice(3));
       generateKeyPair('rsa', { modulusLength, publicExponent: 0x10001, ...encoding }, callback);
+    } else if (keyType === 'ed25519') {
+      generateKeyPair('ed25519', encoding, callback);
     } else {
-      const namedCurve = keyType === 'p384' ? 'P-384' : 'P-256';
-      generateKeyPair('ec', { namedCurve, ...encoding }, callback);
+      generateKeyPair('ec', { namedCurve: CURVES[keyType] ?? 'P-256', ...encoding }, callback);
     }
   });
 }

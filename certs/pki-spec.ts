@@ -65,6 +65,8 @@ export interface CertSpec {
   readonly unknownCriticalExtension?: boolean;
   /** Flips one bit of the signature after signing. */
   readonly corruptSignature?: boolean;
+  /** The DER certificate is made exactly this long by a non-critical filler extension (size ladders). */
+  readonly padToBytes?: number;
 }
 
 /**

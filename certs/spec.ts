@@ -1,5 +1,14 @@
 /** Key algorithms the factory can issue with. */
-export type KeyType = 'rsa1024' | 'rsa2048' | 'rsa3072' | 'rsa4096' | 'p256' | 'p384';
+export type KeyType =
+  | 'rsa1024'
+  | 'rsa2048'
+  | 'rsa3072'
+  | 'rsa4096'
+  | 'rsa8192'
+  | 'p256'
+  | 'p384'
+  | 'p521'
+  | 'ed25519';
 
 /**
  * What a scenario asks of the PKI. Safe defaults: the server chain is root → leaf with the

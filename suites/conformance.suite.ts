@@ -50,6 +50,7 @@ async function deviceRequest(): Promise<DeviceRequest> {
     driver: config.driver,
     ...owned,
     ...(config.personality ? { personality: config.personality } : {}),
+    ...(config.engine ? { virtualModem: { engine: config.engine } } : {}),
     network: virtualLabNetwork(config.lab),
     builtinAnchorsPem: await labPublicRootPem(),
   };

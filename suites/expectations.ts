@@ -140,11 +140,33 @@ const DISAGREEMENTS: Readonly<Record<string, Table>> = {
       because: 'mbedTLS 2.28 cannot parse a critical nameConstraints extension (Mbed-TLS#8759)',
     },
   },
+  'keys::leaf-ed25519': {
+    rfc5280: { result: ACCEPT, because: 'RFC 8410 defines Ed25519 keys and signatures for X.509' },
+    webpki: {
+      result: REJECT,
+      because: 'CABF BR §6.1.5 permits RSA and ECDSA P-256/384/521 subscriber keys only',
+    },
+    'mbedtls-2.28': { result: REJECT, because: 'mbedTLS 2.28 has no EdDSA (no Ed25519 key type in pk.h)' },
+  },
+  'sizes::served-chain-16k': recordSpanning('the Certificate message'),
+  'sizes::leaf-16k': recordSpanning('a 16 kB certificate'),
   'signatures::sha1-leaf': sha1(),
   'signatures::sha1-intermediate': sha1(),
   'signatures::rsa1024-leaf': rsa1024(),
   'signatures::rsa1024-root': rsa1024(),
 };
+
+/** A handshake message over 2^14 bytes must span records (RFC 5246 §6.2.1), which mbedTLS 2.28 cannot join. */
+function recordSpanning(what: string): Table {
+  return {
+    rfc5280: { result: ACCEPT, because: `RFC 5246 §6.2.1: ${what} may span TLS records` },
+    webpki: { result: ACCEPT, because: 'browsers reassemble handshake messages of any size they accept' },
+    'mbedtls-2.28': {
+      result: REJECT,
+      because: `${what} exceeds one 16,384-byte record, and mbedTLS before 3.6.3 cannot reassemble a handshake message`,
+    },
+  };
+}
 
 function sha1(): Table {
   return {

@@ -128,9 +128,10 @@ const DEFAULT_VARIATIONS: readonly { readonly when: (s: Scenario) => boolean; re
 
 /** The default matrix: every scenario under its own settings, then the knob pairs. */
 export function defaultMatrix(scenarios: readonly Scenario[] = SCENARIOS): MatrixCase[] {
-  const cases = scenarios.map((s) => matrixCase(s, {}));
+  const inDefault = scenarios.filter((s) => !s.fullOnly);
+  const cases = inDefault.map((s) => matrixCase(s, {}));
   for (const v of DEFAULT_VARIATIONS) {
-    for (const s of scenarios) if (v.when(s)) cases.push(matrixCase(s, v.vary));
+    for (const s of inDefault) if (v.when(s)) cases.push(matrixCase(s, v.vary));
   }
   return dedupe(cases);
 }
@@ -140,7 +141,7 @@ export function defaultMatrix(scenarios: readonly Scenario[] = SCENARIOS): Matri
  * each ignore* knob on its own, and every TLS version; twice the catalogue of the default and more.
  */
 export function fullMatrix(scenarios: readonly Scenario[] = SCENARIOS): MatrixCase[] {
-  const cases = defaultMatrix(scenarios);
+  const cases = [...defaultMatrix(scenarios), ...scenarios.map((s) => matrixCase(s, {}))];
   for (const s of scenarios) {
     if (s.settings.seclevel === 2) continue;
     for (const sni of [0, 1] as const)

@@ -8,6 +8,7 @@ const FULL: Required<RunConfig> = {
   driver: 'quectel',
   owned: { filePrefix: 'lab_', sslContext: 2, mqttClient: 3, secTags: { first: 1, count: 2 } },
   personality: 'strict',
+  engine: 'gnutls',
   outDir: '/tmp/run',
   lab: { dialHost: '127.0.0.1', dialName: 'broker.lab.test', listenHost: '127.0.0.1' },
   shard: { index: 1, count: 2 },

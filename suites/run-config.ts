@@ -6,6 +6,7 @@ import type { DeviceOwnership } from '../harness/drivers/ownership.ts';
 import { DEFAULT_FAMILY } from '../harness/families.ts';
 import type { DriverFamily } from '../harness/runner/device.ts';
 import type { PersonalityName } from '../harness/virtual-modem/personality.ts';
+import type { TlsEngineId } from '../harness/virtual-modem/tls/engine.ts';
 import { schemaChecker } from '../reports/contract.ts';
 import type { Shard } from '../reports/shard.ts';
 
@@ -17,6 +18,8 @@ export interface RunConfig {
   readonly owned?: DeviceOwnership;
   /** Virtual modem only; absent: the family's default personality. */
   readonly personality?: PersonalityName;
+  /** Virtual modem only: the TLS stack its handshakes run on; absent: the personality's (auto). */
+  readonly engine?: TlsEngineId;
   readonly outDir: string;
   readonly lab: LabNetwork;
   /** Run only this slice of the catalogue (`--shard i/n`); the sanity case runs in every shard. */

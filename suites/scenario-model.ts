@@ -1,3 +1,4 @@
+import type { LadderRung } from '../certs/catalogue/index.ts';
 import type { ProfileName } from './profiles.ts';
 
 /**
@@ -100,6 +101,10 @@ export interface Scenario {
   readonly expected: Readonly<Record<ProfileName, ProfileExpectation>>;
   /** Features the device must have shown for this case to mean anything. */
   readonly requires: readonly Feature[];
+  /** A rung of a ladder (sizes, keys, fragment sizes): the trust model reads the ladder as a whole. */
+  readonly ladder?: LadderRung;
+  /** Only in the full matrix (`--full`): the default runs one representative of each ladder. */
+  readonly fullOnly?: boolean;
 }
 
 /** One runnable case: a scenario under one set of device settings. */

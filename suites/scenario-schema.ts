@@ -1,3 +1,4 @@
+import { LADDERS } from '../certs/catalogue/index.ts';
 import { PROFILE_NAMES } from './profiles.ts';
 import { FEATURES } from './scenario-model.ts';
 
@@ -84,6 +85,17 @@ export const SCENARIO_SCHEMA = {
       properties: Object.fromEntries(PROFILE_NAMES.map((p) => [p, expectation])),
     },
     requires: { type: 'array', uniqueItems: true, items: { enum: [...FEATURES] } },
+    ladder: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['ladder', 'rung', 'label'],
+      properties: {
+        ladder: { enum: Object.keys(LADDERS) },
+        rung: { type: 'integer' },
+        label: { type: 'string', minLength: 1 },
+      },
+    },
+    fullOnly: { enum: [true] },
   },
 } as const;
 

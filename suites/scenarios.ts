@@ -98,6 +98,8 @@ function catalogueScenarios(catalogue: readonly CatalogueEntry[]): Scenario[] {
       server: serverFor(entry),
       expected: expectationFor(entry.id, entry.kind),
       requires: featuresFor(entry, id),
+      ...(entry.ladder ? { ladder: entry.ladder } : {}),
+      ...(entry.fullOnly ? { fullOnly: true } : {}),
     });
     if (entry.kind === 'control' && !byShape.has(shapeOf(entry.spec))) byShape.set(shapeOf(entry.spec), id);
   }
@@ -131,18 +133,42 @@ const tlsOnly = (
   title: string,
   server: ServerBehaviour,
   expected: Readonly<Record<ProfileName, ProfileExpectation>>,
+  /** A hierarchy other than the sanity case's: its catalogue control, which is then the twin. */
+  more: Pick<Scenario, 'ladder' | 'fullOnly'> & { readonly on?: string } = {},
 ): Scenario => ({
   id,
   title,
   phase: 'catalogue',
   kind: 'control',
-  certs: { entry: 'anchors::wrong-ca', variant: 'twin' },
-  twin: SANITY,
+  certs: more.on ? { entry: more.on, variant: 'spec' } : { entry: 'anchors::wrong-ca', variant: 'twin' },
+  twin: more.on ?? SANITY,
   settings: DEFAULT_SETTINGS,
   server,
   expected,
   requires: [],
+  ...(more.ladder ? { ladder: more.ladder } : {}),
+  ...(more.fullOnly ? { fullOnly: true } : {}),
 });
+
+/** Fragmented handshakes: mbedTLS before 3.6.3 reassembles none (Mbed-TLS#1840). */
+const fragmented = (bytes: 512 | 1024 | 4096, on?: string): Scenario =>
+  tlsOnly(
+    `tls::handshake-fragmented-${bytes}`,
+    `the broker sends its handshake in records of at most ${bytes} bytes${on ? ` (the ${on} chain, so the Certificate message is cut)` : ''}`,
+    { maxTlsVersion: 'TLSv1.2', handshakeFragment: bytes },
+    {
+      rfc5280: { result: 'accept', because: 'RFC 5246 §6.2.1: handshake messages may span records' },
+      webpki: { result: 'accept', because: 'browsers reassemble fragmented handshake messages' },
+      'mbedtls-2.28': {
+        result: 'reject',
+        because: 'mbedTLS before 3.6.3 cannot reassemble a fragmented handshake message (-0x7080)',
+      },
+    },
+    {
+      ladder: { ladder: 'handshake-fragment', rung: bytes, label: `${bytes}-byte records` },
+      ...(on ? { on, fullOnly: true } : {}),
+    },
+  );
 
 /** The valid chain served differently: what the device's TLS stack can speak, not what it trusts. */
 const SERVER_SCENARIOS: readonly Scenario[] = [
@@ -162,19 +188,9 @@ const SERVER_SCENARIOS: readonly Scenario[] = [
       'mbedtls-2.28': { result: 'reject', because: 'mbedTLS 2.28 speaks TLS 1.2 at most' },
     },
   ),
-  tlsOnly(
-    'tls::handshake-fragmented-512',
-    'the broker sends its handshake in records of at most 512 bytes',
-    { maxTlsVersion: 'TLSv1.2', handshakeFragment: 512 },
-    {
-      rfc5280: { result: 'accept', because: 'RFC 5246 §6.2.1: handshake messages may span records' },
-      webpki: { result: 'accept', because: 'browsers reassemble fragmented handshake messages' },
-      'mbedtls-2.28': {
-        result: 'reject',
-        because: 'mbedTLS before 3.6.3 cannot reassemble a fragmented handshake message (-0x7080)',
-      },
-    },
-  ),
+  fragmented(512),
+  fragmented(1024, 'sizes::served-chain-2k'),
+  fragmented(4096, 'sizes::served-chain-8k'),
 ];
 
 /**

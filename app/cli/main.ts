@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_FAMILY, FAMILY_NAMES } from '../../harness/families.ts';
 import { PERSONALITIES } from '../../harness/virtual-modem/personality.ts';
+import { TLS_ENGINE_IDS } from '../../harness/virtual-modem/tls/engine.ts';
 import { baselineUpdateCommand } from './baseline-command.ts';
 import { cardCommand } from './card-command.ts';
 import { compareCommand } from './compare-command.ts';
@@ -34,6 +35,12 @@ program
       '--personality <name>',
       "trust personality of the virtual modem (default: the family's own)",
     ).choices(Object.keys(PERSONALITIES)),
+  )
+  .addOption(
+    new Option(
+      '--engine <engine>',
+      'virtual modem: the TLS stack its handshakes run on (default: auto)',
+    ).choices([...TLS_ENGINE_IDS]),
   )
   .option('--out <dir>', 'output folder (default reports/out/<run-id>)')
   .option('--dial-host <host>', 'host the device dials to reach the broker', '127.0.0.1')

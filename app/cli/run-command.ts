@@ -42,6 +42,7 @@ export interface RunOptions extends ReportingFlags {
   readonly device?: string;
   readonly driver: RunConfig['driver'];
   readonly personality: RunConfig['personality'];
+  readonly engine?: RunConfig['engine'];
   readonly out?: string;
   readonly dialHost: string;
   readonly listenHost: string;
@@ -126,6 +127,8 @@ function planRun(options: RunOptions): { outDir: string; config: RunConfig; resu
   const publicProbeRefusal = options.publicProbe ? publicProbeRefused(options.device, process.env) : null;
   if (publicProbeRefusal) throw new UsageError(publicProbeRefusal);
   if (options.device?.startsWith('tcp://')) parseTcpDevice(options.device);
+  if (options.device && options.engine)
+    throw new UsageError('--engine is for the virtual modem; a real device has its own TLS stack');
   const cases = options.cases === undefined ? undefined : checkCases(options.cases, options.full === true);
   let shard: Shard | undefined;
   try {
@@ -138,6 +141,7 @@ function planRun(options: RunOptions): { outDir: string; config: RunConfig; resu
     driver: options.driver,
     ...(owned ? { owned } : {}),
     personality: options.personality,
+    ...(options.engine ? { engine: options.engine } : {}),
     outDir,
     lab: {
       dialHost: options.dialHost,

@@ -4,7 +4,7 @@ import { accepts, type Base, define, rejects } from './define.ts';
 import type { CatalogueEntry } from './types.ts';
 
 /** Changes that lengthen the standard root → ica1 → leaf chain to `count` intermediates. */
-function intermediates(count: number): SpecChange[] {
+export function intermediates(count: number): SpecChange[] {
   const changes: SpecChange[] = [];
   for (let i = 2; i <= count; i++) {
     const cert: CertSpec = { ref: `ica${i}`, role: 'intermediate', issuer: `ica${i - 1}` };
@@ -113,6 +113,61 @@ export function chainEntries(base: Base): CatalogueEntry[] {
           },
         },
         { op: 'served', refs: ['leaf', 'ica1', 'root-cross'] },
+      ],
+      expect: { openssl: accepts() },
+    }),
+    ...fieldTrustPaths(base),
+  ];
+}
+
+/** The root cross-signed by another root, served after ica1: the shape root migrations leave behind. */
+const rootCrossSignedBy = (issuer: string, fields: Partial<CertSpec> = {}): SpecChange => ({
+  op: 'add',
+  cert: {
+    ref: 'root-cross',
+    role: 'intermediate',
+    issuer,
+    keySlot: 'root',
+    commonName: 'TrustLab Root',
+    ...fields,
+  },
+});
+
+/** Trust paths seen in the field: root migrations, weak or expired certificates above the anchor. */
+function fieldTrustPaths(base: Base): CatalogueEntry[] {
+  const served: SpecChange = { op: 'served', refs: ['leaf', 'ica1', 'root-cross'] };
+  return [
+    define(base, {
+      id: 'chains::cross-signed-root-old-anchor',
+      title:
+        'root migration: the new root, cross-signed by the old one, is served above ica1; only the old root is uploaded',
+      kind: 'control',
+      change: [
+        {
+          op: 'add',
+          cert: { ref: 'old-root', role: 'root', issuer: 'old-root', commonName: 'TrustLab Old Root' },
+        },
+        rootCrossSignedBy('old-root'),
+        served,
+        { op: 'anchors', refs: ['old-root'] },
+      ],
+      expect: { openssl: accepts() },
+    }),
+    define(base, {
+      id: 'chains::sha1-cert-above-anchor',
+      title:
+        'the uploaded root is also served cross-signed with ECDSA-SHA1 by an untrusted root (above the trust anchor)',
+      kind: 'control',
+      change: [rootCrossSignedBy('unrelated-root', { hash: 'SHA-1' }), served],
+      expect: { openssl: accepts() },
+    }),
+    define(base, {
+      id: 'chains::expired-cross-sign-beside-valid',
+      title: 'an expired cross-signed copy of the uploaded root is served beside the valid path',
+      kind: 'control',
+      change: [
+        rootCrossSignedBy('unrelated-root', { validity: { notBeforeDays: -3650, notAfterDays: -30 } }),
+        served,
       ],
       expect: { openssl: accepts() },
     }),

@@ -4,6 +4,7 @@ import { applyChanges, type SpecChange } from './change.ts';
 import type {
   CatalogueEntry,
   Family,
+  LadderRung,
   OpensslExpectation,
   VerifierExpectations,
   X509VErrName,
@@ -34,6 +35,8 @@ export interface EntryDefinition {
   readonly expect: VerifierExpectations;
   readonly keyType?: KeyType;
   readonly intermediates?: number;
+  readonly ladder?: LadderRung;
+  readonly fullOnly?: boolean;
 }
 
 const CLIENT_CHANGES: readonly SpecChange[] = [
@@ -60,6 +63,8 @@ export function define(base: Base, def: EntryDefinition): CatalogueEntry {
     twin,
     change: def.change,
     expect: def.expect,
+    ...(def.ladder ? { ladder: def.ladder } : {}),
+    ...(def.fullOnly ? { fullOnly: true } : {}),
   };
 }
 

@@ -3,8 +3,10 @@ import { chainEntries } from './chains.ts';
 import { clientEntries } from './client.ts';
 import type { Base } from './define.ts';
 import { extensionEntries } from './extensions.ts';
+import { keyEntries } from './keys.ts';
 import { nameEntries } from './names.ts';
 import { signatureEntries } from './signatures.ts';
+import { sizeEntries } from './sizes.ts';
 import type { CatalogueEntry } from './types.ts';
 import { validityEntries } from './validity.ts';
 
@@ -31,6 +33,8 @@ export function buildCatalogue(options: CatalogueOptions = {}): CatalogueEntry[]
     ...nameEntries(base),
     ...extensionEntries(base),
     ...signatureEntries(base),
+    ...keyEntries(base),
+    ...sizeEntries(base),
     ...clientEntries(base),
   ];
 }

@@ -1,5 +1,6 @@
 import type { KeyType } from '../spec.ts';
 import { accepts, type Base, define, rejects } from './define.ts';
+import { leafKeyRung } from './keys.ts';
 import type { CatalogueEntry } from './types.ts';
 
 const CHAIN_KEY_TYPES: readonly KeyType[] = ['rsa2048', 'rsa3072', 'rsa4096', 'p384'];
@@ -31,6 +32,7 @@ export function signatureEntries(base: Base): CatalogueEntry[] {
       title: 'the leaf key is RSA-1024',
       change: [{ op: 'set', ref: 'leaf', fields: { keyType: 'rsa1024' } }],
       expect: rejects('EE_KEY_TOO_SMALL', 0),
+      ladder: leafKeyRung('rsa1024'),
     }),
     define(base, {
       id: 'signatures::rsa1024-root',

@@ -105,9 +105,28 @@ export const FAMILIES = [
   'names',
   'extensions',
   'signatures',
+  'keys',
+  'sizes',
   'client',
 ] as const;
 export type Family = (typeof FAMILIES)[number];
+
+/** The ladders: rungs of one quantity, read together for the largest accepted and first refused. */
+export const LADDERS = {
+  'served-chain-bytes': 'DER bytes of the chain the server sends',
+  'leaf-bytes': 'DER bytes of the server certificate alone',
+  'anchor-count': 'certificates in the one uploaded CA file',
+  'leaf-key': 'the server certificate’s key type',
+  'handshake-fragment': 'bytes per record the server cuts its handshake into',
+} as const;
+export type LadderId = keyof typeof LADDERS;
+
+/** One rung: its ladder, its place on it (bytes, count, or the order of key strength) and a label. */
+export interface LadderRung {
+  readonly ladder: LadderId;
+  readonly rung: number;
+  readonly label: string;
+}
 
 /**
  * One catalogue entry. A `defect` must be rejected by a conforming verifier; a `control` must be
@@ -126,4 +145,8 @@ export interface CatalogueEntry {
   /** What turns the twin into the spec, as data. */
   readonly change: readonly SpecChange[];
   readonly expect: VerifierExpectations;
+  /** Set on the rungs of a ladder. */
+  readonly ladder?: LadderRung;
+  /** Only in the full matrix (`--full`): a ladder's rungs beside its one representative. */
+  readonly fullOnly?: boolean;
 }

@@ -4,6 +4,7 @@ import type { FaultPlan } from './faults.ts';
 import { type LatencyClock, sleep } from './latency.ts';
 import { resolveHost, type VirtualNetwork } from './network.ts';
 import type { TrustPersonality } from './personality.ts';
+import { type LimitRelay, limitReason, type ReceiveLimits, startLimitRelay } from './receive-limit.ts';
 import type { TlsEngine, TlsEngineId, TlsHandshakeRequest } from './tls/engine.ts';
 
 /** One TLS handshake the modem made, for the record: which engine answered and what it said. */
@@ -47,6 +48,8 @@ export interface ModemEnvironment {
   engineNote(): string;
   readonly tlsLog: TlsAttempt[];
   readonly tlsRequests: TlsRequestSeen[];
+  /** What the modem's TLS receive path holds, when the model limits it; absent holds anything. */
+  readonly receiveLimits?: ReceiveLimits;
 }
 
 export type DialResult =
@@ -75,7 +78,22 @@ export async function dial(
   if ('refused' in request) return { ok: false, stage: 'refused', reason: request.refused };
   const { address: _address, port: _port, ...configured } = request;
   env.tlsRequests.push({ host, request: configured });
-  const r = await env.engine.handshake(request);
+  const limits = env.receiveLimits;
+  const relay: LimitRelay | null = limits ? await startLimitRelay(request, limits) : null;
+  const r = await env.engine.handshake(
+    relay ? { ...request, address: '127.0.0.1', port: relay.port } : request,
+  );
+  const over = relay?.outcome();
+  const unsupported =
+    relay && r.ok && !over
+      ? [...r.unsupported, 'receiveLimits (the Certificate message was not readable: TLS 1.3 encrypts it)']
+      : r.unsupported;
+  const reason = r.ok
+    ? null
+    : over?.exceeded && limits
+      ? `${limitReason(over, limits)}; the stack said: ${r.reason}`
+      : r.reason;
+  if (!r.ok) relay?.close();
   await sleep(env.latency.tlsHandshake());
   env.tlsLog.push({
     at: new Date().toISOString(),
@@ -86,13 +104,13 @@ export async function dial(
     accepted: r.ok,
     version: r.ok ? r.version : null,
     cipher: r.ok ? r.cipher : null,
-    reason: r.ok ? null : r.reason,
+    reason,
     verifyFlags: !r.ok && r.verifyFlags !== undefined ? r.verifyFlags : null,
     sni: request.sni,
     checkName: request.checkName,
     verify: request.verify,
-    unsupported: r.unsupported,
+    unsupported,
   });
   if (r.ok) return { ok: true, stream: r.stream };
-  return { ok: false, stage: r.stage === 'connect' ? 'tcp' : 'tls', reason: r.reason };
+  return { ok: false, stage: r.stage === 'connect' ? 'tcp' : 'tls', reason: reason ?? r.reason };
 }

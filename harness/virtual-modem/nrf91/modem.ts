@@ -31,7 +31,12 @@ export interface VirtualNrf91Options {
   readonly withoutCommands?: readonly string[];
   /** How long after AT+CFUN=1 the modem takes to register (+CEREG stat 2 until then); 0 by default. */
   readonly attachMs?: number;
+  /** DER bytes of server certificates the TLS receive path holds; 4096 by default, null for no limit. */
+  readonly serverChainLimitBytes?: number | null;
 }
+
+/** The nRF9160's server-chain limit as a Nordic engineer stated it (4 kB); a larger chain is dropped. */
+export const NRF91_SERVER_CHAIN_LIMIT_BYTES = 4096;
 
 /** IPPROTO_TLS_1_2 as #XSSOCKET reports it. */
 const IPPROTO_TLS_1_2 = 258;
@@ -94,6 +99,7 @@ export class VirtualNrf91Modem implements Dialect {
       engineNote: () => options.engine?.note ?? (lazy as ReturnType<typeof lazyEngine>).note(),
       tlsLog: [],
       tlsRequests: [],
+      ...receiveLimitsOf(options.serverChainLimitBytes),
     };
     this.#store = new CredentialStore(options.credentials ?? []);
     this.#clock = new DeviceClock(options.clock ?? null);
@@ -504,4 +510,9 @@ export class VirtualNrf91Modem implements Dialect {
     session?.destroy();
     if (report && session) this.#port.urc(`#XMQTTEVT: ${EVT.disconnect},-128`);
   }
+}
+
+function receiveLimitsOf(bytes: number | null | undefined): Pick<ModemEnvironment, 'receiveLimits'> {
+  const limit = bytes === undefined ? NRF91_SERVER_CHAIN_LIMIT_BYTES : bytes;
+  return limit === null ? {} : { receiveLimits: { serverChainBytes: limit } };
 }

@@ -1,21 +1,37 @@
 import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
+import { pemCertificates } from '../../../certs/pem.ts';
 import { opensslCipherList } from './cipher-names.ts';
 import type { TlsEngine, TlsHandshakeRequest, TlsHandshakeResult, TlsVersion } from './engine.ts';
 
 const TIME_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 
-/** Validity of every certificate the server sent, judged against the device's clock. */
-function validityProblem(socket: tls.TLSSocket, at: Date): string | null {
+/** The device clock's verdict on one certificate, or null when it is valid then. */
+function timeProblem(x: X509Certificate, at: Date): string | null {
+  if (new Date(x.validTo) < at)
+    return `certificate ${x.subject.replaceAll('\n', ', ')} expired at device time`;
+  if (new Date(x.validFrom) > at)
+    return `certificate ${x.subject.replaceAll('\n', ', ')} not yet valid at device time`;
+  return null;
+}
+
+/**
+ * Validity of the path to a trust anchor, judged against the device's clock. Node links each
+ * served certificate to a served issuer by name, so the walk stops at the first certificate an
+ * anchor issued (OpenSSL's trusted-first): a served copy of a root that lies off the path (an
+ * expired cross-sign beside the valid path) is not judged.
+ */
+function validityProblem(socket: tls.TLSSocket, at: Date, anchorsPem: string | null): string | null {
+  const anchors = anchorsPem ? pemCertificates(anchorsPem).map((pem) => new X509Certificate(pem)) : [];
   let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
   const seen = new Set<string>();
   while (cert?.raw && !seen.has(cert.fingerprint256)) {
     seen.add(cert.fingerprint256);
     const x = new X509Certificate(cert.raw);
-    if (new Date(x.validTo) < at)
-      return `certificate ${x.subject.replaceAll('\n', ', ')} expired at device time`;
-    if (new Date(x.validFrom) > at)
-      return `certificate ${x.subject.replaceAll('\n', ', ')} not yet valid at device time`;
+    const problem = timeProblem(x, at);
+    if (problem) return problem;
+    const anchor = anchors.find((a) => x.checkIssued(a) && x.verify(a.publicKey));
+    if (anchor) return timeProblem(anchor, at);
     cert = cert.issuerCertificate;
   }
   return null;
@@ -67,7 +83,7 @@ export const nodeEngine: TlsEngine = {
           const timeJudgedHere = req.ignoreValidity || req.deviceTime !== null;
           if (code && !(timeJudgedHere && TIME_ERRORS.has(code))) problem = code;
           if (!problem && req.deviceTime && !req.ignoreValidity)
-            problem = validityProblem(socket, req.deviceTime);
+            problem = validityProblem(socket, req.deviceTime, req.anchorsPem);
           if (!problem && req.checkName !== null) {
             problem = tls.checkServerIdentity(req.checkName, socket.getPeerCertificate())?.message ?? null;
           }
