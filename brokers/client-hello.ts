@@ -6,6 +6,10 @@ export interface ClientHelloSummary {
   readonly offeredVersions: string[];
   readonly cipherSuites: number[];
   readonly signatureAlgorithms: number[];
+  /** supported_groups (named curves and FFDHE groups), GREASE removed; empty when not offered. */
+  readonly supportedGroups: number[];
+  /** Length of the legacy session id: non-zero when the client asks to resume (or, in TLS 1.3, for compatibility). */
+  readonly sessionIdLength: number;
   /** Extension type numbers in the order offered (GREASE removed). */
   readonly extensions: number[];
   /** max_fragment_length code (1=512 … 4=4096) when offered. */
@@ -106,12 +110,13 @@ export function parseClientHello(buf: Buffer): ClientHelloParse {
     const r = new Reader(payload.subarray(4, 4 + bodyLength));
     const legacy = r.u16();
     r.bytes(32); // random
-    r.vector(1); // legacy session id
+    const sessionIdLength = r.vector(1).rest().length;
     const cipherSuites = u16List(r.vector(2)).filter((c) => !isGrease(c));
     r.vector(1); // compression methods
     let sni: string | null = null;
     let offeredVersions = [versionName(legacy)];
     let signatureAlgorithms: number[] = [];
+    let supportedGroups: number[] = [];
     let maxFragmentLength: number | null = null;
     const extensions: number[] = [];
     const exts = r.done ? new Reader(Buffer.alloc(0)) : r.vector(2);
@@ -123,6 +128,7 @@ export function parseClientHello(buf: Buffer): ClientHelloParse {
       if (type === 0) sni = parseSni(body);
       else if (type === 1) maxFragmentLength = body.u8();
       else if (type === 13) signatureAlgorithms = u16List(body.vector(2));
+      else if (type === 10) supportedGroups = u16List(body.vector(2)).filter((g) => !isGrease(g));
       else if (type === 43) {
         offeredVersions = u16List(body.vector(1))
           .filter((v) => !isGrease(v))
@@ -137,6 +143,8 @@ export function parseClientHello(buf: Buffer): ClientHelloParse {
         offeredVersions,
         cipherSuites,
         signatureAlgorithms,
+        supportedGroups,
+        sessionIdLength,
         extensions,
         maxFragmentLength,
       },

@@ -22,7 +22,15 @@ import {
   verdictsFor,
   writeCaseFiles,
 } from './case-record.ts';
-import { type Judgement, judgeAttempts, judgeBothEnds, neverDialledAlike, type TwinSeen } from './judge.ts';
+import {
+  type Judgement,
+  type JudgeOptions,
+  judgeAttempts,
+  judgeBothEnds,
+  neverDialledAlike,
+  type TwinSeen,
+} from './judge.ts';
+import { serverKeyOf } from './key-offer.ts';
 import { twinCaseOf } from './matrix.ts';
 import { caseSpecFor, type LabNames, labNames, pkiFor } from './plan-case.ts';
 import type { MatrixCase } from './scenario-model.ts';
@@ -198,7 +206,7 @@ export async function executeCase(
       record: recordNotRun(device, subjectOf(c), outDir, lab, 'skipped', cannot, 'not-applicable'),
       run: null,
     };
-  const judging = { serverShapesCase: serverShapesCase(c) };
+  let judging: JudgeOptions = { serverShapesCase: serverShapesCase(c) };
   const stopStages = options.publishStage ? publishStages(device, outDir, c.id) : () => {};
   const maxAttempts = Math.max(1, options.attempts ?? INCONCLUSIVE_ATTEMPTS);
   const tried: CaseRun[] = [];
@@ -220,6 +228,7 @@ export async function executeCase(
         await started.endpoint.stop();
       }
       const run = tried[tried.length - 1] as CaseRun;
+      judging = { ...judging, serverKey: serverKeyOf(run.hierarchy.servedChainPem) };
       judged = judgeAttempts(tried, run.mqtt.clientId, undefined, judging);
       const retry = judged.outcome === 'inconclusive' && run.device.healthy && attempts < maxAttempts;
       if (!retry) break;

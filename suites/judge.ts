@@ -2,6 +2,7 @@ import type { ConnectionObservation } from '../brokers/observation.ts';
 import type { AnchorRefusal, CaseOutcome } from '../contracts/case.ts';
 import type { DeviceOutcome } from '../harness/drivers/driver.ts';
 import type { RotationStep } from '../harness/drivers/rotation.ts';
+import { type ServerKey, unofferedKeyNeed } from './key-offer.ts';
 
 /** An outcome and the one sentence, built from the observations, that says why. */
 export interface Judgement {
@@ -36,6 +37,15 @@ export function judgeBothEnds(
   const reachedTls = server.some((o) => o.clientHello !== null);
   const last = server.at(-1);
   const ended = options.serverShapesCase === false ? serverEndedIt(device, last) : null;
+  const unoffered =
+    ended && last?.clientHello && options.serverKey
+      ? unofferedKeyNeed(last.clientHello, options.serverKey)
+      : null;
+  if (unoffered)
+    return {
+      outcome: 'rejected',
+      reason: `${unoffered}: the server could not present its certificate (${last?.serverError ?? 'server error'})`,
+    };
   if (ended) return { outcome: 'skipped', reason: ended };
   if (!device.healthy) {
     return {
@@ -101,6 +111,8 @@ export interface JudgeOptions {
    * sets versions, suites or client authentication, so the server's refusal is part of it).
    */
   readonly serverShapesCase?: boolean;
+  /** The served leaf's key: a server that could not sign because the device offered nothing for it is the device's answer. */
+  readonly serverKey?: ServerKey | null;
 }
 
 /**

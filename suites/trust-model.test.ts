@@ -80,6 +80,8 @@ describe('inferTrustModel', () => {
       offeredVersions: ['TLSv1'],
       cipherSuites: [0xc023, 0x00ff],
       signatureAlgorithms: [],
+      supportedGroups: [],
+      sessionIdLength: 0,
       extensions: [],
       maxFragmentLength: null,
     };

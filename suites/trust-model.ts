@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { QUESTIONS, type QuestionId } from '../reports/evidence/questions.ts';
 import { TRUST_MODEL_FILE, type TrustModelAnswer } from '../reports/evidence/trust-model.ts';
 import type { CaseRecord } from '../reports/record.ts';
+import { everyRungAnswer, offersExtension, sizeLadderAnswer } from './ladder-answers.ts';
 import type { RotationRecord } from './rotation.ts';
 import { SCENARIOS } from './scenarios.ts';
 
@@ -105,6 +106,23 @@ function anyYes(
     return answer(question, 'not-applicable', cases, [...new Set(parts.map((p) => p.note))].join('; '));
   if (parts.length > 0 && parts.every((p) => p.answer === 'no')) return answer(question, 'no', cases, detail);
   return answer(question, 'unknown', cases, detail || `nothing ${yesMeans}`);
+}
+
+/** Every case must say yes: any no is no (naming it), all yes is yes. */
+function allYes(question: QuestionId, parts: ReturnType<Evidence['accepts']>[]): TrustModelAnswer {
+  const a = anyYes(question, parts);
+  if (parts.some((p) => p.answer === 'no'))
+    return answer(
+      question,
+      'no',
+      a.cases,
+      parts
+        .filter((p) => p.answer === 'no')
+        .map((p) => p.note)
+        .join('; '),
+    );
+  if (parts.every((p) => p.answer === 'yes')) return a;
+  return a.answer === 'yes' ? { ...a, answer: 'unknown' } : a;
 }
 
 /** The negation: "checks X?" is yes when the defect is refused (with its twin accepted). */
@@ -599,6 +617,19 @@ export function inferTrustModel(records: readonly CaseRecord[]): TrustModelAnswe
     suitesAnswer(e),
     anyYes('tls.tls13.spoken', [acc('tls::server-tls13-only')]),
     anyYes('tls.fragmented-handshake.reassembled', [acc('tls::handshake-fragmented-512')]),
+    everyRungAnswer('tls.fragmented-handshake.every-size-reassembled', e, SCENARIOS, 'handshake-fragment', 0),
+    offersExtension('tls.max-fragment-length.offered', e, 1, 'max_fragment_length'),
+    offersExtension('tls.session-ticket.offered', e, 35, 'session_ticket'),
+    sizeLadderAnswer('size.served-chain.16k-accepted', e, SCENARIOS, 'served-chain-bytes'),
+    sizeLadderAnswer('size.server-certificate.16k-accepted', e, SCENARIOS, 'leaf-bytes'),
+    sizeLadderAnswer('size.anchor-file.50-used', e, SCENARIOS, 'anchor-count'),
+    everyRungAnswer('keys.server-key.every-type-accepted', e, SCENARIOS, 'leaf-key', 2),
+    anyYes('keys.ed25519.accepted', [acc('keys::leaf-ed25519')]),
+    allYes('chains.field-paths.followed', [
+      acc('chains::cross-signed-root-old-anchor'),
+      acc('chains::sha1-cert-above-anchor'),
+      acc('chains::expired-cross-sign-beside-valid'),
+    ]),
     clientCertAnswer(e),
     rebindAnswer(e),
     rebootSettingsAnswer(e),

@@ -58,6 +58,19 @@ export const QUESTIONS = {
   'tls.cipher-suite-limit.respected': 'Offers only the cipher suite it is configured for (ciphersuite)?',
   'tls.tls13.spoken': 'Speaks TLS 1.3 (connects to a TLS 1.3-only broker)?',
   'tls.fragmented-handshake.reassembled': 'Reassembles a handshake fragmented into 512-byte records?',
+  'tls.fragmented-handshake.every-size-reassembled':
+    'Reassembles handshake messages cut into records of 512, 1024 and 4096 bytes?',
+  'tls.max-fragment-length.offered': 'Offers the max_fragment_length extension (asks for smaller records)?',
+  'tls.session-ticket.offered': 'Offers the session_ticket extension (can resume without server state)?',
+  'size.served-chain.16k-accepted':
+    'Accepts a served chain of every size up to 16 kB (largest accepted, first refused)?',
+  'size.server-certificate.16k-accepted': 'Accepts a server certificate of every size up to 16 kB?',
+  'size.anchor-file.50-used': 'Finds its root as the last of up to 50 certificates in the uploaded CA file?',
+  'keys.server-key.every-type-accepted':
+    'Accepts a server certificate with every key type from RSA-2048 to Ed25519 (which not)?',
+  'keys.ed25519.accepted': 'Accepts an Ed25519 server certificate?',
+  'chains.field-paths.followed':
+    'Finds the valid path when a root migration, a SHA-1 or an expired cross-sign is served beside it?',
   'client.certificate.presented': 'Presents a client certificate at seclevel 2?',
   'rotation.rebind.effective': 'A rebound CA takes effect without a reboot?',
   'rotation.reboot.settings-kept': 'SSL context settings survive a reboot (AT+CFUN=1,1)?',

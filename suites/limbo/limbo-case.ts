@@ -18,6 +18,7 @@ import { appendRecord, RESULTS_FILE } from '../../reports/results-log.ts';
 import { attemptsTranscript, deviceHeaderOf, summarizeServer, writeCaseFiles } from '../case-record.ts';
 import { INCONCLUSIVE_ATTEMPTS } from '../execute.ts';
 import { type Judgement, judgeAttempts } from '../judge.ts';
+import { serverKeyOf } from '../key-offer.ts';
 import type { LimboPlan } from './limbo-plan.ts';
 import type { LimboTestcase } from './limbo-suite.ts';
 import { serverCanServe } from './serve-check.ts';
@@ -162,7 +163,10 @@ export async function executeLimboCase(
     }
     const run = tried.at(-1) as CaseRun;
     // limbo's cases set no TLS parameters: a handshake the server aborts is the lab's, not the device's.
-    judged = judgeAttempts(tried, run.mqtt.clientId, undefined, { serverShapesCase: false });
+    judged = judgeAttempts(tried, run.mqtt.clientId, undefined, {
+      serverShapesCase: false,
+      serverKey: serverKeyOf(run.hierarchy.servedChainPem),
+    });
     if (judged.outcome !== 'inconclusive' || !run.device.healthy) break;
   }
   const run = tried.at(-1) as CaseRun;
