@@ -116,3 +116,71 @@ describe('declarative PKI specs', () => {
     await expect(buildPki(broken, { keys: new KeyCache(null) })).rejects.toThrow(/unknown ref "nope"/);
   });
 });
+
+describe('size ladders and newer keys', () => {
+  const derSizes = (pem: string) =>
+    (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map(
+      (p) => new X509Certificate(p).raw.length,
+    );
+
+  it('pads each certificate to exactly the DER size asked for, and the padded chain still verifies', async () => {
+    const spec = standardSpec({ name: 'pad', keyType: 'p256', dialledHost: 'broker.test', intermediates: 1 });
+    const padded = {
+      ...spec,
+      certs: spec.certs.map((c) =>
+        c.ref === 'leaf' ? { ...c, padToBytes: 3000 } : c.ref === 'ica1' ? { ...c, padToBytes: 1093 } : c,
+      ),
+    };
+    const h = await buildPki(padded);
+    expect(derSizes(h.servedChainPem)).toEqual([3000, 1093]);
+    const [leaf, ica] = (h.servedChainPem.match(/-----BEGIN[\s\S]*?END CERTIFICATE-----/g) ?? []).map(
+      (p) => new X509Certificate(p),
+    );
+    expect(leaf?.verify((ica as X509Certificate).publicKey)).toBe(true);
+    expect(ica?.verify(new X509Certificate(h.issuingRootPem).publicKey)).toBe(true);
+  });
+
+  it('refuses a padToBytes below the certificate’s own size, naming it', async () => {
+    const spec = standardSpec({
+      name: 'pad-small',
+      keyType: 'p256',
+      dialledHost: 'broker.test',
+      intermediates: 1,
+    });
+    const tooSmall = {
+      ...spec,
+      certs: spec.certs.map((c) => (c.ref === 'leaf' ? { ...c, padToBytes: 100 } : c)),
+    };
+    await expect(buildPki(tooSmall)).rejects.toThrow(
+      /leaf: padToBytes 100 is below the certificate's own size/,
+    );
+  });
+
+  it('issues Ed25519 and P-521 leaves under a P-256 chain, and an Ed25519-signed child (RFC 8410)', async () => {
+    for (const keyType of ['ed25519', 'p521'] as const) {
+      const spec = standardSpec({
+        name: `k-${keyType}`,
+        keyType: 'p256',
+        dialledHost: 'broker.test',
+        intermediates: 0,
+      });
+      const h = await buildPki({
+        ...spec,
+        certs: spec.certs.map((c) => (c.ref === 'leaf' ? { ...c, keyType } : c)),
+      });
+      const leaf = new X509Certificate(h.servedChainPem);
+      expect(leaf.publicKey.asymmetricKeyType).toBe(keyType === 'ed25519' ? 'ed25519' : 'ec');
+      expect(leaf.verify(new X509Certificate(h.issuingRootPem).publicKey)).toBe(true);
+    }
+    const ed = standardSpec({
+      name: 'k-ed-root',
+      keyType: 'ed25519',
+      dialledHost: 'broker.test',
+      intermediates: 0,
+    });
+    const h = await buildPki(ed);
+    const leaf = new X509Certificate(h.servedChainPem);
+    expect(leaf.verify(new X509Certificate(h.issuingRootPem).publicKey)).toBe(true);
+    expect(leaf.toLegacyObject().asn1Curve ?? leaf.publicKey.asymmetricKeyType).toBe('ed25519');
+  });
+});

@@ -1,0 +1,122 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { TLS_ENGINE_IDS, type TlsEngineId } from '../harness/virtual-modem/tls/engine.ts';
+import { TLS_ENGINES } from '../harness/virtual-modem/tls/engines.ts';
+import type { TrustModelAnswer } from '../reports/evidence/trust-model.ts';
+import { RESULTS_FILE, readRecords } from '../reports/results-log.ts';
+
+const BIN = fileURLToPath(new URL('../bin/trustlab.js', import.meta.url));
+const ENV = { ...process.env, TRUSTLAB_RUN: '', NO_COLOR: '1' };
+
+/** One rung or twin of each new family, by exact id (no setting variations). */
+const CASES = [
+  'sizes::served-chain-2k',
+  'sizes::served-chain-4k',
+  'sizes::served-chain-6k',
+  'sizes::served-chain-8k',
+  'sizes::served-chain-12k',
+  'sizes::served-chain-16k',
+  'keys::leaf-ed25519',
+  'keys::leaf-p521',
+  'tls::handshake-fragmented-512',
+  'tls::handshake-fragmented-1024',
+  'tls::handshake-fragmented-4096',
+  'chains::cross-signed-root-old-anchor',
+  'chains::sha1-cert-above-anchor',
+  'chains::expired-cross-sign-beside-valid',
+];
+
+async function runOn(driver: string, engine: TlsEngineId) {
+  const out = join(mkdtempSync(join(tmpdir(), `trustlab-ladders-${driver}-${engine}-`)), 'run');
+  await promisify(execFile)(
+    process.execPath,
+    [
+      BIN,
+      'run',
+      '--driver',
+      driver,
+      '--engine',
+      engine,
+      '--full',
+      '--cases',
+      CASES.join(','),
+      '--out',
+      out,
+      '--no-allure-report',
+    ],
+    { env: ENV, timeout: 300_000, maxBuffer: 64 << 20 },
+  ).catch((e: { code?: number }) => {
+    if (e.code !== 1) throw e; // exit 1 = findings, still an answer
+  });
+  const model = JSON.parse(readFileSync(join(out, 'trust-model.json'), 'utf8')) as TrustModelAnswer[];
+  const answer = (id: string) => model.find((a) => a.id === id) as TrustModelAnswer;
+  return { answer, records: readRecords(join(out, RESULTS_FILE)) };
+}
+
+const availability = Object.fromEntries(
+  await Promise.all(TLS_ENGINE_IDS.map(async (id) => [id, await TLS_ENGINES[id].available()] as const)),
+);
+
+describe.each(TLS_ENGINE_IDS)('the protocol ladders on the virtual Quectel with the %s engine', (engine) => {
+  const a = availability[engine];
+  it.skipIf(!a?.ok)(
+    `answers from real handshakes${a && !a.ok ? ` (skipped: ${a.reason})` : ''}`,
+    async () => {
+      const { answer, records } = await runOn('quectel', engine);
+      // Every case ran on the asked-for engine and the server saw the device's ClientHello.
+      for (const r of records.filter((x) => CASES.includes(x.case))) {
+        expect(r.virtualTls?.engine, r.case).toBe(engine);
+        expect(r.server.clientHello, r.case).not.toBeNull();
+      }
+      expect(answer('chains.field-paths.followed').answer).toBe('yes');
+      if (engine === 'mbedtls') {
+        // mbedTLS 2.28 joins no handshake message split across records: every fragment size, and a
+        // 16 kB chain that cannot fit one record, fail; 12 kB in one record passes. No EdDSA.
+        expect(answer('tls.fragmented-handshake.every-size-reassembled').answer).toBe('no');
+        expect(answer('size.served-chain.16k-accepted')).toMatchObject({ answer: 'no' });
+        expect(answer('size.served-chain.16k-accepted').detail).toMatch(
+          /largest accepted: 12 kB.*first refused: 16 kB/,
+        );
+        expect(answer('keys.ed25519.accepted').answer).toBe('no');
+        expect(answer('keys.server-key.every-type-accepted').detail).toMatch(
+          /refused Ed25519: the device does not offer the ed25519 signature scheme/,
+        );
+      } else {
+        expect(answer('tls.fragmented-handshake.every-size-reassembled').answer).toBe('yes');
+        expect(answer('size.served-chain.16k-accepted').answer).toBe('yes');
+        expect(answer('keys.ed25519.accepted').answer).toBe('yes');
+      }
+    },
+    300_000,
+  );
+});
+
+describe('the virtual nRF91’s server-chain limit, found by the ladder', () => {
+  const a = availability.mbedtls;
+  it.skipIf(!a?.ok)(
+    `4 kB accepted, 6 kB refused (the modelled 4,096-byte limit)${a && !a.ok ? ` (skipped: ${a.reason})` : ''}`,
+    async () => {
+      const { answer, records } = await runOn('nrf91-slm', 'mbedtls');
+      const ladder = answer('size.served-chain.16k-accepted');
+      expect(ladder.answer).toBe('no');
+      expect(ladder.detail).toMatch(
+        /largest accepted: 4 kB \(sizes::served-chain-4k\); first refused: 6 kB \(sizes::served-chain-6k/,
+      );
+      // The refusal is the limit's: the server served the whole 6 kB chain and the modem dropped it.
+      const six = records.find((r) => r.case === 'sizes::served-chain-6k');
+      expect(six?.virtualTls?.reason).toMatch(
+        /6144 DER bytes\) exceeds what the modem's TLS receive path holds \(4096 bytes\)/,
+      );
+      // The fragment rung on the 8 kB chain says nothing: its twin is over the limit too.
+      expect(answer('tls.fragmented-handshake.every-size-reassembled').detail).toMatch(
+        /no answer from 4096-byte records/,
+      );
+    },
+    300_000,
+  );
+});
