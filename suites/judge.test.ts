@@ -57,6 +57,46 @@ describe('judging a case from both ends', () => {
     expect(judgeBothEnds(refused, [alerted], CLIENT, { serverShapesCase: false }).outcome).toBe('rejected');
   });
 
+  it('reads a server that could not sign as the device’s answer when the device offered nothing for the key', () => {
+    const offer = (signatureAlgorithms: number[], supportedGroups: number[]) =>
+      seen({
+        clientHello: {
+          sni: 'x',
+          offeredVersions: ['TLSv1.2'],
+          signatureAlgorithms,
+          supportedGroups,
+        } as unknown as ConnectionObservation['clientHello'],
+        handshake: 'server-error',
+        serverError: 'ERR_SSL_NO_SHARED_CIPHER',
+      });
+    const refused = device({ codes: [{ step: 'open', raw: '+QMTOPEN: 1,-1', at: '' }] });
+    const ed25519 = { type: 'ed25519', curve: null, label: 'ed25519' };
+    const noEd = judgeBothEnds(refused, [offer([0x0403, 0x0804], [23])], CLIENT, {
+      serverShapesCase: false,
+      serverKey: ed25519,
+    });
+    expect(noEd.outcome).toBe('rejected');
+    expect(noEd.reason).toMatch(/does not offer the ed25519 signature scheme \(0x0807\).*0x0403 0x0804/);
+    // Offered, yet the server still aborted: the lab's problem, not the device's.
+    const offered = judgeBothEnds(refused, [offer([0x0807], [23])], CLIENT, {
+      serverShapesCase: false,
+      serverKey: ed25519,
+    });
+    expect(offered.outcome).toBe('skipped');
+    // P-521 in TLS 1.2 needs the curve in supported_groups.
+    const p521 = { type: 'ec', curve: 'secp521r1', label: 'ECDSA secp521r1' };
+    const noCurve = judgeBothEnds(refused, [offer([0x0603], [23, 24])], CLIENT, {
+      serverShapesCase: false,
+      serverKey: p521,
+    });
+    expect(noCurve.outcome).toBe('skipped'); // the scheme 0x0603 names the curve (TLS 1.3 style): offered
+    const neither = judgeBothEnds(refused, [offer([0x0403], [23, 24])], CLIENT, {
+      serverShapesCase: false,
+      serverKey: p521,
+    });
+    expect(neither.reason).toMatch(/secp521r1 curve \(group 25/);
+  });
+
   it('accepts only a completed handshake that carries the case client id when the device says MQTT connected', () => {
     const up = device({ reached: { tlsOpened: true, mqttConnected: true, publishAcked: true } });
     const ours = seen({

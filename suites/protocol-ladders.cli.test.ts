@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { TLS_ENGINE_IDS, type TlsEngineId } from '../harness/virtual-modem/tls/engine.ts';
 import { TLS_ENGINES } from '../harness/virtual-modem/tls/engines.ts';
+import { QUESTIONS } from '../reports/evidence/questions.ts';
 import type { TrustModelAnswer } from '../reports/evidence/trust-model.ts';
 import { RESULTS_FILE, readRecords } from '../reports/results-log.ts';
 
@@ -55,8 +56,12 @@ async function runOn(driver: string, engine: TlsEngineId) {
   });
   const model = JSON.parse(readFileSync(join(out, 'trust-model.json'), 'utf8')) as TrustModelAnswer[];
   const answer = (id: string) => model.find((a) => a.id === id) as TrustModelAnswer;
+  runs.set(`${driver}/${engine}`, out);
   return { answer, records: readRecords(join(out, RESULTS_FILE)) };
 }
+
+/** Run folders by driver/engine, for the diff between engines at the end. */
+const runs = new Map<string, string>();
 
 const availability = Object.fromEntries(
   await Promise.all(TLS_ENGINE_IDS.map(async (id) => [id, await TLS_ENGINES[id].available()] as const)),
@@ -119,4 +124,35 @@ describe('the virtual nRF91’s server-chain limit, found by the ladder', () => 
     },
     300_000,
   );
+});
+
+describe('the new questions in the evidence and in a diff', () => {
+  it('shows each ladder answer by its question in evidence.md, and the mbedTLS→OpenSSL change in trustlab diff', async (ctx) => {
+    const mbed = runs.get('quectel/mbedtls');
+    const openssl = runs.get('quectel/openssl');
+    if (!mbed || !openssl) return ctx.skip();
+    const evidence = readFileSync(join(mbed, 'evidence.md'), 'utf8');
+    for (const id of [
+      'size.served-chain.16k-accepted',
+      'keys.ed25519.accepted',
+      'chains.field-paths.followed',
+    ] as const)
+      expect(evidence).toContain(QUESTIONS[id]);
+    const diff = await promisify(execFile)(process.execPath, [BIN, 'diff', mbed, openssl, '--json'], {
+      env: ENV,
+      maxBuffer: 64 << 20,
+    }).then(
+      (r) => r.stdout,
+      (e: { code?: number; stdout?: string }) => {
+        if (e.code !== 1) throw e;
+        return e.stdout ?? '';
+      },
+    );
+    for (const id of [
+      'size.served-chain.16k-accepted',
+      'keys.ed25519.accepted',
+      'tls.fragmented-handshake.every-size-reassembled',
+    ])
+      expect(diff).toContain(id);
+  }, 60_000);
 });

@@ -117,7 +117,8 @@ describe('independent verifiers confirm each defect and pass its twin', () => {
         built.set(e.id, { spec: await one(e, 'spec'), twin: await one(e, 'twin') });
       }),
     );
-  }, 120_000);
+    // An uncached RSA-8192 key (keys::leaf-rsa8192) takes 20–60 s to generate on a loaded machine.
+  }, 300_000);
 
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
