@@ -75,10 +75,35 @@ describe('the matrix', () => {
 
   it('runs every scenario once under its own settings, sanity and probes first', () => {
     expect(d.slice(0, 4).map((c) => c.id)).toEqual([SANITY, ...Object.keys(PROBES)]);
-    for (const s of SCENARIOS) expect(d.some((c) => c.id === s.id)).toBe(true);
+    // A ladder's other rungs are --full only; everything else is in the default matrix.
+    for (const s of SCENARIOS)
+      expect(
+        d.some((c) => c.id === s.id),
+        s.id,
+      ).toBe(!s.fullOnly);
+    for (const s of SCENARIOS)
+      expect(
+        f.some((c) => c.id === s.id),
+        s.id,
+      ).toBe(true);
     expect(new Set(d.map((c) => c.id)).size).toBe(d.length);
     for (const c of d)
       expect(validateAgainst(SCENARIO_SCHEMA.properties.settings, c.settings), c.id).toEqual([]);
+  });
+
+  it('keeps one representative of each size and key ladder in the default matrix, every rung in --full', () => {
+    const ladders = new Set(SCENARIOS.flatMap((s) => (s.ladder ? [s.ladder.ladder] : [])));
+    expect([...ladders].sort()).toEqual(
+      ['anchor-count', 'handshake-fragment', 'leaf-bytes', 'leaf-key', 'served-chain-bytes'].sort(),
+    );
+    const inDefault = (ladder: string) =>
+      d.filter((c) => c.scenario.ladder?.ladder === ladder && c.id === c.scenario.id).map((c) => c.id);
+    expect(inDefault('served-chain-bytes')).toEqual(['sizes::served-chain-6k']);
+    expect(inDefault('leaf-key')).toEqual(['signatures::rsa1024-leaf', 'keys::leaf-ed25519']);
+    expect(inDefault('handshake-fragment')).toEqual(['tls::handshake-fragmented-512']);
+    expect(
+      f.filter((c) => c.scenario.ladder?.ladder === 'served-chain-bytes' && c.id === c.scenario.id),
+    ).toHaveLength(6);
   });
 
   it('names varied settings in the case id and keeps the scenario', () => {
