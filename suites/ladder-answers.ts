@@ -14,7 +14,13 @@ export interface LadderEvidence {
 
 type Answer = TrustModelAnswer['answer'];
 
-const answer = (id: QuestionId, a: Answer, cases: readonly string[], detail: string): TrustModelAnswer => ({
+/** One answer under its stable id, its cases deduplicated (every trust-model answer is built here). */
+export const answer = (
+  id: QuestionId,
+  a: Answer,
+  cases: readonly string[],
+  detail: string,
+): TrustModelAnswer => ({
   id,
   question: QUESTIONS[id],
   answer: a,

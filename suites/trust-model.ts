@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { QUESTIONS, type QuestionId } from '../reports/evidence/questions.ts';
+import type { QuestionId } from '../reports/evidence/questions.ts';
 import { TRUST_MODEL_FILE, type TrustModelAnswer } from '../reports/evidence/trust-model.ts';
 import type { CaseRecord } from '../reports/record.ts';
-import { everyRungAnswer, offersExtension, sizeLadderAnswer } from './ladder-answers.ts';
+import { answer, everyRungAnswer, offersExtension, sizeLadderAnswer } from './ladder-answers.ts';
 import type { RotationRecord } from './rotation.ts';
 import { SCENARIOS } from './scenarios.ts';
 
@@ -84,14 +84,6 @@ class Evidence {
     return `${id} was ${r.outcome}: ${r.reason}`;
   }
 }
-
-const answer = (id: QuestionId, a: Answer, cases: readonly string[], detail: string): TrustModelAnswer => ({
-  id,
-  question: QUESTIONS[id],
-  answer: a,
-  cases: [...new Set(cases)],
-  detail,
-});
 
 /** Combine several cases that each say yes/no to the same question: any yes wins, all no is no. */
 function anyYes(
