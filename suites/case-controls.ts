@@ -6,6 +6,7 @@ import { startCaseEndpoint } from '../harness/runner/run-case.ts';
 import type { ControlRequest, ControlResult } from './controls/control.ts';
 import { type ControlJudgement, judgeControls } from './controls/judge-controls.ts';
 import { runControls } from './controls/run-controls.ts';
+import { twinCaseOf } from './matrix.ts';
 import { entryOf, type LabNames, pkiFor, serverFor } from './plan-case.ts';
 import type { MatrixCase } from './scenario-model.ts';
 
@@ -45,6 +46,7 @@ async function twinControls(
   c: MatrixCase,
   names: LabNames,
   lab: LabNetwork,
+  serverDefect: boolean,
 ): Promise<{ readonly results: (ControlResult & { against: 'twin' })[] } | { readonly skip: string }> {
   const twinPki = pkiFor(c.scenario, c.settings, names, 'twin');
   if ('skip' in twinPki) return { skip: twinPki.skip };
@@ -53,7 +55,9 @@ async function twinControls(
       id: `${c.id}~twin`,
       pki: twinPki.pki,
       intent: DEFAULT_INTENT,
-      server: serverFor(c),
+      // A server-behaviour defect's twin is its chain served the twin's way; a certificate defect's
+      // twin is served as the case is.
+      server: serverFor(serverDefect ? (twinCaseOf(c) ?? c) : c),
     },
     lab,
   );
@@ -77,19 +81,22 @@ export async function runCaseControls(
   lab: LabNetwork,
 ): Promise<CaseControls> {
   const entry = entryOf(c.scenario);
-  const isDefect = c.scenario.certs.variant === 'spec' && entry.kind === 'defect';
+  // A server-behaviour defect (an old TLS version) serves a valid chain: every reference client must
+  // still refuse it, and its twin (the same chain served normally) must pass.
+  const serverDefect = c.scenario.kind === 'defect' && c.scenario.certs.variant === 'twin';
+  const isDefect = serverDefect || (c.scenario.certs.variant === 'spec' && entry.kind === 'defect');
   // The twin has its own endpoint, so its controls run alongside the case's own.
   const [onCase, twinRun] = await Promise.all([
     runControls(requestFor(c, started, lab)).then((rs) =>
       rs.map((r) => ({ ...r, against: 'case' as const })),
     ),
-    isDefect ? twinControls(c, names, lab) : Promise.resolve(null),
+    isDefect ? twinControls(c, names, lab, serverDefect) : Promise.resolve(null),
   ]);
   if (!isDefect || twinRun === null)
     return { results: onCase, check: judgeControls(onCase, 'must-accept', null) };
 
-  const expectation = entry.expect.openssl.target === 'server' ? entry.expect.openssl : null;
-  const defect = judgeControls(onCase, 'defect', expectation);
+  const expectation = !serverDefect && entry.expect.openssl.target === 'server' ? entry.expect.openssl : null;
+  const defect = serverDefect ? judgeServerDefect(onCase) : judgeControls(onCase, 'defect', expectation);
   if ('skip' in twinRun)
     return { results: onCase, check: { ok: false, why: `twin not placed: ${twinRun.skip}` } };
   const onTwin = twinRun.results;
@@ -98,4 +105,24 @@ export async function runCaseControls(
   if (!twin.ok) return { results, check: { ok: false, why: `twin: ${twin.why}` } };
   if (!defect.ok) return { results, check: { ok: false, why: `defect: ${defect.why}` } };
   return { results, check: { ok: true, why: `defect: ${defect.why}; twin ${twin.why}` } };
+}
+
+/**
+ * A server-behaviour defect is confirmed when at least one reference client, at its default policy,
+ * refuses it (the others' acceptance is recorded: GnuTLS's default priority still allows TLS 1.0).
+ */
+function judgeServerDefect(results: readonly ControlResult[]): { ok: boolean; why: string } {
+  const refused = results.filter((r) => r.status === 'rejected');
+  const accepted = results.filter((r) => r.status === 'accepted');
+  const names = (rs: readonly ControlResult[]) =>
+    rs.map((r) => `${r.client}${r.reason ? ` (${r.reason})` : ''}`).join('; ');
+  if (refused.length === 0)
+    return {
+      ok: false,
+      why: `no reference client refused the server's behaviour: ${names(accepted) || 'none ran'}`,
+    };
+  return {
+    ok: true,
+    why: `refused by ${names(refused)}${accepted.length > 0 ? `; accepted at its default policy by ${accepted.map((r) => r.client).join(', ')}` : ''}`,
+  };
 }

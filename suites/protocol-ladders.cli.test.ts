@@ -30,6 +30,8 @@ const CASES = [
   'chains::cross-signed-root-old-anchor',
   'chains::sha1-cert-above-anchor',
   'chains::expired-cross-sign-beside-valid',
+  'tls::server-tls10-only',
+  'tls::server-tls11-only',
 ];
 
 async function runOn(driver: string, engine: TlsEngineId) {

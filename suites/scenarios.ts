@@ -134,12 +134,15 @@ const tlsOnly = (
   server: ServerBehaviour,
   expected: Readonly<Record<ProfileName, ProfileExpectation>>,
   /** A hierarchy other than the sanity case's: its catalogue control, which is then the twin. */
-  more: Pick<Scenario, 'ladder' | 'fullOnly'> & { readonly on?: string } = {},
+  more: Pick<Scenario, 'ladder' | 'fullOnly'> & {
+    readonly on?: string;
+    readonly kind?: Scenario['kind'];
+  } = {},
 ): Scenario => ({
   id,
   title,
   phase: 'catalogue',
-  kind: 'control',
+  kind: more.kind ?? 'control',
   certs: more.on ? { entry: more.on, variant: 'spec' } : { entry: 'anchors::wrong-ca', variant: 'twin' },
   twin: more.on ?? SANITY,
   settings: DEFAULT_SETTINGS,
@@ -187,6 +190,23 @@ const SERVER_SCENARIOS: readonly Scenario[] = [
       webpki: { result: 'accept', because: 'browsers speak TLS 1.3' },
       'mbedtls-2.28': { result: 'reject', because: 'mbedTLS 2.28 speaks TLS 1.2 at most' },
     },
+  ),
+  ...(['TLSv1', 'TLSv1.1'] as const).map((version) =>
+    tlsOnly(
+      `tls::server-${version === 'TLSv1' ? 'tls10' : 'tls11'}-only`,
+      `the broker answers ${version === 'TLSv1' ? 'TLS 1.0' : 'TLS 1.1'} only, below the version the device offers at best (a downgrade)`,
+      { minTlsVersion: version, maxTlsVersion: version },
+      {
+        rfc5280: { result: 'reject', because: 'RFC 8996: TLS 1.0 and 1.1 must not be negotiated' },
+        webpki: { result: 'reject', because: 'browsers removed TLS 1.0 and 1.1 (RFC 8996)' },
+        'mbedtls-2.28': {
+          result: 'accept',
+          because:
+            'mbedTLS 2.28 still builds TLS 1.0/1.1 by default (MBEDTLS_SSL_PROTO_TLS1, _TLS1_1; removed in 3.0) and speaks them when the application allows (Quectel sslversion 4)',
+        },
+      },
+      { kind: 'defect' },
+    ),
   ),
   fragmented(512),
   fragmented(1024, 'sizes::served-chain-2k'),

@@ -100,6 +100,19 @@ function anyYes(
   return answer(question, 'unknown', cases, detail || `nothing ${yesMeans}`);
 }
 
+/** RFC 5746: the renegotiation_info extension (65281) or, in its place, the SCSV 0x00ff. */
+function secureRenegotiationAnswer(e: Evidence): TrustModelAnswer {
+  const a = offersExtension('tls.secure-renegotiation.offered', e, 65281, 'renegotiation_info');
+  const scsv = e.record('anchors::right-ca')?.server.clientHello?.cipherSuites.includes(0x00ff);
+  return a.answer === 'no' && scsv
+    ? {
+        ...a,
+        answer: 'yes',
+        detail: `${a.detail}; it offered TLS_EMPTY_RENEGOTIATION_INFO_SCSV (0x00ff) instead`,
+      }
+    : a;
+}
+
 /** Every case must say yes: any no is no (naming it), all yes is yes. */
 function allYes(question: QuestionId, parts: ReturnType<Evidence['accepts']>[]): TrustModelAnswer {
   const a = anyYes(question, parts);
@@ -610,6 +623,9 @@ export function inferTrustModel(records: readonly CaseRecord[]): TrustModelAnswe
     anyYes('tls.tls13.spoken', [acc('tls::server-tls13-only')]),
     anyYes('tls.fragmented-handshake.reassembled', [acc('tls::handshake-fragmented-512')]),
     everyRungAnswer('tls.fragmented-handshake.every-size-reassembled', e, SCENARIOS, 'handshake-fragment', 0),
+    anyYes('tls.old-version-server.accepted', [acc('tls::server-tls10-only'), acc('tls::server-tls11-only')]),
+    offersExtension('tls.alpn.offered', e, 16, 'application_layer_protocol_negotiation'),
+    secureRenegotiationAnswer(e),
     offersExtension('tls.max-fragment-length.offered', e, 1, 'max_fragment_length'),
     offersExtension('tls.session-ticket.offered', e, 35, 'session_ticket'),
     sizeLadderAnswer('size.served-chain.16k-accepted', e, SCENARIOS, 'served-chain-bytes'),

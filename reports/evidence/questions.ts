@@ -60,6 +60,11 @@ export const QUESTIONS = {
   'tls.fragmented-handshake.reassembled': 'Reassembles a handshake fragmented into 512-byte records?',
   'tls.fragmented-handshake.every-size-reassembled':
     'Reassembles handshake messages cut into records of 512, 1024 and 4096 bytes?',
+  'tls.old-version-server.accepted':
+    'Connects to a server that answers only TLS 1.0 or 1.1 (a downgrade RFC 8996 forbids)?',
+  'tls.alpn.offered': 'Offers ALPN (application_layer_protocol_negotiation)?',
+  'tls.secure-renegotiation.offered':
+    'Offers secure renegotiation (renegotiation_info or its SCSV, RFC 5746)?',
   'tls.max-fragment-length.offered': 'Offers the max_fragment_length extension (asks for smaller records)?',
   'tls.session-ticket.offered': 'Offers the session_ticket extension (can resume without server state)?',
   'size.served-chain.16k-accepted':

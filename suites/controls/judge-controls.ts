@@ -66,7 +66,7 @@ export function judgeControls(
     return refused.length === usable.length
       ? {
           ok: true,
-          why: `refused by ${usable.map((r) => r.client).join(', ')} (the server refuses the client side)`,
+          why: `refused by ${usable.map((r) => r.client).join(', ')} (no reference client completes this handshake: the server side is the defect)`,
         }
       : {
           ok: false,
