@@ -81,6 +81,9 @@ describe.each(TLS_ENGINE_IDS)('the protocol ladders on the virtual Quectel with 
         expect(r.server.clientHello, r.case).not.toBeNull();
       }
       expect(answer('chains.field-paths.followed').answer).toBe('yes');
+      // Set to "all versions" (sslversion 4), every stack here takes a server that answers TLS 1.1;
+      // the reference clients confirmed it is a downgrade (Node and OpenSSL refuse it).
+      expect(answer('tls.old-version-server.accepted').answer).toBe('yes');
       if (engine === 'mbedtls') {
         // mbedTLS 2.28 joins no handshake message split across records: every fragment size, and a
         // 16 kB chain that cannot fit one record, fail; 12 kB in one record passes. No EdDSA.
@@ -119,6 +122,8 @@ describe('the virtual nRF91’s server-chain limit, found by the ladder', () => 
       expect(six?.virtualTls?.reason).toMatch(
         /6144 DER bytes\) exceeds what the modem's TLS receive path holds \(4096 bytes\)/,
       );
+      // TLS 1.2 only: the server's TLS 1.0/1.1 is refused (alert 70 protocol_version).
+      expect(answer('tls.old-version-server.accepted').answer).toBe('no');
       // The fragment rung on the 8 kB chain says nothing: its twin is over the limit too.
       expect(answer('tls.fragmented-handshake.every-size-reassembled').detail).toMatch(
         /no answer from 4096-byte records/,
