@@ -18,6 +18,15 @@ export interface ServerSummary {
   readonly clientHello: ClientHelloSummary | null;
   /** Mutual TLS: the client certificate the server saw, if it asked for one. */
   readonly clientCertificate?: ClientCertificateSeen | null;
+  /**
+   * What the server's side of the wire carried (TLS ≤ 1.2 plaintext): the served chain's DER bytes
+   * and how many records its Certificate message took (> 1: fragmented), and the largest record.
+   */
+  readonly wire?: {
+    readonly servedChainBytes: number | null;
+    readonly certificateRecords: number | null;
+    readonly largestServerRecord: number;
+  };
 }
 
 /**

@@ -51,6 +51,15 @@ export function summarizeServer(connections: readonly ConnectionObservation[]): 
     closedBy: last?.closedBy ?? null,
     clientHello: last?.clientHello ?? null,
     clientCertificate: last?.clientCertificate ?? null,
+    ...(last
+      ? {
+          wire: {
+            servedChainBytes: last.wire.servedChainBytes,
+            certificateRecords: last.wire.certificateRecords,
+            largestServerRecord: last.wire.fromServer.maxRecordLength,
+          },
+        }
+      : {}),
   };
 }
 

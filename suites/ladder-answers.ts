@@ -43,7 +43,16 @@ function rungsOf(scenarios: readonly Scenario[], ladder: LadderId): Rung[] {
 }
 
 /** How a refused rung failed, in the record's words (refused with an alert, dropped, timed out, device fault). */
-const howRefused = (e: LadderEvidence, id: string) => e.record(id)?.reason ?? e.accepts(id).note;
+function howRefused(e: LadderEvidence, id: string): string {
+  const r = e.record(id);
+  if (!r) return e.accepts(id).note;
+  const wire = r.server.wire;
+  const served =
+    wire?.servedChainBytes != null
+      ? ` (the server sent ${wire.servedChainBytes} DER bytes of certificates in ${wire.certificateRecords} record${wire.certificateRecords === 1 ? '' : 's'})`
+      : '';
+  return `${r.reason}${served}`;
+}
 
 /** The rungs that gave an answer, split; the others with why they did not. */
 function split(e: LadderEvidence, rungs: readonly Rung[]) {

@@ -85,6 +85,16 @@ describe.each(TLS_ENGINE_IDS)('the protocol ladders on the virtual Quectel with 
       // the reference clients confirmed it is a downgrade (Node and OpenSSL refuse it).
       expect(answer('tls.old-version-server.accepted').answer).toBe('yes');
       if (engine === 'mbedtls') {
+        // TLS 1.2 on the wire: the server's side shows what each rung served and how it was cut.
+        const wire = (id: string) => records.find((r) => r.case === id)?.server.wire;
+        expect(wire('sizes::served-chain-16k')).toMatchObject({ servedChainBytes: 16384 });
+        expect(wire('sizes::served-chain-16k')?.certificateRecords).toBeGreaterThan(1);
+        expect(wire('sizes::served-chain-12k')).toMatchObject({
+          servedChainBytes: 12288,
+          certificateRecords: 1,
+        });
+        expect(wire('tls::handshake-fragmented-512')?.largestServerRecord).toBeLessThanOrEqual(512);
+        expect(wire('tls::handshake-fragmented-512')?.certificateRecords).toBeGreaterThan(1);
         // mbedTLS 2.28 joins no handshake message split across records: every fragment size, and a
         // 16 kB chain that cannot fit one record, fail; 12 kB in one record passes. No EdDSA.
         expect(answer('tls.fragmented-handshake.every-size-reassembled').answer).toBe('no');
