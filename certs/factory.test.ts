@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPki, KeyCache } from './build.ts';
 import { buildHierarchy, summarize } from './factory.ts';
 import { writeCaseFiles } from './files.ts';
+import { ANCHOR_FILE_FORMATS, anchorFileText, pemCertificates } from './pem.ts';
 import { standardSpec } from './pki-spec.ts';
 
 describe('buildHierarchy', () => {
@@ -182,5 +183,20 @@ describe('size ladders and newer keys', () => {
     const leaf = new X509Certificate(h.servedChainPem);
     expect(leaf.verify(new X509Certificate(h.issuingRootPem).publicKey)).toBe(true);
     expect(leaf.toLegacyObject().asn1Curve ?? leaf.publicKey.asymmetricKeyType).toBe('ed25519');
+  });
+});
+
+describe('anchor file formats', () => {
+  const pem = '-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n';
+  it('writes the same certificate with CRLF ends, behind a UTF-8 BOM, or followed by other text', () => {
+    const crlf = Buffer.from(anchorFileText(pem, 'pem-crlf'));
+    expect(crlf.toString()).toBe(pem.replaceAll('\n', '\r\n'));
+    expect(crlf.includes('\n\n')).toBe(false);
+    expect([...Buffer.from(anchorFileText(pem, 'pem-bom')).subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const trailing = anchorFileText(pem, 'pem-trailing-bytes');
+    expect(trailing.startsWith(pem)).toBe(true);
+    expect(trailing.length).toBeGreaterThan(pem.length);
+    for (const f of ANCHOR_FILE_FORMATS)
+      expect(pemCertificates(anchorFileText(pem, f)).map((b) => b.replaceAll('\r', ''))).toEqual([pem]);
   });
 });

@@ -146,7 +146,13 @@ export function intentFor(s: DeviceSettings): TlsIntent {
 
 /** Device-side form of a matrix case: its PKI, its TLS intent and the broker's behaviour. */
 export function caseSpecFor(c: MatrixCase, pki: PkiSpec): CaseSpec {
-  return { id: c.id, pki, intent: intentFor(c.settings), server: serverFor(c) };
+  return {
+    id: c.id,
+    pki,
+    intent: intentFor(c.settings),
+    server: serverFor(c),
+    ...(c.scenario.anchorFile ? { anchorFile: c.scenario.anchorFile } : {}),
+  };
 }
 
 /** Stable name of the lab's stand-in public hierarchy: its root's subject must not change. */

@@ -1,4 +1,5 @@
 import type { LadderRung } from '../certs/catalogue/index.ts';
+import type { AnchorFileFormat } from '../certs/pem.ts';
 import type { ProfileName } from './profiles.ts';
 
 /**
@@ -105,6 +106,8 @@ export interface Scenario {
   readonly ladder?: LadderRung;
   /** Only in the full matrix (`--full`): the default runs one representative of each ladder. */
   readonly fullOnly?: boolean;
+  /** The uploaded anchors file written another way (CRLF, BOM, trailing bytes); absent: PEM with LF. */
+  readonly anchorFile?: AnchorFileFormat;
 }
 
 /** One runnable case: a scenario under one set of device settings. */

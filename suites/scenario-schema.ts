@@ -1,4 +1,5 @@
 import { LADDERS } from '../certs/catalogue/index.ts';
+import { ANCHOR_FILE_FORMATS } from '../certs/pem.ts';
 import { PROFILE_NAMES } from './profiles.ts';
 import { FEATURES } from './scenario-model.ts';
 
@@ -96,6 +97,7 @@ export const SCENARIO_SCHEMA = {
       },
     },
     fullOnly: { enum: [true] },
+    anchorFile: { enum: [...ANCHOR_FILE_FORMATS] },
   },
 } as const;
 

@@ -1,7 +1,8 @@
 import { CATALOGUE, type CatalogueEntry } from '../certs/catalogue/index.ts';
+import { ANCHOR_FILE_FORMATS, type AnchorFileFormat } from '../certs/pem.ts';
 import type { PkiSpec } from '../certs/pki-spec.ts';
 import { expectationFor, unanimous } from './expectations.ts';
-import type { ProfileName } from './profiles.ts';
+import { PROFILE_NAMES, type ProfileName } from './profiles.ts';
 import {
   DEFAULT_SETTINGS,
   type DeviceSettings,
@@ -153,6 +154,32 @@ const tlsOnly = (
   ...(more.fullOnly ? { fullOnly: true } : {}),
 });
 
+const UPLOAD_TITLES: Readonly<Record<AnchorFileFormat, string>> = {
+  'pem-crlf': 'PEM with CRLF line ends',
+  'pem-bom': 'PEM behind a UTF-8 byte-order mark',
+  'pem-trailing-bytes': 'PEM followed by a line of text that is not PEM',
+};
+
+/** The valid chain, its root uploaded as a file written another way: what the device stores and verifies with. */
+const UPLOAD_SCENARIOS: readonly Scenario[] = ANCHOR_FILE_FORMATS.map((format) => ({
+  ...tlsOnly(
+    `uploads::${format}`,
+    `the issuing root uploaded as ${UPLOAD_TITLES[format]}`,
+    {},
+    Object.fromEntries(
+      PROFILE_NAMES.map((p) => [
+        p,
+        {
+          result: 'accept',
+          because: 'RFC 7468 §2/§3: either line end, and text outside the boundaries is ignored',
+        },
+      ]),
+    ) as Record<ProfileName, ProfileExpectation>,
+    format === 'pem-crlf' ? {} : { fullOnly: true },
+  ),
+  anchorFile: format,
+}));
+
 /** Fragmented handshakes: mbedTLS before 3.6.3 reassembles none (Mbed-TLS#1840). */
 const fragmented = (bytes: 512 | 1024 | 4096, on?: string): Scenario =>
   tlsOnly(
@@ -256,7 +283,12 @@ const STORE_SCENARIOS: readonly Scenario[] = [
 ];
 
 export function buildScenarios(catalogue: readonly CatalogueEntry[] = CATALOGUE): Scenario[] {
-  const all = [...catalogueScenarios(catalogue), ...STORE_SCENARIOS, ...SERVER_SCENARIOS];
+  const all = [
+    ...catalogueScenarios(catalogue),
+    ...STORE_SCENARIOS,
+    ...SERVER_SCENARIOS,
+    ...UPLOAD_SCENARIOS,
+  ];
   const phaseRank: Record<Phase, number> = { sanity: 0, probe: 1, catalogue: 2 };
   const probeRank = (s: Scenario) => Object.keys(PROBES).indexOf(s.id);
   return all

@@ -633,6 +633,12 @@ export function inferTrustModel(records: readonly CaseRecord[]): TrustModelAnswe
     sizeLadderAnswer('size.anchor-file.50-used', e, SCENARIOS, 'anchor-count'),
     everyRungAnswer('keys.server-key.every-type-accepted', e, SCENARIOS, 'leaf-key', 2),
     anyYes('keys.ed25519.accepted', [acc('keys::leaf-ed25519')]),
+    anyYes('uploads.pem-crlf.verifies', [acc('uploads::pem-crlf')]),
+    allYes('uploads.pem-variants.verify', [
+      acc('uploads::pem-crlf'),
+      acc('uploads::pem-bom'),
+      acc('uploads::pem-trailing-bytes'),
+    ]),
     allYes('chains.field-paths.followed', [
       acc('chains::cross-signed-root-old-anchor'),
       acc('chains::sha1-cert-above-anchor'),

@@ -4,6 +4,7 @@ import type { EndpointConfig, SharedEndpointHandle } from '../../brokers/endpoin
 import type { ConnectionObservation } from '../../brokers/observation.ts';
 import type { PkiHierarchy } from '../../certs/build.ts';
 import { buildHierarchy } from '../../certs/factory.ts';
+import { type AnchorFileFormat, anchorFileText } from '../../certs/pem.ts';
 import type { PkiSpec } from '../../certs/pki-spec.ts';
 import type { CertSummary } from '../../certs/spec.ts';
 import { type LabNetwork, LOOPBACK_LAB } from '../../contracts/case.ts';
@@ -32,6 +33,8 @@ export interface CaseSpec {
   readonly server?: CaseServer;
   /** The device clock under `validate`; absent: now. */
   readonly clock?: Date;
+  /** The anchors file written another way than PEM with LF ends (the certificates are the same). */
+  readonly anchorFile?: AnchorFileFormat;
 }
 
 /** The built PKI of a case, in the form every consumer reads (anchors null = none uploaded). */
@@ -127,7 +130,7 @@ export async function startEndpointFor(
  */
 export async function runDeviceAgainst(
   device: OpenDevice,
-  spec: Pick<CaseSpec, 'id' | 'intent' | 'clock'>,
+  spec: Pick<CaseSpec, 'id' | 'intent' | 'clock' | 'anchorFile'>,
   { hierarchy, endpoint }: CaseEndpoint,
 ): Promise<CaseRun> {
   const startedAt = new Date().toISOString();
@@ -142,7 +145,10 @@ export async function runDeviceAgainst(
   };
   const input: MqttCaseInput = {
     caseId: spec.id,
-    anchorsPem: hierarchy.anchorsPem,
+    anchorsPem:
+      spec.anchorFile && hierarchy.anchorsPem
+        ? anchorFileText(hierarchy.anchorsPem, spec.anchorFile)
+        : hierarchy.anchorsPem,
     host: hierarchy.dialledHost,
     port: endpoint.advertisedPort ?? endpoint.listenPort,
     intent: spec.intent,

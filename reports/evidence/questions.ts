@@ -74,6 +74,9 @@ export const QUESTIONS = {
   'keys.server-key.every-type-accepted':
     'Accepts a server certificate with every key type from RSA-2048 to Ed25519 (which not)?',
   'keys.ed25519.accepted': 'Accepts an Ed25519 server certificate?',
+  'uploads.pem-crlf.verifies': 'Verifies with its root uploaded as PEM with CRLF line ends?',
+  'uploads.pem-variants.verify':
+    'Verifies with its root uploaded as PEM with CRLF ends, behind a BOM, or followed by other text (which not)?',
   'chains.field-paths.followed':
     'Finds the valid path when a root migration, a SHA-1 or an expired cross-sign is served beside it?',
   'client.certificate.presented': 'Presents a client certificate at seclevel 2?',
