@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { listenOn } from '../../brokers/listen.ts';
 import { familyNamed } from '../families.ts';
 import { createMemoryPair } from '../transport/memory-pair.ts';
 import type { HostileTargets } from './dialect.ts';
@@ -245,12 +246,7 @@ export async function startHostileModule(options: HostileModuleOptions): Promise
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const port = await listenOn(server, { host: '127.0.0.1' });
   return {
     address: `tcp://127.0.0.1:${port}`,
     modem,

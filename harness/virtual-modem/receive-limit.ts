@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { listenOn } from '../../brokers/listen.ts';
 import { certificateLengths, DirectionTap, HS_CERTIFICATE, RecordSplitter } from '../../brokers/wire-tap.ts';
 
 /**
@@ -67,12 +68,7 @@ export async function startLimitRelay(
     client.on('error', drop);
     upstream.on('error', drop);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const port = await listenOn(server, { host: '127.0.0.1' });
   return {
     port,
     outcome: () => outcome,
