@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -12,6 +12,7 @@ import { recordDeviceIdentity } from '../reports/run-manifest.ts';
 import { selectShard } from '../reports/shard.ts';
 import { executeCase, recordBlocked, recordSkipped } from './execute.ts';
 import { type FeatureState, featureFromProbe, missingFeature } from './features.ts';
+import { checkHealthAfterFault, HEALTH_CHECKS_FILE } from './health-check.ts';
 import { defaultMatrix, fullMatrix } from './matrix.ts';
 import { labNames, labPublicRootPem, sanityOnLab, virtualLabNetwork } from './plan-case.ts';
 import { runPublicProbe } from './public-probe.ts';
@@ -33,6 +34,22 @@ const recorded = recordedCases(config.outDir);
 let device: OpenDevice;
 /** Sticky: once set, every later case is recorded as blocked instead of run. */
 let broken: string | null = null;
+
+/**
+ * A case left the device faulty (restarted, hung, port lost; its record says so): check its health
+ * before the next. Healthy again, the run goes on; otherwise the rest is blocked with both reasons.
+ * The check's own AT exchange is kept beside the cases' transcripts.
+ */
+async function healthCheckAfter(caseId: string, fault: string | null): Promise<void> {
+  const mark = device.transcript.mark();
+  const check = await checkHealthAfterFault(device);
+  writeRunTranscript(`health-after-${caseId.replace(/[^A-Za-z0-9._-]+/g, '_')}`, mark);
+  appendFileSync(
+    join(config.outDir, HEALTH_CHECKS_FILE),
+    `${JSON.stringify({ after: caseId, fault, healthy: check.ok, detail: check.detail, at: new Date().toISOString() })}\n`,
+  );
+  if (!check.ok) broken = `device unhealthy after ${caseId}: ${fault}; health check: ${check.detail}`;
+}
 /** What the probes showed; a case needing an absent feature is skipped with the reason. */
 const features = new Map<Feature, FeatureState>();
 
@@ -123,9 +140,8 @@ describe(`conformance on ${label}`, () => {
       { timeout: 600_000 },
       async ([, c], ctx) => {
         const { record, skipped } = await runOne(c);
-        if (!record.device.healthy && record.outcome !== 'blocked') {
-          broken = `device unhealthy after ${c.id}: ${record.device.error}`;
-        }
+        if (!record.device.healthy && record.outcome !== 'blocked')
+          await healthCheckAfter(c.id, record.device.error);
         if (c.id === SANITY && record.outcome !== 'accepted') {
           broken = `sanity case ${SANITY} was ${record.outcome}: ${record.reason}`;
         }
@@ -181,9 +197,8 @@ describe.runIf(rotation.length > 0)(`CA rotation on ${label}`, () => {
               'skipped',
               `the ${device.driver.family} driver cannot express CA rotation`,
             ));
-    if (!record.device.healthy && record.outcome !== 'blocked') {
-      broken = `device unhealthy after ${s.id}: ${record.device.error}`;
-    }
+    if (!record.device.healthy && record.outcome !== 'blocked')
+      await healthCheckAfter(s.id, record.device.error);
     if (record.outcome === 'skipped' || record.outcome === 'blocked') ctx.skip(record.reason);
     if (record.outcome === 'accepted') {
       expect(record.server.publishes, 'broker saw the rebound / rebooted device PUBLISH').toContainEqual({

@@ -46,6 +46,7 @@ function rungsOf(scenarios: readonly Scenario[], ladder: LadderId): Rung[] {
 function howRefused(e: LadderEvidence, id: string): string {
   const r = e.record(id);
   if (!r) return e.accepts(id).note;
+  if (deviceFailed(e, id)) return `the device failed: ${r.reason}`;
   const wire = r.server.wire;
   const served =
     wire?.servedChainBytes != null
@@ -54,9 +55,25 @@ function howRefused(e: LadderEvidence, id: string): string {
   return `${r.reason}${served}`;
 }
 
+/**
+ * A rung on which the device failed (restarted, hung, lost its port) is a refusal of the worst
+ * kind: every rung is a valid chain its controls confirmed, and the run health-checked the device
+ * before going on (health-checks.jsonl). Its record's reason says what happened.
+ */
+function deviceFailed(e: LadderEvidence, id: string): boolean {
+  const r = e.record(id);
+  return r?.outcome === 'inconclusive' && r.device.healthy === false;
+}
+
 /** The rungs that gave an answer, split; the others with why they did not. */
 function split(e: LadderEvidence, rungs: readonly Rung[]) {
-  const said = rungs.map((r) => ({ r, a: e.accepts(r.id) }));
+  const said = rungs.map((r) => {
+    const a = e.accepts(r.id);
+    return {
+      r,
+      a: a.answer === 'unknown' && deviceFailed(e, r.id) ? { ...a, answer: 'no' as const, cases: [r.id] } : a,
+    };
+  });
   return {
     accepted: said.filter((s) => s.a.answer === 'yes').map((s) => s.r),
     refused: said.filter((s) => s.a.answer === 'no').map((s) => s.r),

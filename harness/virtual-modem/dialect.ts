@@ -3,6 +3,7 @@ import type { Fault } from './faults.ts';
 import type { DeviceTimeReport, LatencyModel } from './latency.ts';
 import type { VirtualNetwork } from './network.ts';
 import type { PersonalityName, TrustPersonality } from './personality.ts';
+import type { ReceiveLimitModel } from './receive-limit.ts';
 import type { TlsAttempt, TlsRequestSeen } from './session.ts';
 import type { TlsEngine } from './tls/engine.ts';
 
@@ -18,6 +19,8 @@ export interface CommonModemOptions {
   readonly faults?: readonly Fault[];
   /** How long the module takes to register after booting. */
   readonly attachMs?: number;
+  /** nRF91 only: its server-chain limit and what happens past it (default 4,096 bytes, dropped). */
+  readonly receiveLimit?: ReceiveLimitModel;
 }
 
 /** What each virtual modem class offers the runner. */
@@ -58,6 +61,8 @@ export interface VirtualDialect {
   readonly defaultPersonality: PersonalityName;
   /** The device label in reports: `<label>:<personality>`. */
   readonly label: string;
+  /** Whether the modem models a TLS receive limit (`receiveLimit` in its config). */
+  readonly receiveLimit?: boolean;
   start(
     io: Duplex,
     common: CommonModemOptions,

@@ -11,6 +11,15 @@ export interface ReceiveLimits {
   readonly serverChainBytes: number;
 }
 
+/**
+ * How a virtual modem models its limit: the bytes (null: none) and what happens past it — the
+ * connection dropped, or the modem restarting (one nRF9160 crashed on a 5,279-byte chain).
+ */
+export interface ReceiveLimitModel {
+  readonly serverChainBytes: number | null;
+  readonly past: 'drop' | 'reboot';
+}
+
 /** What the limit did to one connection: null until the server's chain was seen. */
 export interface LimitOutcome {
   readonly servedChainBytes: number;

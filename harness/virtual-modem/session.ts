@@ -54,7 +54,13 @@ export interface ModemEnvironment {
 
 export type DialResult =
   | { readonly ok: true; readonly stream: Duplex }
-  | { readonly ok: false; readonly stage: 'dns' | 'tcp' | 'tls' | 'refused'; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly stage: 'dns' | 'tcp' | 'tls' | 'refused';
+      readonly reason: string;
+      /** The server's chain overflowed the modelled receive limit. */
+      readonly overLimit?: boolean;
+    };
 
 /** Resolves through the hosts map, then opens TCP (plain) or TLS (through the engine). */
 export async function dial(
@@ -112,5 +118,10 @@ export async function dial(
     unsupported,
   });
   if (r.ok) return { ok: true, stream: r.stream };
-  return { ok: false, stage: r.stage === 'connect' ? 'tcp' : 'tls', reason: reason ?? r.reason };
+  return {
+    ok: false,
+    stage: r.stage === 'connect' ? 'tcp' : 'tls',
+    reason: reason ?? r.reason,
+    ...(over?.exceeded ? { overLimit: true } : {}),
+  };
 }

@@ -10,6 +10,7 @@ import {
   type PersonalityName,
   type TrustPersonality,
 } from './personality.ts';
+import type { ReceiveLimitModel } from './receive-limit.ts';
 import type { TlsAttempt, TlsRequestSeen } from './session.ts';
 import type { TlsEngineId } from './tls/engine.ts';
 import { type EngineChoice, selectEngine } from './tls/engines.ts';
@@ -35,6 +36,8 @@ export interface VirtualModemConfig {
   readonly faults?: readonly Fault[];
   /** How long the module takes to register after booting (Quectel: after RDY; nRF91: after CFUN=1). */
   readonly attachMs?: number;
+  /** nRF91 only: the server-chain limit and what happens past it (`{serverChainBytes, past}`). */
+  readonly receiveLimit?: ReceiveLimitModel;
 }
 
 /** A running virtual modem: what it is, which TLS engine answers, and what it did. */
@@ -93,7 +96,12 @@ export async function startVirtualModem(
     ...(config.latency ? { latency: config.latency } : {}),
     ...(config.faults ? { faults: config.faults } : {}),
     ...(config.attachMs !== undefined ? { attachMs: config.attachMs } : {}),
+    ...(config.receiveLimit ? { receiveLimit: config.receiveLimit } : {}),
   };
+  if (config.receiveLimit && !dialect.receiveLimit)
+    throw new Error(
+      `receiveLimit: the virtual ${config.family} does not model a TLS receive limit (nrf91-slm does)`,
+    );
   const { modem, files } = dialect.start(io, common, {
     ...(config.files ? { files: config.files } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),

@@ -6,6 +6,7 @@ export const NRF91_VIRTUAL: VirtualDialect = {
   family: 'nrf91-slm',
   defaultPersonality: 'mfw-1.2.3',
   label: 'virtual-nrf91',
+  receiveLimit: true,
   start(io, common, seed) {
     const modem = new VirtualNrf91Modem(io, {
       ...common,

@@ -7,6 +7,7 @@ import { type DeviceTimeReport, LatencyClock, type LatencyModel, sleep } from '.
 import { MqttSession } from '../mqtt-session.ts';
 import type { VirtualNetwork } from '../network.ts';
 import type { TrustPersonality } from '../personality.ts';
+import type { ReceiveLimitModel } from '../receive-limit.ts';
 import { dial, type ModemEnvironment, type TlsAttempt, type TlsRequestSeen } from '../session.ts';
 import type { TlsEngine } from '../tls/engine.ts';
 import { lazyEngine } from '../tls/engines.ts';
@@ -31,8 +32,8 @@ export interface VirtualNrf91Options {
   readonly withoutCommands?: readonly string[];
   /** How long after AT+CFUN=1 the modem takes to register (+CEREG stat 2 until then); 0 by default. */
   readonly attachMs?: number;
-  /** DER bytes of server certificates the TLS receive path holds; 4096 by default, null for no limit. */
-  readonly serverChainLimitBytes?: number | null;
+  /** The server chain the TLS receive path holds and what happens past it; 4,096 bytes, dropped, by default. */
+  readonly receiveLimit?: ReceiveLimitModel;
 }
 
 /** The nRF9160's server-chain limit as a Nordic engineer stated it (4 kB); a larger chain is dropped. */
@@ -99,7 +100,7 @@ export class VirtualNrf91Modem implements Dialect {
       engineNote: () => options.engine?.note ?? (lazy as ReturnType<typeof lazyEngine>).note(),
       tlsLog: [],
       tlsRequests: [],
-      ...receiveLimitsOf(options.serverChainLimitBytes),
+      ...receiveLimitsOf(options.receiveLimit?.serverChainBytes),
     };
     this.#store = new CredentialStore(options.credentials ?? []);
     this.#clock = new DeviceClock(options.clock ?? null);
@@ -397,6 +398,7 @@ export class VirtualNrf91Modem implements Dialect {
         if (r.ok) r.stream.destroy();
         return;
       }
+      if (!r.ok && r.overLimit && this.#opts.receiveLimit?.past === 'reboot') return this.reboot();
       if (!r.ok) return this.#error();
       s.stream = r.stream;
       r.stream.on('data', (c: Buffer) => s.received.push(c));
@@ -464,6 +466,8 @@ export class VirtualNrf91Modem implements Dialect {
         if (r.ok) r.stream.destroy();
         return;
       }
+      // The crash model: a chain over the limit restarts the modem instead of failing the connect.
+      if (!r.ok && r.overLimit && this.#opts.receiveLimit?.past === 'reboot') return this.reboot();
       if (!r.ok) {
         return this.#port.urc(`#XMQTTEVT: ${EVT.connack},${r.stage === 'tls' ? MQTT_TLS_FAILURE : -111}`);
       }
