@@ -55,6 +55,19 @@ describe('the product-spec card', () => {
     expect(html).toContain('— reason 2');
   });
 
+  it('names the questions no case of the run asked in one line, and keeps every other answer', () => {
+    const unasked = ids[0] as QuestionId;
+    const withUnasked = model.map((a) =>
+      a.id === unasked ? { ...a, answer: 'unknown' as const, cases: [] } : a,
+    );
+    const card = productCard(input(withUnasked));
+    const statement = QUESTIONS[unasked].replace(/\?$/, '');
+    expect(card.notAsked).toEqual([statement]);
+    expect(card.groups.flatMap((g) => g.lines).map((l) => l.statement)).not.toContain(statement);
+    expect(card.groups.flatMap((g) => g.lines)).toHaveLength(ids.length - 1);
+    expect(cardHtml(card, (id) => id)).toContain(`Not asked in this run (no case ran): ${statement}.`);
+  });
+
   it('says why there is no model instead of an empty card', () => {
     const card = productCard(input(null));
     expect(card.groups).toEqual([]);

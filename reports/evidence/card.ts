@@ -11,13 +11,13 @@ import type { TrustModelAnswer } from './trust-model.ts';
 const DECISIONS: readonly { readonly title: string; readonly prefixes: readonly string[] }[] = [
   {
     title: 'Which CA the modem trusts',
-    prefixes: ['anchors.', 'chain.unrelated-root', 'switch.no-verification', 'root.'],
+    prefixes: ['anchors.', 'chain.unrelated-root', 'switch.no-verification', 'root.', 'uploads.'],
   },
   { title: 'Server name', prefixes: ['names.', 'sni.'] },
   { title: 'Clock and validity', prefixes: ['validity.', 'switch.ignore-clock'] },
   {
     title: 'Chains, keys and signatures',
-    prefixes: ['chain.', 'keys.', 'signatures.', 'switch.', 'extensions.'],
+    prefixes: ['chain.', 'chains.', 'keys.', 'signatures.', 'switch.', 'extensions.', 'size.'],
   },
   { title: 'TLS protocol', prefixes: ['tls.', 'client.'] },
   { title: 'CA rotation in the field', prefixes: ['rotation.'] },
@@ -51,7 +51,15 @@ export interface ProductCard {
   readonly findings: readonly CardFinding[];
   /** Why there is no trust model, when there is none. */
   readonly missing: string | null;
+  /**
+   * Questions no case of this run asked (their cases did not run: ladders run with --full): named
+   * in one line, so the page keeps to what was measured and drops nothing.
+   */
+  readonly notAsked: readonly string[];
 }
+
+/** An answer no case of the run bears on: nothing was measured. */
+const notAsked = (a: TrustModelAnswer) => a.answer === 'unknown' && a.cases.length === 0;
 
 const statementOf = (a: TrustModelAnswer) => (QUESTIONS[a.id as QuestionId] ?? a.question).replace(/\?$/, '');
 
@@ -77,7 +85,7 @@ function findingsOf(records: readonly CaseRecord[], profile: string): CardFindin
 export function productCard(input: EvidenceInput, profile = primaryProfile(input.records)): ProductCard {
   const m = input.manifest;
   const byGroup = new Map<string, CardLine[]>();
-  for (const a of input.trustModel ?? []) {
+  for (const a of (input.trustModel ?? []).filter((x) => !notAsked(x))) {
     const lines = byGroup.get(groupOf(a.id)) ?? [];
     lines.push({
       statement: statementOf(a),
@@ -101,6 +109,7 @@ export function productCard(input: EvidenceInput, profile = primaryProfile(input
     }),
     findings: findingsOf(input.records, profile),
     missing: input.trustModel ? null : 'no trust-model.json in this run: the trust model was not inferred',
+    notAsked: (input.trustModel ?? []).filter(notAsked).map(statementOf),
   };
 }
 
@@ -152,6 +161,7 @@ export function cardHtml(card: ProductCard, caseHref: (caseId: string) => string
 <h2>Product-spec card — ${esc(card.device.model)} ${esc(card.device.firmware)}</h2>
 <p class="who">${esc(card.device.label)} · IMEI ${esc(card.device.imei)} · ${esc(card.harness)} · ${esc(card.date)}</p>
 ${card.missing ? `<p class="why">${esc(card.missing)}</p>` : `<div class="groups">${groups}</div>`}
+${card.notAsked.length ? `<p class="why">Not asked in this run (no case ran): ${card.notAsked.map(esc).join('; ')}.</p>` : ''}
 <h3>Findings that would surprise a customer (${esc(card.profile)}: ${card.findings.length})</h3>
 ${findings}
 </section>`;
@@ -187,6 +197,8 @@ export function cardMarkdown(card: ProductCard): string[] {
     }
     out.push('');
   }
+  if (card.notAsked.length > 0)
+    out.push(`Not asked in this run (no case ran): ${card.notAsked.join('; ')}.`, '');
   out.push(`**Findings that would surprise a customer (${card.profile}: ${card.findings.length})**`, '');
   if (card.findings.length === 0) out.push(`None: every case behaved as ${card.profile} expects.`);
   for (const f of card.findings.slice(0, FINDINGS_SHOWN))

@@ -59,26 +59,20 @@ export const QUESTIONS = {
   'tls.tls13.spoken': 'Speaks TLS 1.3 (connects to a TLS 1.3-only broker)?',
   'tls.fragmented-handshake.reassembled': 'Reassembles a handshake fragmented into 512-byte records?',
   'tls.fragmented-handshake.every-size-reassembled':
-    'Reassembles handshake messages cut into records of 512, 1024 and 4096 bytes?',
-  'tls.old-version-server.accepted':
-    'Connects to a server that answers only TLS 1.0 or 1.1 (a downgrade RFC 8996 forbids)?',
-  'tls.alpn.offered': 'Offers ALPN (application_layer_protocol_negotiation)?',
-  'tls.secure-renegotiation.offered':
-    'Offers secure renegotiation (renegotiation_info or its SCSV, RFC 5746)?',
-  'tls.max-fragment-length.offered': 'Offers the max_fragment_length extension (asks for smaller records)?',
-  'tls.session-ticket.offered': 'Offers the session_ticket extension (can resume without server state)?',
-  'size.served-chain.16k-accepted':
-    'Accepts a served chain of every size up to 16 kB (largest accepted, first refused)?',
-  'size.server-certificate.16k-accepted': 'Accepts a server certificate of every size up to 16 kB?',
-  'size.anchor-file.50-used': 'Finds its root as the last of up to 50 certificates in the uploaded CA file?',
-  'keys.server-key.every-type-accepted':
-    'Accepts a server certificate with every key type from RSA-2048 to Ed25519 (which not)?',
+    'Reassembles handshakes cut at 512, 1024 and 4096 bytes?',
+  'tls.old-version-server.accepted': 'Connects to a TLS 1.0/1.1-only server (a downgrade)?',
+  'tls.alpn.offered': 'Offers ALPN?',
+  'tls.secure-renegotiation.offered': 'Offers secure renegotiation (RFC 5746)?',
+  'tls.max-fragment-length.offered': 'Offers max_fragment_length?',
+  'tls.session-ticket.offered': 'Offers session tickets?',
+  'size.served-chain.16k-accepted': 'Accepts served chains up to 16 kB?',
+  'size.server-certificate.16k-accepted': 'Accepts a server certificate of up to 16 kB?',
+  'size.anchor-file.50-used': 'Finds its root last among 50 uploaded certificates?',
+  'keys.server-key.every-type-accepted': 'Accepts every server key type, RSA-2048 to Ed25519?',
   'keys.ed25519.accepted': 'Accepts an Ed25519 server certificate?',
-  'uploads.pem-crlf.verifies': 'Verifies with its root uploaded as PEM with CRLF line ends?',
-  'uploads.pem-variants.verify':
-    'Verifies with its root uploaded as PEM with CRLF ends, behind a BOM, or followed by other text (which not)?',
-  'chains.field-paths.followed':
-    'Finds the valid path when a root migration, a SHA-1 or an expired cross-sign is served beside it?',
+  'uploads.pem-crlf.verifies': 'Verifies with its root uploaded as CRLF PEM?',
+  'uploads.pem-variants.verify': 'Verifies with its root as CRLF PEM, behind a BOM, or with trailing text?',
+  'chains.field-paths.followed': 'Finds the valid path beside a cross-signed, SHA-1 or expired root copy?',
   'client.certificate.presented': 'Presents a client certificate at seclevel 2?',
   'rotation.rebind.effective': 'A rebound CA takes effect without a reboot?',
   'rotation.reboot.settings-kept': 'SSL context settings survive a reboot (AT+CFUN=1,1)?',
