@@ -81,8 +81,8 @@ export async function runCaseControls(
   lab: LabNetwork,
 ): Promise<CaseControls> {
   const entry = entryOf(c.scenario);
-  // A server-behaviour defect (an old TLS version) serves a valid chain: every reference client must
-  // still refuse it, and its twin (the same chain served normally) must pass.
+  // A server-behaviour defect (an old TLS version) serves a valid chain: a reference client at its
+  // default policy must refuse it, and its twin (the same chain served normally) must pass.
   const serverDefect = c.scenario.kind === 'defect' && c.scenario.certs.variant === 'twin';
   const isDefect = serverDefect || (c.scenario.certs.variant === 'spec' && entry.kind === 'defect');
   // The twin has its own endpoint, so its controls run alongside the case's own.

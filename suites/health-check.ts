@@ -1,9 +1,10 @@
 import type { OpenDevice } from '../harness/runner/device.ts';
 
 /** What the health check after a faulty case found: the device answers as itself again, or not. */
-export type HealthCheck =
-  | { readonly ok: true; readonly detail: string }
-  | { readonly ok: false; readonly detail: string };
+export interface HealthCheck {
+  readonly ok: boolean;
+  readonly detail: string;
+}
 
 /** One line per check in the run folder: after which case, the fault, and whether the device recovered. */
 export const HEALTH_CHECKS_FILE = 'health-checks.jsonl';

@@ -1,6 +1,6 @@
 import type { LadderId } from '../certs/catalogue/index.ts';
-import { QUESTIONS, type QuestionId } from '../reports/evidence/questions.ts';
-import type { TrustModelAnswer } from '../reports/evidence/trust-model.ts';
+import type { QuestionId } from '../reports/evidence/questions.ts';
+import { trustModelAnswer as answer, type TrustModelAnswer } from '../reports/evidence/trust-model.ts';
 import type { CaseRecord } from '../reports/record.ts';
 import type { Scenario } from './scenario-model.ts';
 
@@ -13,20 +13,6 @@ export interface LadderEvidence {
 }
 
 type Answer = TrustModelAnswer['answer'];
-
-/** One answer under its stable id, its cases deduplicated (every trust-model answer is built here). */
-export const answer = (
-  id: QuestionId,
-  a: Answer,
-  cases: readonly string[],
-  detail: string,
-): TrustModelAnswer => ({
-  id,
-  question: QUESTIONS[id],
-  answer: a,
-  cases: [...new Set(cases)],
-  detail,
-});
 
 interface Rung {
   readonly id: string;

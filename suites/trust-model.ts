@@ -1,9 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QuestionId } from '../reports/evidence/questions.ts';
-import { TRUST_MODEL_FILE, type TrustModelAnswer } from '../reports/evidence/trust-model.ts';
+import {
+  trustModelAnswer as answer,
+  TRUST_MODEL_FILE,
+  type TrustModelAnswer,
+} from '../reports/evidence/trust-model.ts';
 import type { CaseRecord } from '../reports/record.ts';
-import { answer, everyRungAnswer, offersExtension, sizeLadderAnswer } from './ladder-answers.ts';
+import { everyRungAnswer, offersExtension, sizeLadderAnswer } from './ladder-answers.ts';
 import type { RotationRecord } from './rotation.ts';
 import { SCENARIOS } from './scenarios.ts';
 

@@ -20,6 +20,16 @@ export interface TrustModelAnswer {
 
 const ANSWERS = ['yes', 'no', 'unknown', 'not-applicable'] as const;
 
+/** One answer under its stable id, its cases deduplicated: how the suite builds every answer. */
+export function trustModelAnswer(
+  id: QuestionId,
+  answer: TrustModelAnswer['answer'],
+  cases: readonly string[],
+  detail: string,
+): TrustModelAnswer {
+  return { id, question: QUESTIONS[id], answer, cases: [...new Set(cases)], detail };
+}
+
 /**
  * One answer as read back. A file from before question ids (keyed by text) is migrated through the
  * text it carries; a text this harness does not know cannot be keyed and is refused by name.
