@@ -26,6 +26,30 @@ describe('inferTrustModel', () => {
     expect(a).toMatchObject({ answer: 'no', cases: ['anchors::root-ca-false', 'anchors::right-ca'] });
   });
 
+  it('says when a refused depth may be the chain’s size, and when a larger chain accepted rules that out', () => {
+    const wire = (servedChainBytes: number) => ({
+      server: {
+        ...QUIET_SERVER,
+        closedBy: null,
+        wire: { servedChainBytes, certificateRecords: 1, largestServerRecord: servedChainBytes },
+      },
+    });
+    const depth = [
+      rec('anchors::right-ca', 'accepted', wire(1099)),
+      rec('chains::intermediates-6', 'accepted', wire(3780)),
+      rec('chains::intermediates-7', 'rejected', wire(4320)),
+    ];
+    const q = QUESTIONS['chain.depth-8.accepted'];
+    expect(answerOf(depth, q)?.detail).toMatch(
+      /first refused: 7 \(4320 DER bytes served, and no chain that large was accepted in this run: the size may be what was refused/,
+    );
+    const larger = [...depth, rec('sizes::served-chain-8k', 'accepted', wire(8192))];
+    expect(answerOf(larger, q)?.detail).toMatch(
+      /sizes::served-chain-8k, 8192 bytes, was accepted: the depth, not the size/,
+    );
+    expect(answerOf(larger, q)?.answer).toBe('no');
+  });
+
   it('does not credit a refusal when the twin was refused too', () => {
     const a = answerOf(
       [rec('anchors::right-ca', 'rejected'), rec('anchors::root-ca-false', 'rejected')],

@@ -273,9 +273,27 @@ function depthAnswer(e: Evidence): TrustModelAnswer {
     if (got === 'rejected' && firstRefused === null) firstRefused = n;
   }
   if (cases.length === 0) return answer(q, 'unknown', [], 'no chain-depth case ran');
-  const detail = `deepest accepted: ${deepest} intermediate(s)${firstRefused ? `; first refused: ${firstRefused}` : ''}`;
+  const detail = `deepest accepted: ${deepest} intermediate(s)${firstRefused ? `; first refused: ${firstRefused}${depthOrSize(e, firstRefused)}` : ''}`;
   if (deepest === 8) return answer(q, 'yes', cases, detail);
   return answer(q, firstRefused ? 'no' : 'unknown', cases, detail);
+}
+
+/**
+ * A deeper chain is also a longer one: whether the run holds evidence that separates the two. A
+ * chain at least as large accepted elsewhere in the run (fewer, larger certificates) says the
+ * depth did it; otherwise the refusal may be the size's, and the answer says so.
+ */
+function depthOrSize(e: Evidence, refusedDepth: number): string {
+  const refusedBytes = e.record(`chains::intermediates-${refusedDepth}`)?.server.wire?.servedChainBytes;
+  if (refusedBytes == null) return '';
+  const larger = e
+    .ids()
+    .map((id) => ({ id, bytes: e.record(id)?.server.wire?.servedChainBytes ?? 0 }))
+    .filter((c) => e.outcome(c.id) === 'accepted' && c.bytes >= refusedBytes)
+    .sort((a, b) => b.bytes - a.bytes)[0];
+  return larger
+    ? ` (${refusedBytes} DER bytes served; ${larger.id}, ${larger.bytes} bytes, was accepted: the depth, not the size)`
+    : ` (${refusedBytes} DER bytes served, and no chain that large was accepted in this run: the size may be what was refused, not the depth — see size.served-chain.16k-accepted)`;
 }
 
 function storeAnswer(e: Evidence): TrustModelAnswer {
