@@ -98,6 +98,7 @@ export async function startAedesTlsEndpoint(config: EndpointConfig): Promise<Sha
     notes: engine.notes,
     observations: () => front.observations(),
     settle: (ms) => front.settle(ms),
+    serveChain: (chainPem, keyPem) => engine.serveChain(chainPem, keyPem),
     async listenAgain(): Promise<EndpointHandle> {
       const door = await startObservingFront({
         engine: 'aedes',

@@ -10,6 +10,10 @@ export interface ClientHelloSummary {
   readonly supportedGroups: number[];
   /** Length of the legacy session id: non-zero when the client asks to resume (or, in TLS 1.3, for compatibility). */
   readonly sessionIdLength: number;
+  /** The legacy session id (hex): equal to one the server issued when the client asks to resume by id. */
+  readonly sessionId: string;
+  /** Bytes of ticket in the session_ticket extension: > 0 offers a ticket, 0 asks for one; null when absent. */
+  readonly sessionTicketBytes: number | null;
   /** Extension type numbers in the order offered (GREASE removed). */
   readonly extensions: number[];
   /** max_fragment_length code (1=512 … 4=4096) when offered. */
@@ -110,7 +114,8 @@ export function parseClientHello(buf: Buffer): ClientHelloParse {
     const r = new Reader(payload.subarray(4, 4 + bodyLength));
     const legacy = r.u16();
     r.bytes(32); // random
-    const sessionIdLength = r.vector(1).rest().length;
+    const sessionIdBytes = r.vector(1).rest();
+    const sessionIdLength = sessionIdBytes.length;
     const cipherSuites = u16List(r.vector(2)).filter((c) => !isGrease(c));
     r.vector(1); // compression methods
     let sni: string | null = null;
@@ -118,6 +123,7 @@ export function parseClientHello(buf: Buffer): ClientHelloParse {
     let signatureAlgorithms: number[] = [];
     let supportedGroups: number[] = [];
     let maxFragmentLength: number | null = null;
+    let sessionTicketBytes: number | null = null;
     const extensions: number[] = [];
     const exts = r.done ? new Reader(Buffer.alloc(0)) : r.vector(2);
     while (!exts.done) {
@@ -127,6 +133,7 @@ export function parseClientHello(buf: Buffer): ClientHelloParse {
       extensions.push(type);
       if (type === 0) sni = parseSni(body);
       else if (type === 1) maxFragmentLength = body.u8();
+      else if (type === 35) sessionTicketBytes = body.rest().length;
       else if (type === 13) signatureAlgorithms = u16List(body.vector(2));
       else if (type === 10) supportedGroups = u16List(body.vector(2)).filter((g) => !isGrease(g));
       else if (type === 43) {
@@ -145,6 +152,8 @@ export function parseClientHello(buf: Buffer): ClientHelloParse {
         signatureAlgorithms,
         supportedGroups,
         sessionIdLength,
+        sessionId: sessionIdBytes.toString('hex'),
+        sessionTicketBytes,
         extensions,
         maxFragmentLength,
       },

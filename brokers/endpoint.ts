@@ -85,6 +85,11 @@ export interface SharedEndpointHandle extends EndpointHandle {
    * the endpoint closes every door.
    */
   listenAgain(): Promise<EndpointHandle>;
+  /**
+   * From the next connection on, serves this chain and key instead, on every door, keeping the
+   * TLS session state (ticket keys): a client may resume a session made under the earlier chain.
+   */
+  serveChain(chainPem: string, keyPem: string): void;
 }
 
 /** The engine cannot honour this config; the message says what and why. Tests skip with it. */

@@ -1,4 +1,4 @@
-import type { X509Certificate } from 'node:crypto';
+import { randomBytes, type X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { alertByNumber, alertFromError } from './alerts.ts';
@@ -14,6 +14,11 @@ export interface NodeTlsEngine {
   readonly port: number;
   /** Adjustments made for this config (security level lowered, …). */
   readonly notes: readonly string[];
+  /**
+   * Serves this chain and key to every later connection, keeping the session-ticket keys, so a
+   * client may resume a session made under the earlier chain (no Certificate is then sent).
+   */
+  serveChain(chainPem: string, keyPem: string): void;
   close(): Promise<void>;
 }
 
@@ -56,6 +61,7 @@ function secureContextFor(
   chainPem: string,
   keyPem: string,
   notes: string[],
+  ticketKeys: Buffer,
 ): tls.SecureContext {
   const min = config.minTlsVersion;
   const oldVersion =
@@ -73,6 +79,9 @@ function secureContextFor(
       maxVersion: config.maxTlsVersion,
       ciphers: cipherString(config, securityLevel),
       honorCipherOrder: true,
+      // One endpoint, one ticket key and session context: a ticket stays good across a chain change.
+      ticketKeys,
+      sessionIdContext: 'trustlab',
     });
   try {
     return build(level);
@@ -95,11 +104,12 @@ export async function startNodeTlsEngine(
   application: SecureApplication,
 ): Promise<NodeTlsEngine> {
   const notes: string[] = [];
-  const mainContext = secureContextFor(config, config.chainPem, config.keyPem, notes);
+  const ticketKeys = randomBytes(48);
+  let mainContext = secureContextFor(config, config.chainPem, config.keyPem, notes, ticketKeys);
   const routing = config.sniRouting;
   const defaultContext =
     routing?.defaultChainPem && routing.defaultKeyPem
-      ? secureContextFor(config, routing.defaultChainPem, routing.defaultKeyPem, notes)
+      ? secureContextFor(config, routing.defaultChainPem, routing.defaultKeyPem, notes, ticketKeys)
       : mainContext;
   const clientCas: X509Certificate[] = config.clientAuth
     ? certificatesIn(config.clientAuth.caPem, 'clientAuth.caPem')
@@ -127,6 +137,7 @@ export async function startNodeTlsEngine(
       const o = obs();
       if (o) {
         o.handshake = 'completed';
+        o.resumed = socket.isSessionReused();
         o.servername = typeof socket.servername === 'string' ? socket.servername : null;
         const cipher = socket.getCipher();
         o.negotiated = {
@@ -177,6 +188,9 @@ export async function startNodeTlsEngine(
   return {
     port,
     notes,
+    serveChain(chainPem, keyPem) {
+      mainContext = secureContextFor(config, chainPem, keyPem, notes, ticketKeys);
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await closeServer(server);

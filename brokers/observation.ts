@@ -72,8 +72,16 @@ export interface RecordStats {
  * (TLS 1.2) or after the ServerHello (TLS 1.3) is encrypted, so certificate lists are null there.
  */
 export interface WireSummary {
-  /** Version and suite the server picked, from its ServerHello. */
-  serverHello: { readonly version: string; readonly cipher: string } | null;
+  /**
+   * Version and suite the server picked, from its ServerHello; the session id it answered with
+   * (hex; equal to the ClientHello's in a TLS ≤ 1.2 resumption) and whether it accepted a TLS 1.3 PSK.
+   */
+  serverHello: {
+    readonly version: string;
+    readonly cipher: string;
+    readonly sessionId?: string;
+    readonly pskAccepted?: boolean;
+  } | null;
   /** The chain exactly as the server sent it (TLS ≤ 1.2 only; null when encrypted or not seen). */
   servedChain: SeenCertificate[] | null;
   /** How many TLS records carried the server's Certificate message (TLS ≤ 1.2): >1 means fragmented. */
@@ -102,6 +110,8 @@ export interface ConnectionObservation {
   clientHelloError: string | null;
   handshake: HandshakeResult;
   negotiated: { readonly version: string; readonly cipher: string } | null;
+  /** The TLS stack resumed an earlier session (ticket or session id): no certificate was sent. Null: not known. */
+  resumed: boolean | null;
   /** SNI as the TLS stack resolved it (only known once the handshake completed). */
   servername: string | null;
   clientAlert: TlsAlert | null;
@@ -138,6 +148,7 @@ export function newObservation(id: number, engine: EngineName, remote: string): 
     clientHelloError: null,
     handshake: 'pending',
     negotiated: null,
+    resumed: null,
     servername: null,
     clientAlert: null,
     clientAlertSource: null,

@@ -100,14 +100,19 @@ function parseCertificateList(body: Buffer): SeenCertificate[] {
 }
 
 /** ServerHello: version (supported_versions wins over legacy_version) and the chosen suite. */
-function parseServerHello(body: Buffer): { version: number; cipher: number } | null {
+function parseServerHello(
+  body: Buffer,
+): { version: number; cipher: number; sessionId: string; pskAccepted: boolean } | null {
   try {
     let offset = 2 + 32; // legacy_version, random
     const legacy = body.readUInt16BE(0);
-    offset += 1 + (body[offset] ?? 0); // session id
+    const idLength = body[offset] ?? 0;
+    const sessionId = body.subarray(offset + 1, offset + 1 + idLength).toString('hex');
+    offset += 1 + idLength;
     const cipher = body.readUInt16BE(offset);
     offset += 2 + 1; // suite, compression
     let version = legacy;
+    let pskAccepted = false;
     if (offset + 2 <= body.length) {
       const end = offset + 2 + body.readUInt16BE(offset);
       offset += 2;
@@ -115,10 +120,11 @@ function parseServerHello(body: Buffer): { version: number; cipher: number } | n
         const type = body.readUInt16BE(offset);
         const length = body.readUInt16BE(offset + 2);
         if (type === 43 && length === 2) version = body.readUInt16BE(offset + 4);
+        if (type === 41) pskAccepted = true; // TLS 1.3 pre_shared_key: the server resumes
         offset += 4 + length;
       }
     }
-    return { version, cipher };
+    return { version, cipher, sessionId, pskAccepted };
   } catch {
     return null;
   }
@@ -240,6 +246,8 @@ export class WireTap {
           this.obs.wire.serverHello = {
             version: VERSION_NAMES[hello.version] ?? `0x${hello.version.toString(16)}`,
             cipher: cipherSuiteName(hello.cipher),
+            sessionId: hello.sessionId,
+            pskAccepted: hello.pskAccepted,
           };
           if (hello.version < 0x0304) this.obs.wire.certificateRequested = false;
         }

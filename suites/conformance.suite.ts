@@ -21,6 +21,7 @@ import { runConfigFromEnv } from './run-config.ts';
 import type { Feature, MatrixCase, Phase } from './scenario-model.ts';
 import { SANITY, SCENARIOS } from './scenarios.ts';
 import { selectCases } from './select-cases.ts';
+import { executeSessionCase, recordSessionWithout, selectSessions } from './sessions.ts';
 import { writeTrustModel } from './trust-model.ts';
 
 const config = runConfigFromEnv();
@@ -29,6 +30,8 @@ const matrix = selectCases(config.full ? fullMatrix() : defaultMatrix(), pattern
 const cases = selectShard(matrix, (c) => c.id, config.shard, new Set([SANITY]));
 /** CA rotation runs after the catalogue, on the same device (suites/rotation.ts says why by default). */
 const rotation = selectShard(selectRotation(patterns.rotation), (s) => s.id, config.shard);
+/** TLS session resumption, after rotation: each case is the ordinary case run twice on one server. */
+const sessions = selectShard(selectSessions(patterns.sessions), (s) => s.id, config.shard);
 /** A resumed run replays what results.jsonl already holds instead of running it again. */
 const recorded = recordedCases(config.outDir);
 let device: OpenDevice;
@@ -80,7 +83,7 @@ beforeAll(async () => {
   recordDeviceIdentity(config.outDir, device, {
     lab: config.lab,
     catalogue: { revision: catalogueRevision(SCENARIOS), cases: SCENARIOS.length },
-    plannedCases: [...cases.map((c) => c.id), ...rotation.map((s) => s.id)],
+    plannedCases: [...cases.map((c) => c.id), ...rotation.map((s) => s.id), ...sessions.map((s) => s.id)],
   });
 }, 60_000);
 
@@ -206,6 +209,26 @@ describe.runIf(rotation.length > 0)(`CA rotation on ${label}`, () => {
         payload: record.mqtt?.payload,
       });
     }
+    expect(record.outcome, record.reason).not.toBe('inconclusive');
+    expect(record.verdicts.rfc5280, record.reason).not.toBe('control-failed');
+  });
+});
+
+describe.runIf(sessions.length > 0)(`TLS session resumption on ${label}`, () => {
+  test.for(sessions.map((s) => [s.id, s] as const))('%s', { timeout: 600_000 }, async ([, s], ctx) => {
+    const record =
+      recorded.get(s.id) ??
+      (broken
+        ? recordSessionWithout(device, s, config.outDir, config.lab, broken)
+        : await executeSessionCase(device, s, config.outDir, config.lab));
+    if (!record.device.healthy && record.outcome !== 'blocked')
+      await healthCheckAfter(s.id, record.device.error);
+    if (record.outcome === 'skipped' || record.outcome === 'blocked') ctx.skip(record.reason);
+    if (record.outcome === 'accepted')
+      expect(record.server.publishes, 'broker saw the second connection PUBLISH').toContainEqual({
+        topic: record.mqtt?.topic,
+        payload: record.mqtt?.payload,
+      });
     expect(record.outcome, record.reason).not.toBe('inconclusive');
     expect(record.verdicts.rfc5280, record.reason).not.toBe('control-failed');
   });

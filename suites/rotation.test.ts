@@ -20,9 +20,22 @@ import { inferTrustModel } from './trust-model.ts';
 
 describe('rotation case selection', () => {
   it('keeps rotation patterns apart from the catalogue matrix; only-rotation runs just the sanity case', () => {
-    expect(splitCasePatterns(undefined)).toEqual({ matrix: undefined, rotation: undefined });
-    expect(splitCasePatterns(['rotation::*'])).toEqual({ matrix: [SANITY], rotation: ['rotation::*'] });
-    expect(splitCasePatterns(['names::*'])).toEqual({ matrix: ['names::*'], rotation: [] });
+    expect(splitCasePatterns(undefined)).toEqual({
+      matrix: undefined,
+      rotation: undefined,
+      sessions: undefined,
+    });
+    expect(splitCasePatterns(['rotation::*'])).toEqual({
+      matrix: [SANITY],
+      rotation: ['rotation::*'],
+      sessions: [],
+    });
+    expect(splitCasePatterns(['sessions::*'])).toEqual({
+      matrix: [SANITY],
+      rotation: [],
+      sessions: ['sessions::*'],
+    });
+    expect(splitCasePatterns(['names::*'])).toEqual({ matrix: ['names::*'], rotation: [], sessions: [] });
     expect(selectRotation(undefined).map((s) => s.id)).toEqual(ROTATION_SCENARIOS.map((s) => s.id));
     expect(selectRotation([]).length).toBe(0);
     expect(selectRotation(['rotation::settings-*']).map((s) => s.id)).toEqual([

@@ -92,16 +92,19 @@ const DECISIVE: Record<RotationKind, string> = {
   reboot: ROTATION_PLAN.reboot[1].name,
 };
 
-/** `--cases` patterns split: rotation ids for this file, the rest for the catalogue matrix. */
+/** `--cases` patterns split: rotation and sessions ids for their own files, the rest for the catalogue matrix. */
 export function splitCasePatterns(patterns: readonly string[] | undefined): {
   readonly matrix: readonly string[] | undefined;
   readonly rotation: readonly string[] | undefined;
+  readonly sessions: readonly string[] | undefined;
 } {
-  if (!patterns || patterns.length === 0) return { matrix: undefined, rotation: undefined };
+  if (!patterns || patterns.length === 0)
+    return { matrix: undefined, rotation: undefined, sessions: undefined };
   const rotation = patterns.filter((p) => p.startsWith('rotation::'));
-  const matrix = patterns.filter((p) => !p.startsWith('rotation::'));
-  // Only rotation asked for: the catalogue shrinks to the sanity case, which gates everything.
-  return { matrix: matrix.length > 0 ? matrix : [SANITY], rotation: rotation.length > 0 ? rotation : [] };
+  const sessions = patterns.filter((p) => p.startsWith('sessions::'));
+  const matrix = patterns.filter((p) => !p.startsWith('rotation::') && !p.startsWith('sessions::'));
+  // Only rotation or sessions asked for: the catalogue shrinks to the sanity case, which gates everything.
+  return { matrix: matrix.length > 0 ? matrix : [SANITY], rotation, sessions };
 }
 
 /** The rotation scenarios a run includes: all by default, else those the patterns name (`*` globs). */

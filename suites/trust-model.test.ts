@@ -106,6 +106,8 @@ describe('inferTrustModel', () => {
       signatureAlgorithms: [],
       supportedGroups: [],
       sessionIdLength: 0,
+      sessionId: '',
+      sessionTicketBytes: null,
       extensions: [],
       maxFragmentLength: null,
     };

@@ -10,6 +10,7 @@ import type { CaseRecord } from '../reports/record.ts';
 import { everyRungAnswer, offersExtension, sizeLadderAnswer } from './ladder-answers.ts';
 import type { RotationRecord } from './rotation.ts';
 import { SCENARIOS } from './scenarios.ts';
+import { sessionAnswers } from './session-answers.ts';
 
 export type { TrustModelAnswer };
 
@@ -650,6 +651,7 @@ export function inferTrustModel(records: readonly CaseRecord[]): TrustModelAnswe
     secureRenegotiationAnswer(e),
     offersExtension('tls.max-fragment-length.offered', e, 1, 'max_fragment_length'),
     offersExtension('tls.session-ticket.offered', e, 35, 'session_ticket'),
+    ...sessionAnswers(e),
     sizeLadderAnswer('size.served-chain.16k-accepted', e, SCENARIOS, 'served-chain-bytes'),
     sizeLadderAnswer('size.server-certificate.16k-accepted', e, SCENARIOS, 'leaf-bytes'),
     sizeLadderAnswer('size.anchor-file.50-used', e, SCENARIOS, 'anchor-count'),

@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { defaultMatrix, fullMatrix } from '../../suites/matrix.ts';
 import { selectRotation, splitCasePatterns } from '../../suites/rotation.ts';
 import { selectCases } from '../../suites/select-cases.ts';
+import { selectSessions } from '../../suites/sessions.ts';
 
 /** A check the user can act on: one line saying what is wrong and how to fix it. */
 export class PreflightError extends Error {}
@@ -80,6 +81,7 @@ export function checkCases(given: string, full: boolean): string[] {
   try {
     selectCases(full ? fullMatrix() : defaultMatrix(), split.matrix);
     selectRotation(split.rotation);
+    selectSessions(split.sessions);
   } catch (error) {
     const hint = full ? '' : ' (without --full; some cases exist only in the full matrix)';
     throw new PreflightError(`${(error as Error).message}${hint}`);

@@ -67,7 +67,8 @@ export interface CaseRun {
 /** How long the endpoint is given to see the connection close after the device reported. */
 const SERVER_SETTLE_MS = 3_000;
 
-async function buildCaseHierarchy(spec: CaseSpec): Promise<CaseHierarchy> {
+/** Builds a case's PKI into the form every consumer reads, without serving it. */
+export async function buildCaseHierarchy(spec: Pick<CaseSpec, 'pki'>): Promise<CaseHierarchy> {
   const built = await buildHierarchy(spec.pki);
   return {
     anchorsPem: built.anchorsPem,

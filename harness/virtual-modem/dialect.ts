@@ -21,6 +21,8 @@ export interface CommonModemOptions {
   readonly attachMs?: number;
   /** nRF91 only: its server-chain limit and what happens past it (default 4,096 bytes, dropped). */
   readonly receiveLimit?: ReceiveLimitModel;
+  /** Keep TLS sessions between connections and offer them again (default true). */
+  readonly sessionCache?: boolean;
 }
 
 /** What each virtual modem class offers the runner. */

@@ -6,6 +6,7 @@ import { resolveHost, type VirtualNetwork } from './network.ts';
 import type { TrustPersonality } from './personality.ts';
 import { type LimitRelay, limitReason, type ReceiveLimits, startLimitRelay } from './receive-limit.ts';
 import type { TlsEngine, TlsEngineId, TlsHandshakeRequest } from './tls/engine.ts';
+import type { TlsSessionCache } from './tls-sessions.ts';
 
 /** One TLS handshake the modem made, for the record: which engine answered and what it said. */
 export interface TlsAttempt {
@@ -50,6 +51,8 @@ export interface ModemEnvironment {
   readonly tlsRequests: TlsRequestSeen[];
   /** What the modem's TLS receive path holds, when the model limits it; absent holds anything. */
   readonly receiveLimits?: ReceiveLimits;
+  /** Sessions kept between connections, offered again to the same server (empty after a restart). */
+  readonly sessions: TlsSessionCache;
 }
 
 export type DialResult =
@@ -86,9 +89,12 @@ export async function dial(
   env.tlsRequests.push({ host, request: configured });
   const limits = env.receiveLimits;
   const relay: LimitRelay | null = limits ? await startLimitRelay(request, limits) : null;
-  const r = await env.engine.handshake(
-    relay ? { ...request, address: '127.0.0.1', port: relay.port } : request,
-  );
+  const sessionFile = env.sessions.fileFor(request.address, request.port, request.sni);
+  const r = await env.engine.handshake({
+    ...request,
+    ...(relay ? { address: '127.0.0.1', port: relay.port } : {}),
+    ...(sessionFile ? { sessionFile } : {}),
+  });
   const over = relay?.outcome();
   const unsupported =
     relay && r.ok && !over

@@ -38,6 +38,8 @@ export interface VirtualModemConfig {
   readonly attachMs?: number;
   /** nRF91 only: the server-chain limit and what happens past it (`{serverChainBytes, past}`). */
   readonly receiveLimit?: ReceiveLimitModel;
+  /** Keep TLS sessions between connections and offer them to the same server again (default true). */
+  readonly sessionCache?: boolean;
 }
 
 /** A running virtual modem: what it is, which TLS engine answers, and what it did. */
@@ -97,6 +99,7 @@ export async function startVirtualModem(
     ...(config.faults ? { faults: config.faults } : {}),
     ...(config.attachMs !== undefined ? { attachMs: config.attachMs } : {}),
     ...(config.receiveLimit ? { receiveLimit: config.receiveLimit } : {}),
+    ...(config.sessionCache !== undefined ? { sessionCache: config.sessionCache } : {}),
   };
   if (config.receiveLimit && !dialect.receiveLimit)
     throw new Error(

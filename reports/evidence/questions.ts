@@ -65,6 +65,10 @@ export const QUESTIONS = {
   'tls.secure-renegotiation.offered': 'Offers secure renegotiation (RFC 5746)?',
   'tls.max-fragment-length.offered': 'Offers max_fragment_length?',
   'tls.session-ticket.offered': 'Offers session tickets?',
+  'tls.session.offered-again': 'Offers its session again on the next connection (ticket, session id or PSK)?',
+  'tls.session.resumed': 'Resumes a session when the server accepts it?',
+  'tls.session.resumed-after-chain-change':
+    "Resumes its session after the server's chain changed to one it refuses (never shown that chain)?",
   'size.served-chain.16k-accepted': 'Accepts served chains up to 16 kB?',
   'size.server-certificate.16k-accepted': 'Accepts a server certificate of up to 16 kB?',
   'size.anchor-file.50-used': 'Finds its root last among 50 uploaded certificates?',

@@ -11,11 +11,14 @@ import type { ReceiveLimitModel } from '../receive-limit.ts';
 import { dial, type ModemEnvironment, type TlsAttempt, type TlsRequestSeen } from '../session.ts';
 import type { TlsEngine } from '../tls/engine.ts';
 import { lazyEngine } from '../tls/engines.ts';
+import { TlsSessionCache } from '../tls-sessions.ts';
 import { CMNG_ERRORS, CMNG_TYPES, CredentialStore } from './credentials.ts';
 import { nrfTlsRequest } from './tls-request.ts';
 
 export interface VirtualNrf91Options {
   readonly personality: TrustPersonality;
+  /** Keep TLS sessions between connections and offer them again (default true). */
+  readonly sessionCache?: boolean;
   readonly network: VirtualNetwork;
   readonly latency?: LatencyModel;
   readonly faults?: readonly Fault[];
@@ -100,6 +103,7 @@ export class VirtualNrf91Modem implements Dialect {
       engineNote: () => options.engine?.note ?? (lazy as ReturnType<typeof lazyEngine>).note(),
       tlsLog: [],
       tlsRequests: [],
+      sessions: new TlsSessionCache(options.sessionCache ?? true),
       ...receiveLimitsOf(options.receiveLimit?.serverChainBytes),
     };
     this.#store = new CredentialStore(options.credentials ?? []);
@@ -141,6 +145,7 @@ export class VirtualNrf91Modem implements Dialect {
 
   shutdown(): void {
     this.#dropAll(false);
+    this.#env.sessions.clear();
   }
 
   /**
@@ -151,12 +156,14 @@ export class VirtualNrf91Modem implements Dialect {
    * non-volatile storage and stay.
    */
   silentReset(): void {
+    this.#env.sessions.clear();
     this.#dropTlsOnNextConnect = true;
   }
 
   reboot(): void {
     this.#epoch++;
     this.#dropAll(false);
+    this.#env.sessions.clear();
     this.#cfun = 0;
     this.#registeredAt = Number.POSITIVE_INFINITY;
     this.#cmee = 0;

@@ -11,6 +11,7 @@ import { dial, type ModemEnvironment, type TlsAttempt, type TlsRequestSeen } fro
 import { anchorLoadError } from '../tls/anchor-load.ts';
 import type { TlsEngine } from '../tls/engine.ts';
 import { lazyEngine } from '../tls/engines.ts';
+import { TlsSessionCache } from '../tls-sessions.ts';
 import { type QuectelModel, quectelModel } from './models.ts';
 import {
   formatSslValue,
@@ -26,6 +27,8 @@ import { CME_INCORRECT_PARAMETERS, UFS_CAPACITY, UFS_ERRORS, UfsStore } from './
 
 export interface VirtualQuectelOptions {
   readonly personality: TrustPersonality;
+  /** Keep TLS sessions between connections and offer them again (default true). */
+  readonly sessionCache?: boolean;
   readonly network: VirtualNetwork;
   readonly latency?: LatencyModel;
   readonly faults?: readonly Fault[];
@@ -170,6 +173,7 @@ export class VirtualQuectelModem implements Dialect {
       engineNote: () => chosen?.note ?? (lazy as ReturnType<typeof lazyEngine>).note(),
       tlsLog: [],
       tlsRequests: [],
+      sessions: new TlsSessionCache(options.sessionCache ?? true),
     };
     this.#faults = faults;
     this.#port = new AtPort(io, latency, faults);
@@ -220,11 +224,13 @@ export class VirtualQuectelModem implements Dialect {
   /** Releases every network session (the host side closed the port). */
   shutdown(): void {
     this.#dropSessions(false);
+    this.#env.sessions.clear();
   }
 
   // ---- Dialect ---------------------------------------------------------------------------------
 
   silentReset(): void {
+    this.#env.sessions.clear();
     this.#ssl = newSslContexts();
     // Idle clients lose their configuration (QMTCFG "ssl" back to off); open sessions stay up.
     this.#mqtt = this.#mqtt.map((c) => (c.state === 'idle' ? newMqttClient() : c));
@@ -233,6 +239,7 @@ export class VirtualQuectelModem implements Dialect {
   reboot(reason: 'command' | 'fault'): void {
     this.#epoch++;
     this.#dropSessions(false);
+    this.#env.sessions.clear();
     this.#ssl = newSslContexts();
     this.#mqtt = Array.from({ length: MQTT_CLIENTS }, newMqttClient);
     this.#cmee = 1;

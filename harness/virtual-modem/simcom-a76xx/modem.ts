@@ -7,6 +7,7 @@ import { FaultPlan } from '../faults.ts';
 import { type DeviceTimeReport, LatencyClock, sleep } from '../latency.ts';
 import { MqttSession } from '../mqtt-session.ts';
 import { dial, type ModemEnvironment, type TlsAttempt, type TlsRequestSeen } from '../session.ts';
+import { TlsSessionCache } from '../tls-sessions.ts';
 import {
   contextLine,
   isSslKey,
@@ -111,6 +112,7 @@ export class VirtualSimcomModem implements Dialect, VirtualModemCore {
       engineNote: () => options.engine.note,
       tlsLog: [],
       tlsRequests: [],
+      sessions: new TlsSessionCache(options.sessionCache ?? true),
     };
     this.#port = new AtPort(io, latency, this.#faults);
     io.once('close', () => this.shutdown());
@@ -150,17 +152,20 @@ export class VirtualSimcomModem implements Dialect, VirtualModemCore {
 
   shutdown(): void {
     this.#dropSessions(false);
+    this.#env.sessions.clear();
   }
 
   // ---- Dialect ---------------------------------------------------------------------------------
 
   silentReset(): void {
+    this.#env.sessions.clear();
     this.#ssl = newSslContexts();
   }
 
   reboot(reason: 'command' | 'fault'): void {
     this.#epoch++;
     this.#dropSessions(false);
+    this.#env.sessions.clear();
     this.#ssl = newSslContexts();
     this.#mqtt = Array.from({ length: MQTT_CLIENTS }, newClient);
     this.#serviceStarted = false;

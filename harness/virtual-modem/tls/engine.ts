@@ -38,6 +38,11 @@ export interface TlsHandshakeRequest {
   /** Accept signatures made with a hash or key the stack's profile refuses (SHA-1, RSA-1024…). */
   readonly ignoreSignatureProfile: boolean;
   readonly timeoutMs: number;
+  /**
+   * Where the client keeps its session with this server: offered again when the file holds one,
+   * written after an accepted handshake. Absent: no session is kept or offered.
+   */
+  readonly sessionFile?: string;
   /** Client certificate chain and key (PEM) presented when the server asks (Quectel seclevel 2); absent presents none. */
   readonly clientCert?: { readonly certPem: string; readonly keyPem: string };
 }

@@ -28,6 +28,8 @@ export const gnutlsEngine: TlsEngine = {
     if (req.deviceTime) unsupported.push('deviceTime');
     if (req.cipherSuites) unsupported.push('cipherSuites');
     if (req.verify && req.checkName === null) unsupported.push('no name check');
+    if (req.sessionFile)
+      unsupported.push('sessionFile (gnutls-cli keeps no session from one run to the next)');
     const anchors = await writeAnchorsFile(req.anchorsPem ?? '');
     const versions = ORDER.slice(ORDER.indexOf(req.versions.min), ORDER.indexOf(req.versions.max) + 1);
     const args = ['--port', String(req.port)];

@@ -39,6 +39,8 @@ struct options {
     int relay;
     /* Offline: verify this chain file (leaf first) against --ca as the handshake would, no network. */
     const char *verify_chain;
+    /* The session cache file: loaded before the handshake when present, written after one that passed. */
+    const char *session;
 };
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
@@ -144,6 +146,7 @@ static void parse_args(int argc, char **argv, struct options *o) {
         else if (!strcmp(a, "--ip-san")) o->ip_san = 1;
         else if (!strcmp(a, "--relay")) o->relay = 1;
         else if (!strcmp(a, "--verify-chain")) TAKE(verify_chain);
+        else if (!strcmp(a, "--session")) TAKE(session);
         else { fprintf(stderr, "usage: unknown option %s\n", a); exit(2); }
 #undef TAKE
     }
@@ -195,6 +198,34 @@ static void relay(mbedtls_ssl_context *ssl, int sock) {
         if (n <= 0) { fprintf(stderr, "relay=end by=peer ret=-0x%04x\n", (unsigned)-n); return; }
         if (write_all_fd(1, buf, (size_t)n) != 0) return;
     }
+}
+
+/* The modem's session cache, one file per server: offered again on the next connection (id or ticket). */
+static void load_session(mbedtls_ssl_context *ssl, const char *path) {
+    unsigned char blob[4096];
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    size_t n = fread(blob, 1, sizeof blob, f);
+    fclose(f);
+    mbedtls_ssl_session session;
+    mbedtls_ssl_session_init(&session);
+    int ret = mbedtls_ssl_session_load(&session, blob, n);
+    if (ret == 0) ret = mbedtls_ssl_set_session(ssl, &session);
+    fprintf(stderr, "session_offered=%s\n", ret == 0 ? "yes" : "unreadable");
+    mbedtls_ssl_session_free(&session);
+}
+
+static void save_session(mbedtls_ssl_context *ssl, const char *path) {
+    unsigned char blob[4096];
+    size_t n = 0;
+    mbedtls_ssl_session session;
+    mbedtls_ssl_session_init(&session);
+    if (mbedtls_ssl_get_session(ssl, &session) == 0 &&
+        mbedtls_ssl_session_save(&session, blob, sizeof blob, &n) == 0) {
+        FILE *f = fopen(path, "wb");
+        if (f) { fwrite(blob, 1, n, f); fclose(f); }
+    }
+    mbedtls_ssl_session_free(&session);
 }
 
 int main(int argc, char **argv) {
@@ -280,6 +311,7 @@ int main(int argc, char **argv) {
     }
     fprintf(stderr, "connect=OK\n");
     mbedtls_ssl_set_bio(&ssl, &fd, mbedtls_net_send, mbedtls_net_recv, NULL);
+    if (o.session) load_session(&ssl, o.session);
 
     /*
      * Step the handshake so the name checked against the certificate can differ from the name sent
@@ -310,6 +342,8 @@ int main(int argc, char **argv) {
     }
     if (ret == 0) {
         fprintf(stderr, "handshake=OK version=%s suite=%s\n", mbedtls_ssl_get_version(&ssl), mbedtls_ssl_get_ciphersuite(&ssl));
+        /* Only a handshake that passed verification (authmode required) leaves a session to resume. */
+        if (o.session) save_session(&ssl, o.session);
         if (o.relay) relay(&ssl, fd.fd);
         else mbedtls_ssl_close_notify(&ssl);
     }

@@ -115,6 +115,7 @@ export const mbedtlsEngine: TlsEngine = {
     if (req.ignoreValidity) args.push('--ignore-time');
     if (req.ignoreChainAboveLeaf) args.push('--leaf-only');
     if (req.ignoreSignatureProfile) args.push('--clear-flags', SIGNATURE_PROFILE_FLAGS.toString(16));
+    if (req.sessionFile) args.push('--session', req.sessionFile);
     try {
       return await runSubprocessHandshake({
         engine: 'mbedtls',

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { pemCertificates } from '../../../certs/pem.ts';
 import { opensslCipherList } from './cipher-names.ts';
@@ -58,6 +59,13 @@ export const nodeEngine: TlsEngine = {
         socket.destroy();
         resolve({ ok: false, engine: 'node', stage, reason, unsupported });
       };
+      const saved = req.sessionFile && existsSync(req.sessionFile) ? readFileSync(req.sessionFile) : null;
+      let accepted = false;
+      let latest: Buffer | null = null;
+      // A session is kept only from a handshake the device accepted: one it refused is never resumed.
+      const keep = (session: Buffer | null) => {
+        if (req.sessionFile && session && accepted) writeFileSync(req.sessionFile, session);
+      };
       const socket = tls.connect({
         host: req.address,
         port: req.port,
@@ -70,6 +78,11 @@ export const nodeEngine: TlsEngine = {
         ...(ciphers ? { ciphers } : req.versions.min < 'TLSv1.2' ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
         checkServerIdentity: () => undefined,
         ...(req.clientCert ? { cert: req.clientCert.certPem, key: req.clientCert.keyPem } : {}),
+        ...(saved ? { session: saved } : {}),
+      });
+      socket.on('session', (session: Buffer) => {
+        latest = session;
+        keep(session);
       });
       const timer = setTimeout(
         () => fail('timeout', `no handshake within ${req.timeoutMs} ms`),
@@ -78,7 +91,8 @@ export const nodeEngine: TlsEngine = {
       socket.once('error', (err) => fail(socket.connecting ? 'connect' : 'handshake', err.message));
       socket.once('secureConnect', () => {
         let problem: string | null = null;
-        if (req.verify) {
+        // A resumed session was verified when it was made; no certificate comes with it (as in every TLS client).
+        if (req.verify && !socket.isSessionReused()) {
           const code = socket.authorizationError as unknown as string | null;
           const timeJudgedHere = req.ignoreValidity || req.deviceTime !== null;
           if (code && !(timeJudgedHere && TIME_ERRORS.has(code))) problem = code;
@@ -89,6 +103,8 @@ export const nodeEngine: TlsEngine = {
           }
         }
         if (problem) return fail('handshake', problem);
+        accepted = true;
+        keep(latest);
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve({

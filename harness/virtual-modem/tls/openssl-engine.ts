@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { toolAvailable } from '../../tools/find-tool.ts';
 import { writeAnchorsFile, writeClientCertFiles } from './anchors-file.ts';
@@ -24,6 +25,11 @@ export const opensslEngine: TlsEngine = {
     args.push(...(req.sni !== null ? ['-servername', req.sni] : ['-noservername']));
     if (req.verify && req.checkName !== null) {
       args.push(isIP(req.checkName) ? '-verify_ip' : '-verify_hostname', req.checkName);
+    }
+    // s_client writes the session only from a handshake it completed (verification failures abort it).
+    if (req.sessionFile) {
+      if (existsSync(req.sessionFile)) args.push('-sess_in', req.sessionFile);
+      args.push('-sess_out', req.sessionFile);
     }
     if (req.deviceTime) args.push('-attime', String(Math.floor(req.deviceTime.getTime() / 1000)));
     if (req.ignoreValidity) args.push('-no_check_time');
