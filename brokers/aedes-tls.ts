@@ -75,6 +75,7 @@ export async function startAedesTlsEndpoint(config: EndpointConfig): Promise<Sha
       engine: 'aedes',
       listen: frontListen(config),
       upstream: { host: '127.0.0.1', port: engine.port },
+      ...(config.serverHelloTamper ? { tamperServerHello: config.serverHelloTamper } : {}),
     });
   } catch (err) {
     await engine.close();
@@ -104,6 +105,7 @@ export async function startAedesTlsEndpoint(config: EndpointConfig): Promise<Sha
         engine: 'aedes',
         listen: { host: frontListen(config).host, port: 0 },
         upstream: { host: '127.0.0.1', port: engine.port },
+        ...(config.serverHelloTamper ? { tamperServerHello: config.serverHelloTamper } : {}),
       });
       doors.add(door);
       return {

@@ -1,4 +1,5 @@
 import type { ConnectionObservation, EngineName } from './observation.ts';
+import type { ServerHelloTamper } from './server-hello-tamper.ts';
 
 export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
@@ -53,6 +54,8 @@ export interface EndpointConfig {
   readonly sniRouting?: SniRoutingConfig;
   /** Serve the handshake in records of at most this many bytes (mbedTLS < 3.6.3 cannot reassemble). */
   readonly handshakeFragment?: 512 | 1024 | 2048 | 4096;
+  /** Change the ServerHello on its way to the client (the observing front does it, for every engine). */
+  readonly serverHelloTamper?: ServerHelloTamper;
 }
 
 /** A started endpoint; it knows how to stop itself. */

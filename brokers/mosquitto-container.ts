@@ -59,6 +59,7 @@ export async function startMosquittoContainerEndpoint(config: EndpointConfig): P
       listen: frontListen(config),
       upstream: { host: container.getHost(), port: container.getMappedPort(TLS_PORT) },
       refragmentHandshake: config.handshakeFragment ?? null,
+      ...(config.serverHelloTamper ? { tamperServerHello: config.serverHelloTamper } : {}),
       gaps: [
         ...MOSQUITTO_GAPS,
         'connections are matched to log lines in arrival order (Docker hides the relay port)',

@@ -183,6 +183,7 @@ async function startMosquittoOnce(config: EndpointConfig): Promise<EndpointHandl
       listen: frontListen(config),
       upstream: { host: '127.0.0.1', port: tlsPort },
       refragmentHandshake: config.handshakeFragment ?? null,
+      ...(config.serverHelloTamper ? { tamperServerHello: config.serverHelloTamper } : {}),
       gaps: MOSQUITTO_GAPS,
     });
     applier = new MosquittoLogApplier(front, tlsPort, 'port');

@@ -90,6 +90,8 @@ export interface WireSummary {
   servedChainBytes: number | null;
   /** Whether the server sent a CertificateRequest (TLS ≤ 1.2 only; null when encrypted). */
   certificateRequested: boolean | null;
+  /** The client sent its ClientKeyExchange (TLS ≤ 1.2): it went on past the server's first flight. */
+  clientKeyExchangeSeen: boolean;
   /** The chain the client sent for mutual TLS (TLS ≤ 1.2 only). */
   clientChain: SeenCertificate[] | null;
   /** Both sides finished the handshake, as far as the record layer shows it. */
@@ -120,6 +122,8 @@ export interface ConnectionObservation {
   serverAlert: TlsAlert | null;
   serverAlertSource: EvidenceSource | null;
   serverError: string | null;
+  /** What the front changed in the server's ServerHello (a tampering case); null when nothing. */
+  serverHelloTampered: string | null;
   /** Why the server ended a connection on purpose (SNI routing, client certificate refused). */
   serverClosedReason: string | null;
   clientCertificate: ClientCertificateSeen | null;
@@ -155,6 +159,7 @@ export function newObservation(id: number, engine: EngineName, remote: string): 
     serverAlert: null,
     serverAlertSource: null,
     serverError: null,
+    serverHelloTampered: null,
     serverClosedReason: null,
     clientCertificate: null,
     mqttConnect: null,
@@ -167,6 +172,7 @@ export function newObservation(id: number, engine: EngineName, remote: string): 
       servedChainBytes: null,
       certificateRequested: null,
       clientChain: null,
+      clientKeyExchangeSeen: false,
       handshakeCompleteSeen: false,
       fromClient: emptyStats(),
       fromServer: emptyStats(),

@@ -2,7 +2,10 @@ import net from 'node:net';
 import { parseClientHello } from './client-hello.ts';
 import { closeServer, type ListenSpec, listenOn } from './listen.ts';
 import { type ConnectionObservation, type EngineName, newObservation } from './observation.ts';
+import { type ServerHelloTamper, tamperServerHello } from './server-hello-tamper.ts';
 import { encodeRecord, RecordSplitter, refragmentHandshake, WireTap } from './wire-tap.ts';
+
+const HANDSHAKE_RECORD = 22;
 
 /** A ClientHello larger than this is not waited for further. */
 const MAX_HELLO_BYTES = 64 * 1024;
@@ -14,6 +17,8 @@ export interface FrontOptions {
   readonly upstream: { readonly host: string; readonly port: number };
   /** Re-cut the server's plaintext handshake records to this size (engines that cannot do it). */
   readonly refragmentHandshake?: number | null;
+  /** Change the server's ServerHello on its way to the client (a ServerHello no engine sends). */
+  readonly tamperServerHello?: ServerHelloTamper;
   /** Facts the engine can never provide, copied into every observation's `gaps`. */
   readonly gaps?: readonly string[];
 }
@@ -89,18 +94,22 @@ export async function startObservingFront(options: FrontOptions): Promise<Observ
     });
 
     const fragment = options.refragmentHandshake ?? null;
-    // When re-cutting, the tap reads the re-cut bytes: the record describes what the client received.
-    const recut = fragment ? new RecordSplitter() : null;
+    const tamper = options.tamperServerHello ?? null;
+    // When re-cutting or tampering, the tap reads the bytes sent on: the record describes what the client received.
+    const recut = fragment || tamper ? new RecordSplitter() : null;
     upstream.on('data', (chunk: Buffer) => {
-      if (!recut || !fragment) {
+      if (!recut) {
         tap.fromServer(chunk);
         client.write(chunk);
         return;
       }
       for (const record of recut.push(chunk)) {
-        const pieces = tap.serverEncrypting
-          ? [encodeRecord(record.type, record.version, record.payload)]
-          : refragmentHandshake(record, fragment);
+        if (tamper && obs.serverHelloTampered === null && record.type === HANDSHAKE_RECORD)
+          obs.serverHelloTampered = tamperServerHello(record.payload, tamper, obs.clientHello);
+        const pieces =
+          tap.serverEncrypting || !fragment
+            ? [encodeRecord(record.type, record.version, record.payload)]
+            : refragmentHandshake(record, fragment);
         for (const piece of pieces) {
           tap.fromServer(piece);
           client.write(piece);

@@ -39,6 +39,7 @@ export async function startTlsEchoEndpoint(config: EndpointConfig): Promise<Endp
       engine: 'tls-echo',
       listen: frontListen(config),
       upstream: { host: '127.0.0.1', port: engine.port },
+      ...(config.serverHelloTamper ? { tamperServerHello: config.serverHelloTamper } : {}),
       gaps: ['no MQTT: mqttConnect and mqttPublishes stay empty; plainData holds what the client sent'],
     });
   } catch (err) {

@@ -10,6 +10,7 @@ const APPLICATION_DATA = 23;
 
 const HS_SERVER_HELLO = 2;
 export const HS_CERTIFICATE = 11;
+const HS_CLIENT_KEY_EXCHANGE = 16;
 const HS_CERTIFICATE_REQUEST = 13;
 
 const VERSION_NAMES: Record<number, string> = {
@@ -222,6 +223,7 @@ export class WireTap {
       if (m.type === HS_CERTIFICATE && this.version !== null && this.version < 0x0304) {
         this.obs.wire.clientChain = parseCertificateList(m.body);
       }
+      if (m.type === HS_CLIENT_KEY_EXCHANGE) this.obs.wire.clientKeyExchangeSeen = true;
     }
     this.checkComplete();
   }

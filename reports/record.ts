@@ -26,7 +26,11 @@ export interface ServerSummary {
     readonly servedChainBytes: number | null;
     readonly certificateRecords: number | null;
     readonly largestServerRecord: number;
+    /** The device sent its ClientKeyExchange (TLS ≤ 1.2): it went on past the server's first flight. */
+    readonly clientKeyExchange?: boolean;
   };
+  /** What the lab changed in the ServerHello it sent (a tampering case); absent when nothing. */
+  readonly serverHelloTampered?: string;
 }
 
 /**

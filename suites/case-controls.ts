@@ -48,7 +48,8 @@ async function twinControls(
   lab: LabNetwork,
   serverDefect: boolean,
 ): Promise<{ readonly results: (ControlResult & { against: 'twin' })[] } | { readonly skip: string }> {
-  const twinPki = pkiFor(c.scenario, c.settings, names, 'twin');
+  // A server-behaviour defect's twin serves the case's own chain; a certificate defect's, the entry's twin chain.
+  const twinPki = pkiFor(c.scenario, c.settings, names, serverDefect ? c.scenario.certs.variant : 'twin');
   if ('skip' in twinPki) return { skip: twinPki.skip };
   const twinStarted = await startCaseEndpoint(
     {
@@ -83,7 +84,8 @@ export async function runCaseControls(
   const entry = entryOf(c.scenario);
   // A server-behaviour defect (an old TLS version) serves a valid chain: a reference client at its
   // default policy must refuse it, and its twin (the same chain served normally) must pass.
-  const serverDefect = c.scenario.kind === 'defect' && c.scenario.certs.variant === 'twin';
+  const serverDefect =
+    c.scenario.kind === 'defect' && (c.scenario.certs.variant === 'twin' || entry.kind === 'control');
   const isDefect = serverDefect || (c.scenario.certs.variant === 'spec' && entry.kind === 'defect');
   // The twin has its own endpoint, so its controls run alongside the case's own.
   const [onCase, twinRun] = await Promise.all([

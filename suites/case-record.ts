@@ -57,9 +57,11 @@ export function summarizeServer(connections: readonly ConnectionObservation[]): 
             servedChainBytes: last.wire.servedChainBytes,
             certificateRecords: last.wire.certificateRecords,
             largestServerRecord: last.wire.fromServer.maxRecordLength,
+            clientKeyExchange: last.wire.clientKeyExchangeSeen,
           },
         }
       : {}),
+    ...(last?.serverHelloTampered ? { serverHelloTampered: last.serverHelloTampered } : {}),
   };
 }
 

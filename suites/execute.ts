@@ -206,7 +206,12 @@ export async function executeCase(
       record: recordNotRun(device, subjectOf(c), outDir, lab, 'skipped', cannot, 'not-applicable'),
       run: null,
     };
-  let judging: JudgeOptions = { serverShapesCase: serverShapesCase(c) };
+  let judging: JudgeOptions = {
+    serverShapesCase: serverShapesCase(c),
+    ...(c.scenario.server.serverHelloTamper
+      ? { serverHelloTamper: c.scenario.server.serverHelloTamper }
+      : {}),
+  };
   const stopStages = options.publishStage ? publishStages(device, outDir, c.id) : () => {};
   const maxAttempts = Math.max(1, options.attempts ?? INCONCLUSIVE_ATTEMPTS);
   const tried: CaseRun[] = [];

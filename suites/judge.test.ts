@@ -217,3 +217,85 @@ describe('judging a case from both ends', () => {
     ).toBe('inconclusive');
   });
 });
+
+describe('judging a case whose ServerHello the lab changed', () => {
+  const offered = (versions: string[]) =>
+    ({ sni: 'x', offeredVersions: versions }) as unknown as ConnectionObservation['clientHello'];
+  const tampered = (over: Partial<ConnectionObservation>, keyExchange = false) => {
+    const o = seen({
+      clientHello: offered(['TLSv1.3', 'TLSv1.2']),
+      serverHelloTampered: 'ServerHello changed',
+      ...over,
+    });
+    o.wire.clientKeyExchangeSeen = keyExchange;
+    return o;
+  };
+  const refusedTls = device({ codes: [{ step: 'open', raw: '+QMTOPEN: 1,-1', at: '' }] });
+
+  it('rejects when the device stopped before its key exchange, naming its alert', () => {
+    const alert = { number: 47, name: 'illegal_parameter' } as ConnectionObservation['clientAlert'];
+    const j = judgeBothEnds(
+      refusedTls,
+      [tampered({ clientAlert: alert, handshake: 'client-alert' })],
+      CLIENT,
+      {
+        serverHelloTamper: 'unoffered-suite',
+      },
+    );
+    expect(j).toEqual({
+      outcome: 'rejected',
+      reason:
+        'the device stopped at the changed ServerHello (ServerHello changed) before its key exchange: alert 47 illegal_parameter',
+    });
+  });
+
+  it('accepts (went on past it) when the device sent its ClientKeyExchange, though the handshake could not complete', () => {
+    const j = judgeBothEnds(refusedTls, [tampered({ handshake: 'server-error' }, true)], CLIENT, {
+      serverHelloTamper: 'downgrade-sentinel',
+    });
+    expect(j.outcome).toBe('accepted');
+    expect(j.reason).toMatch(/went on past the changed ServerHello .*ClientKeyExchange/);
+  });
+
+  it('skips when the lab sent no changed ServerHello, or the sentinel asks nothing of a client without TLS 1.3', () => {
+    const none = judgeBothEnds(
+      refusedTls,
+      [
+        tampered({
+          serverHelloTampered: null,
+          handshake: 'server-error',
+          serverError: 'ERR_SSL_NO_SHARED_CIPHER',
+        }),
+      ],
+      CLIENT,
+      {
+        serverHelloTamper: 'downgrade-sentinel',
+      },
+    );
+    expect(none.outcome).toBe('skipped');
+    expect(none.reason).toMatch(/could not present the changed ServerHello.*ERR_SSL_NO_SHARED_CIPHER/);
+    const old = judgeBothEnds(refusedTls, [tampered({ clientHello: offered(['TLSv1.2']) }, true)], CLIENT, {
+      serverHelloTamper: 'downgrade-sentinel',
+    });
+    expect(old).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/not TLS 1.3/) });
+    // The suite check is no TLS 1.3 matter: a TLS 1.2-only client is held to it.
+    const suite = judgeBothEnds(refusedTls, [tampered({ clientHello: offered(['TLSv1.2']) }, true)], CLIENT, {
+      serverHelloTamper: 'unoffered-suite',
+    });
+    expect(suite.outcome).toBe('accepted');
+  });
+
+  it('leaves a faulty device inconclusive and a case that never reached TLS to the ordinary judge', () => {
+    const faulty = judgeBothEnds(
+      { ...refusedTls, healthy: false, error: 'module restarted' },
+      [tampered({})],
+      CLIENT,
+      {
+        serverHelloTamper: 'unoffered-suite',
+      },
+    );
+    expect(faulty.outcome).toBe('inconclusive');
+    const nothing = judgeBothEnds(refusedTls, [], CLIENT, { serverHelloTamper: 'unoffered-suite' });
+    expect(nothing).toMatchObject({ outcome: 'inconclusive', reason: expect.stringMatching(/before TLS/) });
+  });
+});

@@ -1,8 +1,10 @@
 import type { ConnectionObservation } from '../brokers/observation.ts';
+import type { ServerHelloTamper } from '../brokers/server-hello-tamper.ts';
 import type { AnchorRefusal, CaseOutcome } from '../contracts/case.ts';
 import type { DeviceOutcome } from '../harness/drivers/driver.ts';
 import type { RotationStep } from '../harness/drivers/rotation.ts';
 import { type ServerKey, unofferedKeyNeed } from './key-offer.ts';
+import { judgeTampered } from './tamper-judge.ts';
 
 /** An outcome and the one sentence, built from the observations, that says why. */
 export interface Judgement {
@@ -36,6 +38,8 @@ export function judgeBothEnds(
 ): Judgement {
   const reachedTls = server.some((o) => o.clientHello !== null);
   const last = server.at(-1);
+  const tampered = options.serverHelloTamper ? judgeTampered(options.serverHelloTamper, device, last) : null;
+  if (tampered) return tampered;
   const ended = options.serverShapesCase === false ? serverEndedIt(device, last) : null;
   const unoffered =
     ended && last?.clientHello && options.serverKey
@@ -113,6 +117,8 @@ export interface JudgeOptions {
   readonly serverShapesCase?: boolean;
   /** The served leaf's key: a server that could not sign because the device offered nothing for it is the device's answer. */
   readonly serverKey?: ServerKey | null;
+  /** The lab changed the ServerHello: the outcome is where the device stopped (`tamper-judge.ts`). */
+  readonly serverHelloTamper?: ServerHelloTamper;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ServerHelloTamper } from '../brokers/server-hello-tamper.ts';
 import type { LadderRung } from '../certs/catalogue/index.ts';
 import type { AnchorFileFormat } from '../certs/pem.ts';
 import type { ProfileName } from './profiles.ts';
@@ -47,6 +48,8 @@ export interface ServerBehaviour {
   readonly clientAuth?: 'requested' | 'required';
   /** Records of at most this many bytes for the handshake. */
   readonly handshakeFragment?: 512 | 1024 | 2048 | 4096;
+  /** The ServerHello changed on its way to the device (a downgrade sentinel, a suite it never offered). */
+  readonly serverHelloTamper?: ServerHelloTamper;
 }
 
 /** What a profile says a conforming client does, and why when profiles disagree. */

@@ -1,3 +1,4 @@
+import { SERVER_HELLO_TAMPERS } from '../brokers/server-hello-tamper.ts';
 import { LADDERS } from '../certs/catalogue/index.ts';
 import { ANCHOR_FILE_FORMATS } from '../certs/pem.ts';
 import { PROFILE_NAMES } from './profiles.ts';
@@ -77,6 +78,7 @@ export const SCENARIO_SCHEMA = {
         ciphers: { type: 'string' },
         clientAuth: { enum: ['requested', 'required'] },
         handshakeFragment: { enum: [512, 1024, 2048, 4096] },
+        serverHelloTamper: { enum: [...SERVER_HELLO_TAMPERS] },
       },
     },
     expected: {

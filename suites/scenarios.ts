@@ -138,6 +138,8 @@ const tlsOnly = (
   more: Pick<Scenario, 'ladder' | 'fullOnly'> & {
     readonly on?: string;
     readonly kind?: Scenario['kind'];
+    /** The passing twin when it is not the hierarchy's own control (the same server, unchanged). */
+    readonly twin?: string;
   } = {},
 ): Scenario => ({
   id,
@@ -145,7 +147,7 @@ const tlsOnly = (
   phase: 'catalogue',
   kind: more.kind ?? 'control',
   certs: more.on ? { entry: more.on, variant: 'spec' } : { entry: 'anchors::wrong-ca', variant: 'twin' },
-  twin: more.on ?? SANITY,
+  twin: more.twin ?? more.on ?? SANITY,
   settings: DEFAULT_SETTINGS,
   server,
   expected,
@@ -153,6 +155,15 @@ const tlsOnly = (
   ...(more.ladder ? { ladder: more.ladder } : {}),
   ...(more.fullOnly ? { fullOnly: true } : {}),
 });
+
+const unanimousBecause = (
+  result: ProfileExpectation['result'],
+  because: string,
+): Record<ProfileName, ProfileExpectation> =>
+  Object.fromEntries(PROFILE_NAMES.map((p) => [p, { result, because }])) as Record<
+    ProfileName,
+    ProfileExpectation
+  >;
 
 const UPLOAD_TITLES: Readonly<Record<AnchorFileFormat, string>> = {
   'pem-crlf': 'PEM with CRLF line ends',
@@ -166,15 +177,7 @@ const UPLOAD_SCENARIOS: readonly Scenario[] = ANCHOR_FILE_FORMATS.map((format) =
     `uploads::${format}`,
     `the issuing root uploaded as ${UPLOAD_TITLES[format]}`,
     {},
-    Object.fromEntries(
-      PROFILE_NAMES.map((p) => [
-        p,
-        {
-          result: 'accept',
-          because: 'RFC 7468 §2/§3: either line end, and text outside the boundaries is ignored',
-        },
-      ]),
-    ) as Record<ProfileName, ProfileExpectation>,
+    unanimousBecause('accept', 'RFC 7468 §2/§3: either line end, and text outside the boundaries is ignored'),
     format === 'pem-crlf' ? {} : { fullOnly: true },
   ),
   anchorFile: format,
@@ -234,6 +237,34 @@ const SERVER_SCENARIOS: readonly Scenario[] = [
       },
       { kind: 'defect' },
     ),
+  ),
+  // A ServerHello no TLS library sends, changed on its way (brokers/server-hello-tamper.ts).
+  tlsOnly(
+    'tls::server-hello-unoffered-suite',
+    'the ServerHello names a cipher suite the device did not offer (changed on its way to the device)',
+    { maxTlsVersion: 'TLSv1.2', serverHelloTamper: 'unoffered-suite' },
+    unanimousBecause(
+      'reject',
+      "RFC 5246 §7.4.1.3: the server picks one of the client's suites; a client must abort on any other (illegal_parameter)",
+    ),
+    { kind: 'defect', twin: 'tls::server-tls12-only' },
+  ),
+  tlsOnly(
+    'tls::server-static-rsa-tls12',
+    'the broker answers TLS 1.2 with a static-RSA suite (AES128-GCM-SHA256) and an RSA-2048 leaf',
+    { maxTlsVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256' },
+    unanimous('accept'),
+    { on: 'keys::leaf-rsa2048' },
+  ),
+  tlsOnly(
+    'tls::server-hello-downgrade-sentinel',
+    'a TLS 1.2 ServerHello whose random ends in the TLS 1.3 downgrade sentinel (static RSA, so no signature covers the random: only the sentinel check can stop the device)',
+    { maxTlsVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256', serverHelloTamper: 'downgrade-sentinel' },
+    unanimousBecause(
+      'reject',
+      'RFC 8446 §4.1.3: a client that offered TLS 1.3 and gets a TLS 1.2 ServerHello whose random ends in DOWNGRD\\x01 must abort (illegal_parameter)',
+    ),
+    { kind: 'defect', on: 'keys::leaf-rsa2048', twin: 'tls::server-static-rsa-tls12' },
   ),
   fragmented(512),
   fragmented(1024, 'sizes::served-chain-2k'),

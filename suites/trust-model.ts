@@ -142,6 +142,13 @@ function refuses(question: QuestionId, parts: ReturnType<Evidence['accepts']>[])
   return { ...a, answer: flipped };
 }
 
+/** A changed-ServerHello case: refused with its twin accepted is yes; the detail says where the device stopped. */
+function serverHelloCheck(e: Evidence, question: QuestionId, id: string): TrustModelAnswer {
+  const a = refuses(question, [e.accepts(id)]);
+  const r = e.record(id);
+  return r && (a.answer === 'yes' || a.answer === 'no') ? { ...a, detail: `${a.detail}: ${r.reason}` } : a;
+}
+
 /** `not-applicable` when every one of these cases was one the device could not be asked; null otherwise. */
 function notApplicableAll(
   question: QuestionId,
@@ -652,6 +659,12 @@ export function inferTrustModel(records: readonly CaseRecord[]): TrustModelAnswe
     offersExtension('tls.max-fragment-length.offered', e, 1, 'max_fragment_length'),
     offersExtension('tls.session-ticket.offered', e, 35, 'session_ticket'),
     ...sessionAnswers(e),
+    serverHelloCheck(e, 'tls.server-hello.unoffered-suite.refused', 'tls::server-hello-unoffered-suite'),
+    serverHelloCheck(
+      e,
+      'tls.server-hello.downgrade-sentinel.refused',
+      'tls::server-hello-downgrade-sentinel',
+    ),
     sizeLadderAnswer('size.served-chain.16k-accepted', e, SCENARIOS, 'served-chain-bytes'),
     sizeLadderAnswer('size.server-certificate.16k-accepted', e, SCENARIOS, 'leaf-bytes'),
     sizeLadderAnswer('size.anchor-file.50-used', e, SCENARIOS, 'anchor-count'),

@@ -22,6 +22,7 @@ export interface CaseServer {
   /** Ask for a client certificate issued by the PKI's client anchors; `required` refuses without one. */
   readonly clientAuth?: 'requested' | 'required';
   readonly handshakeFragment?: EndpointConfig['handshakeFragment'];
+  readonly serverHelloTamper?: EndpointConfig['serverHelloTamper'];
 }
 
 /** One case to run: the PKI (its `dialledHost` is what the device dials), the TLS intent, what the server does. */

@@ -65,6 +65,9 @@ export const QUESTIONS = {
   'tls.secure-renegotiation.offered': 'Offers secure renegotiation (RFC 5746)?',
   'tls.max-fragment-length.offered': 'Offers max_fragment_length?',
   'tls.session-ticket.offered': 'Offers session tickets?',
+  'tls.server-hello.unoffered-suite.refused': 'Refuses a ServerHello naming a cipher suite it did not offer?',
+  'tls.server-hello.downgrade-sentinel.refused':
+    'Refuses a TLS 1.2 ServerHello carrying the TLS 1.3 downgrade sentinel?',
   'tls.session.offered-again': 'Offers its session again on the next connection (ticket, session id or PSK)?',
   'tls.session.resumed': 'Resumes a session when the server accepts it?',
   'tls.session.resumed-after-chain-change':
