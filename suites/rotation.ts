@@ -149,6 +149,8 @@ export interface RecordedRotationStep {
     /** The MQTT client id the connection carried: what ties it to the step without doors. */
     readonly clientId: string | null;
     readonly published: boolean;
+    /** The server resumed an earlier session: the device was shown no certificate on this step. */
+    readonly resumed?: boolean | null;
   } | null;
 }
 
@@ -186,6 +188,7 @@ function recordStep(
           sni: obs.clientHello?.sni ?? null,
           clientId: obs.mqttConnect?.clientId ?? null,
           published: obs.mqttPublishes.length > 0,
+          resumed: obs.resumed,
         }
       : null,
   };

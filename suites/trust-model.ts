@@ -512,6 +512,14 @@ function rebindAnswer(e: Evidence): TrustModelAnswer {
     return answer(q, 'yes', [REBIND], `${rot.rebind?.step ?? 'rebind'} → ${rot.rebind?.raw}; ${steps}`);
   if (newNew === 'rejected' && newOld === 'accepted')
     return answer(q, 'no', [REBIND], `the device kept using the old CA after the rebind; ${steps}`);
+  const resumedOld = rot.steps.find((s) => s.name === 'new-ca/old-server')?.serverSaw?.resumed === true;
+  if (newNew === 'accepted' && newOld === 'accepted' && resumedOld)
+    return answer(
+      q,
+      'no',
+      [REBIND],
+      `after the rebind the device still reached the old server by resuming the session it made there before (no certificate was sent); ${steps}`,
+    );
   return answer(q, 'unknown', [REBIND], `${steps}; ${e.why(REBIND)}`);
 }
 

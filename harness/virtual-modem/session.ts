@@ -89,7 +89,8 @@ export async function dial(
   env.tlsRequests.push({ host, request: configured });
   const limits = env.receiveLimits;
   const relay: LimitRelay | null = limits ? await startLimitRelay(request, limits) : null;
-  const sessionFile = env.sessions.fileFor(request.address, request.port, request.sni);
+  const trust = JSON.stringify([request.anchorsPem, request.verify, request.checkName, request.nameRules]);
+  const sessionFile = env.sessions.fileFor(request.address, request.port, request.sni, trust);
   const r = await env.engine.handshake({
     ...request,
     ...(relay ? { address: '127.0.0.1', port: relay.port } : {}),
