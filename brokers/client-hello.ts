@@ -16,6 +16,8 @@ export interface ClientHelloSummary {
   readonly sessionTicketBytes: number | null;
   /** Extension type numbers in the order offered (GREASE removed). */
   readonly extensions: number[];
+  /** ALPN protocols offered, in order; null when the client sent no ALPN extension. */
+  readonly alpn: string[] | null;
   /** max_fragment_length code (1=512 … 4=4096) when offered. */
   readonly maxFragmentLength: number | null;
 }
@@ -101,6 +103,13 @@ function parseSni(r: Reader): string | null {
   return null;
 }
 
+function parseAlpn(r: Reader): string[] {
+  const list = r.vector(2);
+  const out: string[] = [];
+  while (!list.done) out.push(list.vector(1).rest().toString('latin1'));
+  return out;
+}
+
 /** Parses the first ClientHello in `buf`; says `incomplete` until all of its bytes are there. */
 export function parseClientHello(buf: Buffer): ClientHelloParse {
   const payload = handshakePayload(buf);
@@ -124,6 +133,7 @@ export function parseClientHello(buf: Buffer): ClientHelloParse {
     let supportedGroups: number[] = [];
     let maxFragmentLength: number | null = null;
     let sessionTicketBytes: number | null = null;
+    let alpn: string[] | null = null;
     const extensions: number[] = [];
     const exts = r.done ? new Reader(Buffer.alloc(0)) : r.vector(2);
     while (!exts.done) {
@@ -134,6 +144,7 @@ export function parseClientHello(buf: Buffer): ClientHelloParse {
       if (type === 0) sni = parseSni(body);
       else if (type === 1) maxFragmentLength = body.u8();
       else if (type === 35) sessionTicketBytes = body.rest().length;
+      else if (type === 16) alpn = parseAlpn(body);
       else if (type === 13) signatureAlgorithms = u16List(body.vector(2));
       else if (type === 10) supportedGroups = u16List(body.vector(2)).filter((g) => !isGrease(g));
       else if (type === 43) {
@@ -154,6 +165,7 @@ export function parseClientHello(buf: Buffer): ClientHelloParse {
         sessionIdLength,
         sessionId: sessionIdBytes.toString('hex'),
         sessionTicketBytes,
+        alpn,
         extensions,
         maxFragmentLength,
       },

@@ -6,6 +6,7 @@ import { type ServerHelloTamper, tamperServerHello } from './server-hello-tamper
 import { encodeRecord, RecordSplitter, refragmentHandshake, WireTap } from './wire-tap.ts';
 
 const HANDSHAKE_RECORD = 22;
+const MAX_RECORD_PAYLOAD = 16_384;
 
 /** A ClientHello larger than this is not waited for further. */
 const MAX_HELLO_BYTES = 64 * 1024;
@@ -103,13 +104,21 @@ export async function startObservingFront(options: FrontOptions): Promise<Observ
         client.write(chunk);
         return;
       }
-      for (const record of recut.push(chunk)) {
-        if (tamper && obs.serverHelloTampered === null && record.type === HANDSHAKE_RECORD)
-          obs.serverHelloTampered = tamperServerHello(record.payload, tamper, obs.clientHello);
+      for (const received of recut.push(chunk)) {
+        let record = received;
+        if (tamper && obs.serverHelloTampered === null && record.type === HANDSHAKE_RECORD) {
+          const changed = tamperServerHello(record.payload, tamper, obs.clientHello);
+          if (changed) {
+            obs.serverHelloTampered = changed.change;
+            record = { ...record, payload: changed.payload };
+          }
+        }
+        // A grown record is cut again at the record limit (2^14) so it stays well formed.
+        const cut = fragment ?? (record.payload.length > MAX_RECORD_PAYLOAD ? MAX_RECORD_PAYLOAD : null);
         const pieces =
-          tap.serverEncrypting || !fragment
+          tap.serverEncrypting || cut === null
             ? [encodeRecord(record.type, record.version, record.payload)]
-            : refragmentHandshake(record, fragment);
+            : refragmentHandshake(record, cut);
         for (const piece of pieces) {
           tap.fromServer(piece);
           client.write(piece);

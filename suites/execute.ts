@@ -48,7 +48,8 @@ const subjectOf = (c: MatrixCase): RecordSubject => ({
   expected: c.expected,
 });
 
-function lastTlsAttempt(run: CaseRun): SuiteRecord['virtualTls'] {
+/** The virtual modem's last handshake of a run, for the record (null on a real device). */
+export function lastTlsAttempt(run: CaseRun): SuiteRecord['virtualTls'] {
   const a = run.virtualTls.at(-1);
   if (!a) return null;
   const { engine, engineNote, verifyFlags, reason, sni, checkName, unsupported } = a;

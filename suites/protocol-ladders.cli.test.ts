@@ -35,6 +35,13 @@ const CASES = [
   'uploads::pem-crlf',
   'uploads::pem-bom',
   'uploads::pem-trailing-bytes',
+  'tls::server-tls12-only',
+  'tls::server-static-rsa-tls12',
+  'tls::server-hello-unoffered-suite',
+  'tls::server-hello-unrequested-alpn',
+  'tls::server-hello-downgrade-sentinel',
+  'sessions::resume-same-chain',
+  'sessions::resume-after-chain-change',
 ];
 
 async function runOn(driver: string, engine: TlsEngineId) {
@@ -95,6 +102,17 @@ describe.each(TLS_ENGINE_IDS)('the protocol ladders on the virtual Quectel with 
       expect(answer('uploads.pem-variants.verify')).toMatchObject({ answer: bomRefused ? 'no' : 'yes' });
       if (bomRefused)
         expect(answer('uploads.pem-variants.verify').detail).toBe('uploads::pem-bom refused, twin accepted');
+      // A changed ServerHello: every stack stops at a suite or an ALPN protocol it never offered; the
+      // downgrade sentinel binds only a client that offered TLS 1.3, which mbedTLS 2.28 never does.
+      expect(answer('tls.server-hello.unoffered-suite.refused').answer).toBe('yes');
+      expect(answer('tls.server-hello.unrequested-alpn.refused').answer).toBe('yes');
+      expect(answer('tls.server-hello.downgrade-sentinel.refused').answer).toBe(
+        engine === 'mbedtls' ? 'not-applicable' : 'yes',
+      );
+      // The virtual modem keeps its session; gnutls-cli cannot keep one from one run to the next.
+      const keeps = engine !== 'gnutls';
+      expect(answer('tls.session.resumed').answer).toBe(keeps ? 'yes' : 'no');
+      expect(answer('tls.session.resumed-after-chain-change').answer).toBe(keeps ? 'yes' : 'no');
       if (engine === 'mbedtls') {
         // TLS 1.2 on the wire: the server's side shows what each rung served and how it was cut.
         const wire = (id: string) => records.find((r) => r.case === id)?.server.wire;
@@ -164,6 +182,8 @@ describe('the new questions in the evidence and in a diff', () => {
       'size.served-chain.16k-accepted',
       'keys.ed25519.accepted',
       'chains.field-paths.followed',
+      'tls.session.resumed-after-chain-change',
+      'tls.server-hello.downgrade-sentinel.refused',
     ] as const)
       expect(evidence).toContain(QUESTIONS[id]);
     const diff = await promisify(execFile)(process.execPath, [BIN, 'diff', mbed, openssl, '--json'], {
@@ -180,6 +200,7 @@ describe('the new questions in the evidence and in a diff', () => {
       'size.served-chain.16k-accepted',
       'keys.ed25519.accepted',
       'tls.fragmented-handshake.every-size-reassembled',
+      'tls.server-hello.downgrade-sentinel.refused',
     ])
       expect(diff).toContain(id);
   }, 60_000);

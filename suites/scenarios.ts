@@ -250,6 +250,16 @@ const SERVER_SCENARIOS: readonly Scenario[] = [
     { kind: 'defect', twin: 'tls::server-tls12-only' },
   ),
   tlsOnly(
+    'tls::server-hello-unrequested-alpn',
+    'the ServerHello carries an ALPN protocol the device did not offer (changed on its way to the device)',
+    { maxTlsVersion: 'TLSv1.2', serverHelloTamper: 'unrequested-alpn' },
+    unanimousBecause(
+      'reject',
+      'RFC 5246 §7.4.1.4 and RFC 7301 §3.2: a server sends no extension the client did not offer, and selects only a protocol it offered; the client aborts',
+    ),
+    { kind: 'defect', twin: 'tls::server-tls12-only' },
+  ),
+  tlsOnly(
     'tls::server-static-rsa-tls12',
     'the broker answers TLS 1.2 with a static-RSA suite (AES128-GCM-SHA256) and an RSA-2048 leaf',
     { maxTlsVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256' },

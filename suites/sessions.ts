@@ -21,6 +21,7 @@ import {
 } from './case-record.ts';
 import type { ControlResult } from './controls/control.ts';
 import { runControls } from './controls/run-controls.ts';
+import { lastTlsAttempt } from './execute.ts';
 import { judgeBothEnds } from './judge.ts';
 import { intentFor, labNames, pkiFor } from './plan-case.ts';
 import { PROFILE_NAMES, type ProfileName } from './profiles.ts';
@@ -301,6 +302,7 @@ export async function executeSessionCase(
       controls: controls.map((r) => ({ ...r })),
       controlCheck: check,
       attempts: 1,
+      virtualTls: lastTlsAttempt(secondRun),
       startedAt,
       endedAt: new Date().toISOString(),
       session: { second: s.second, connections: [first, second] },

@@ -108,6 +108,7 @@ describe('inferTrustModel', () => {
       sessionIdLength: 0,
       sessionId: '',
       sessionTicketBytes: null,
+      alpn: null,
       extensions: [],
       maxFragmentLength: null,
     };

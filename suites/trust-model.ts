@@ -668,6 +668,7 @@ export function inferTrustModel(records: readonly CaseRecord[]): TrustModelAnswe
     offersExtension('tls.session-ticket.offered', e, 35, 'session_ticket'),
     ...sessionAnswers(e),
     serverHelloCheck(e, 'tls.server-hello.unoffered-suite.refused', 'tls::server-hello-unoffered-suite'),
+    serverHelloCheck(e, 'tls.server-hello.unrequested-alpn.refused', 'tls::server-hello-unrequested-alpn'),
     serverHelloCheck(
       e,
       'tls.server-hello.downgrade-sentinel.refused',

@@ -66,6 +66,8 @@ export const QUESTIONS = {
   'tls.max-fragment-length.offered': 'Offers max_fragment_length?',
   'tls.session-ticket.offered': 'Offers session tickets?',
   'tls.server-hello.unoffered-suite.refused': 'Refuses a ServerHello naming a cipher suite it did not offer?',
+  'tls.server-hello.unrequested-alpn.refused':
+    'Refuses a ServerHello naming an ALPN protocol it did not offer?',
   'tls.server-hello.downgrade-sentinel.refused':
     'Refuses a TLS 1.2 ServerHello carrying the TLS 1.3 downgrade sentinel?',
   'tls.session.offered-again': 'Offers its session again on the next connection (ticket, session id or PSK)?',

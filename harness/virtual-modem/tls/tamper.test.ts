@@ -15,7 +15,7 @@ const availability = Object.fromEntries(
 const pkis: Partial<Record<ServerHelloTamper, FixturePki>> = {};
 const endpoints: Partial<Record<ServerHelloTamper, EndpointHandle>> = {};
 beforeAll(async () => {
-  for (const tamper of ['downgrade-sentinel', 'unoffered-suite'] as const) {
+  for (const tamper of ['downgrade-sentinel', 'unoffered-suite', 'unrequested-alpn'] as const) {
     // Static RSA for the sentinel: no ServerKeyExchange signature covers the random, so only the sentinel check can stop a client.
     const sentinel = tamper === 'downgrade-sentinel';
     const pki = await makePki(HOST, sentinel ? { rsaLeaf: true } : {});
@@ -57,17 +57,16 @@ async function against(engine: TlsEngineId, tamper: ServerHelloTamper): Promise<
   expect(r.ok).toBe(false);
   await endpoint.settle(3_000);
   const o = endpoint.observations()[before] as ConnectionObservation;
-  if (process.env.DBG)
-    console.log(
-      engine,
-      tamper,
-      r.ok ? '' : r.reason,
-      o.handshake,
-      o.serverHelloTampered,
-      o.clientAlert,
-      o.wire.clientKeyExchangeSeen,
-      o.clientHello?.offeredVersions,
-    );
+  console.log(
+    engine,
+    tamper,
+    r.ok ? '' : r.reason,
+    o.handshake,
+    o.serverHelloTampered,
+    o.clientAlert,
+    o.wire.clientKeyExchangeSeen,
+    o.clientHello?.offeredVersions,
+  );
   return o;
 }
 
@@ -82,6 +81,14 @@ describe.each(Object.keys(TLS_ENGINES) as TlsEngineId[])(
       expect(seen.wire.clientKeyExchangeSeen).toBe(false);
       // OpenSSL (and Node on it) say why; mbedTLS 2.28 and GnuTLS stop without an alert.
       expect(seen.clientAlert?.number ?? null).toBe(engine === 'node' || engine === 'openssl' ? 47 : null);
+    });
+
+    it('an ALPN protocol the client never asked for: refused at the ServerHello', async (ctx) => {
+      const a = availability[engine];
+      if (!a.ok) ctx.skip(`${engine} unavailable: ${a.reason}`);
+      const seen = await against(engine, 'unrequested-alpn');
+      expect(seen.serverHelloTampered).toMatch(/never asked for/);
+      expect(seen.wire.clientKeyExchangeSeen).toBe(false);
     });
 
     it('the TLS 1.3 downgrade sentinel: a TLS 1.3 client stops at it, mbedTLS 2.28 (TLS 1.2 only) goes on', async (ctx) => {
