@@ -66,8 +66,7 @@ function afterChainChange(e: LadderEvidence): TrustModelAnswer {
 /** Session resumption, from the two-connection sessions cases (suites/sessions.ts). */
 export function sessionAnswers(e: LadderEvidence): TrustModelAnswer[] {
   return [
-    fromSame('tls.session.offered-again', e, (c) => (c.offered ? offeredSomething(c) : null)),
-    fromSame('tls.session.resumed', e, (c) => c.resumed),
+    fromSame('tls.session.resumed', e, (c) => (c.offered ? offeredSomething(c) && c.resumed === true : null)),
     afterChainChange(e),
   ];
 }

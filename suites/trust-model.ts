@@ -142,11 +142,33 @@ function refuses(question: QuestionId, parts: ReturnType<Evidence['accepts']>[])
   return { ...a, answer: flipped };
 }
 
-/** A changed-ServerHello case: refused with its twin accepted is yes; the detail says where the device stopped. */
-function serverHelloCheck(e: Evidence, question: QuestionId, id: string): TrustModelAnswer {
-  const a = refuses(question, [e.accepts(id)]);
-  const r = e.record(id);
-  return r && (a.answer === 'yes' || a.answer === 'no') ? { ...a, detail: `${a.detail}: ${r.reason}` } : a;
+const SERVER_HELLO_CASES = [
+  'tls::server-hello-unoffered-suite',
+  'tls::server-hello-unrequested-alpn',
+  'tls::server-hello-downgrade-sentinel',
+];
+
+/**
+ * The changed-ServerHello cases: each refused with its twin accepted is a yes, any one gone past is
+ * a no; a case the device could not be asked (the sentinel, without TLS 1.3) is left out and named.
+ */
+function serverHelloAnswer(e: Evidence): TrustModelAnswer {
+  const q = 'tls.server-hello.checked';
+  const parts = SERVER_HELLO_CASES.map((id) => {
+    const a = refuses(q, [e.accepts(id)]);
+    const why = e.record(id)?.reason;
+    return {
+      id,
+      answer: a.answer,
+      note: a.answer === 'yes' || a.answer === 'no' ? `${id}: ${why}` : a.detail,
+    };
+  });
+  const asked = parts.filter((p) => p.answer !== 'not-applicable');
+  const detail = parts.map((p) => p.note).join('; ');
+  const cases = parts.map((p) => p.id);
+  if (asked.length === 0) return answer(q, 'not-applicable', cases, detail);
+  if (asked.some((p) => p.answer === 'no')) return answer(q, 'no', cases, detail);
+  return answer(q, asked.every((p) => p.answer === 'yes') ? 'yes' : 'unknown', cases, detail);
 }
 
 /** `not-applicable` when every one of these cases was one the device could not be asked; null otherwise. */
@@ -667,13 +689,7 @@ export function inferTrustModel(records: readonly CaseRecord[]): TrustModelAnswe
     offersExtension('tls.max-fragment-length.offered', e, 1, 'max_fragment_length'),
     offersExtension('tls.session-ticket.offered', e, 35, 'session_ticket'),
     ...sessionAnswers(e),
-    serverHelloCheck(e, 'tls.server-hello.unoffered-suite.refused', 'tls::server-hello-unoffered-suite'),
-    serverHelloCheck(e, 'tls.server-hello.unrequested-alpn.refused', 'tls::server-hello-unrequested-alpn'),
-    serverHelloCheck(
-      e,
-      'tls.server-hello.downgrade-sentinel.refused',
-      'tls::server-hello-downgrade-sentinel',
-    ),
+    serverHelloAnswer(e),
     sizeLadderAnswer('size.served-chain.16k-accepted', e, SCENARIOS, 'served-chain-bytes'),
     sizeLadderAnswer('size.server-certificate.16k-accepted', e, SCENARIOS, 'leaf-bytes'),
     sizeLadderAnswer('size.anchor-file.50-used', e, SCENARIOS, 'anchor-count'),

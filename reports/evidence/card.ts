@@ -117,7 +117,7 @@ const esc = (s: string) =>
   s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 
 /** How many findings the one page lists before it says how many more there are. */
-const FINDINGS_SHOWN = 8;
+const FINDINGS_SHOWN = 6;
 /** Case links per statement on the card; the evidence page lists them all. */
 const CASES_SHOWN = 2;
 

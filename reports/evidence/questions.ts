@@ -65,13 +65,9 @@ export const QUESTIONS = {
   'tls.secure-renegotiation.offered': 'Offers secure renegotiation (RFC 5746)?',
   'tls.max-fragment-length.offered': 'Offers max_fragment_length?',
   'tls.session-ticket.offered': 'Offers session tickets?',
-  'tls.server-hello.unoffered-suite.refused': 'Refuses a ServerHello naming a cipher suite it did not offer?',
-  'tls.server-hello.unrequested-alpn.refused':
-    'Refuses a ServerHello naming an ALPN protocol it did not offer?',
-  'tls.server-hello.downgrade-sentinel.refused':
-    'Refuses a TLS 1.2 ServerHello carrying the TLS 1.3 downgrade sentinel?',
-  'tls.session.offered-again': 'Offers its session again on the next connection (ticket, session id or PSK)?',
-  'tls.session.resumed': 'Resumes a session when the server accepts it?',
+  'tls.server-hello.checked':
+    'Refuses a ServerHello naming what it never offered (suite, ALPN, TLS 1.2 downgrade)?',
+  'tls.session.resumed': 'Offers its session again and resumes it?',
   'tls.session.resumed-after-chain-change':
     "Resumes its session after the server's chain changed to one it refuses (never shown that chain)?",
   'size.served-chain.16k-accepted': 'Accepts served chains up to 16 kB?',
