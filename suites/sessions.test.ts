@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DeviceRequest, openDevice } from '../harness/runner/device.ts';
+import { startHostileModule } from '../harness/virtual-modem/hostile-module.ts';
 import type { TlsEngineId } from '../harness/virtual-modem/tls/engine.ts';
 import { TLS_ENGINES } from '../harness/virtual-modem/tls/engines.ts';
 import type { CaseRecord } from '../reports/record.ts';
@@ -88,5 +89,37 @@ describe('TLS session resumption, two connections per case', () => {
     const g = await runSessions('quectel', { engine: 'gnutls' });
     expect(g.changed.outcome, g.changed.reason).toBe('rejected');
     expect(g.answers['tls.session.resumed']?.answer).toBe('no');
+  }, 90_000);
+
+  it('ties each connection to its own observation on an nRF91 behind tcp:// whose first connection closes late', async () => {
+    const module = await startHostileModule({
+      family: 'nrf91-slm',
+      mode: {},
+      seed: 0,
+      network: virtualLabNetwork(lab),
+      latency: { closeLagMs: [1_500, 0], networkRttMs: 40 },
+    });
+    const outDir = mkdtempSync(join(tmpdir(), 'trustlab-sessions-tcp-'));
+    dirs.push(outDir);
+    try {
+      const device = await openDevice({ device: module.address, driver: 'nrf91-slm' });
+      const records: SessionRecord[] = [];
+      try {
+        for (const s of SESSION_SCENARIOS) records.push(await executeSessionCase(device, s, outDir, lab));
+      } finally {
+        await device.close();
+      }
+      const [same, changed] = records as [SessionRecord, SessionRecord];
+      // Each connection carried its own client id: the first is a full handshake, the second resumed.
+      expect(same.server.mqttConnect?.clientId).toBe(same.mqtt?.clientId);
+      expect(same.session.connections.map((c) => c.resumed)).toEqual([false, true]);
+      expect(changed.session.connections.map((c) => [c.outcome, c.resumed])).toEqual([
+        ['accepted', false],
+        ['accepted', true],
+      ]);
+      expect(changed.controlCheck?.ok, changed.reason).toBe(true);
+    } finally {
+      await module.stop();
+    }
   }, 90_000);
 });
