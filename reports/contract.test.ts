@@ -27,6 +27,29 @@ const FULL: Required<CaseRecord> = {
     checkName: null,
     unsupported: [],
   },
+  session: {
+    second: 'refused-chain',
+    connections: [
+      {
+        outcome: 'accepted',
+        reason: 'completed',
+        offered: { ticketBytes: 0, knownSessionId: false, psk: false },
+        resumed: false,
+        version: 'TLSv1.2',
+        servedChainBytes: 1099,
+        clientAlert: null,
+      },
+      {
+        outcome: 'accepted',
+        reason: 'completed',
+        offered: { ticketBytes: 176, knownSessionId: false, psk: false },
+        resumed: true,
+        version: 'TLSv1.2',
+        servedChainBytes: null,
+        clientAlert: null,
+      },
+    ],
+  },
 };
 
 const schemaFields = () =>

@@ -93,6 +93,29 @@ export interface CaseRecord {
     readonly checkName: string | null;
     readonly unsupported: readonly string[];
   } | null;
+  /** sessions:: cases only: the two connections to one server, first and second. */
+  readonly session?: {
+    readonly second: 'same-chain' | 'refused-chain';
+    readonly connections: readonly [SessionConnectionSeen, SessionConnectionSeen];
+  };
   readonly startedAt: string;
   readonly endedAt: string;
+}
+
+/** One connection of a sessions case: what its ClientHello offered to resume and what it got. */
+export interface SessionConnectionSeen {
+  readonly outcome: CaseOutcome;
+  readonly reason: string;
+  /** How the ClientHello asked to resume: a ticket (its bytes), the session id this server issued, a TLS 1.3 PSK. */
+  readonly offered: {
+    readonly ticketBytes: number | null;
+    readonly knownSessionId: boolean;
+    readonly psk: boolean;
+  } | null;
+  /** The server resumed the session (no Certificate sent). Null: nothing showed it. */
+  readonly resumed: boolean | null;
+  readonly version: string | null;
+  /** DER bytes of the chain the server sent on this connection (TLS ≤ 1.2; null when none or encrypted). */
+  readonly servedChainBytes: number | null;
+  readonly clientAlert: string | null;
 }

@@ -32,6 +32,7 @@ import { intentFor, labNames, pkiFor } from './plan-case.ts';
 import { PROFILE_NAMES, type ProfileName } from './profiles.ts';
 import { DEFAULT_SETTINGS, type DeviceSettings, type ProfileExpectation } from './scenario-model.ts';
 import { SANITY, SCENARIOS } from './scenarios.ts';
+import { casePattern } from './select-cases.ts';
 import { type ServerSight, tieObservations } from './step-observations.ts';
 
 /**
@@ -110,13 +111,11 @@ export function splitCasePatterns(patterns: readonly string[] | undefined): {
 /** The rotation scenarios a run includes: all by default, else those the patterns name (`*` globs). */
 export function selectRotation(patterns: readonly string[] | undefined): RotationScenario[] {
   if (patterns === undefined) return [...ROTATION_SCENARIOS];
-  const glob = (p: string) =>
-    new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
   for (const p of patterns) {
-    if (!ROTATION_SCENARIOS.some((s) => glob(p).test(s.id)))
+    if (!ROTATION_SCENARIOS.some((s) => casePattern(p).test(s.id)))
       throw new Error(`--cases: "${p}" names no rotation case`);
   }
-  return ROTATION_SCENARIOS.filter((s) => patterns.some((p) => glob(p).test(s.id)));
+  return ROTATION_SCENARIOS.filter((s) => patterns.some((p) => casePattern(p).test(s.id)));
 }
 
 /** The rotated side: the sanity chain re-issued under its own keys and names, unrelated to the old one. */

@@ -1,6 +1,11 @@
 import type { MatrixCase } from './scenario-model.ts';
 import { SANITY } from './scenarios.ts';
 
+/** A `--cases` pattern as a whole-id match: `*` stands for anything, every other character for itself. */
+export function casePattern(pattern: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
+}
+
 /**
  * The cases `--cases` names: exact case ids, or globs where `*` stands for anything
  * (`names::*`, `anchors::wrong-ca*` for a scenario and its settings variants). The sanity case
@@ -11,9 +16,7 @@ export function selectCases(
   patterns: readonly string[] | undefined,
 ): MatrixCase[] {
   if (!patterns || patterns.length === 0) return [...matrix];
-  const glob = (p: string) =>
-    new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
-  const matches = (c: MatrixCase, p: string) => (p.includes('*') ? glob(p).test(c.id) : c.id === p);
+  const matches = (c: MatrixCase, p: string) => (p.includes('*') ? casePattern(p).test(c.id) : c.id === p);
   for (const p of patterns) {
     if (!matrix.some((c) => matches(c, p))) throw new Error(`--cases: "${p}" names no case of this matrix`);
   }

@@ -8,6 +8,7 @@ import {
   runDeviceAgainst,
   startCaseEndpoint,
 } from '../harness/runner/run-case.ts';
+import type { CaseRecord, SessionConnectionSeen } from '../reports/record.ts';
 import {
   appendCaseRecord,
   attemptsTranscript,
@@ -28,6 +29,7 @@ import { PROFILE_NAMES, type ProfileName } from './profiles.ts';
 import { rotatedPki } from './rotation.ts';
 import { DEFAULT_SETTINGS, type DeviceSettings, type ProfileExpectation } from './scenario-model.ts';
 import { SANITY, SCENARIOS } from './scenarios.ts';
+import { casePattern } from './select-cases.ts';
 
 /**
  * TLS session resumption, two connections per case on one server that keeps its session state
@@ -82,38 +84,16 @@ export const SESSION_SCENARIOS: readonly SessionScenario[] = [
 /** The scenarios a run includes: all by default, else those the patterns name (`*` globs). */
 export function selectSessions(patterns: readonly string[] | undefined): SessionScenario[] {
   if (patterns === undefined) return [...SESSION_SCENARIOS];
-  const glob = (p: string) =>
-    new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
   for (const p of patterns)
-    if (!SESSION_SCENARIOS.some((s) => glob(p).test(s.id)))
+    if (!SESSION_SCENARIOS.some((s) => casePattern(p).test(s.id)))
       throw new Error(`--cases: "${p}" names no sessions case`);
-  return SESSION_SCENARIOS.filter((s) => patterns.some((p) => glob(p).test(s.id)));
+  return SESSION_SCENARIOS.filter((s) => patterns.some((p) => casePattern(p).test(s.id)));
 }
 
 /** What one of the two connections offered and got, from the server's side of it. */
-export interface SessionConnection {
-  readonly outcome: CaseOutcome;
-  readonly reason: string;
-  /** How the ClientHello asked to resume: a ticket (its bytes), the session id this server issued, a TLS 1.3 PSK. */
-  readonly offered: {
-    readonly ticketBytes: number | null;
-    readonly knownSessionId: boolean;
-    readonly psk: boolean;
-  } | null;
-  /** The server's TLS stack resumed the session (no Certificate sent). Null: no handshake completed. */
-  readonly resumed: boolean | null;
-  readonly version: string | null;
-  /** DER bytes of the chain the server sent on this connection (TLS ≤ 1.2; null when none or encrypted). */
-  readonly servedChainBytes: number | null;
-  readonly clientAlert: string | null;
-}
+export type SessionConnection = SessionConnectionSeen;
 
-export type SessionRecord = SuiteRecord & {
-  readonly session: {
-    readonly second: SessionScenario['second'];
-    readonly connections: readonly [SessionConnection, SessionConnection];
-  };
-};
+export type SessionRecord = SuiteRecord & Required<Pick<CaseRecord, 'session'>>;
 
 /** The connection of a run that carried its MQTT client id, else the last one it made. */
 const deviceConnection = (run: CaseRun): ConnectionObservation | undefined =>
