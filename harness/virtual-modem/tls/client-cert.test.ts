@@ -5,12 +5,11 @@ import type { ConnectionObservation } from '../../../brokers/observation.ts';
 import { buildCatalogue } from '../../../certs/catalogue/index.ts';
 import { buildHierarchy } from '../../../certs/factory.ts';
 import type { TlsEngineId, TlsHandshakeRequest } from './engine.ts';
+import { engineAvailability, handshakeRequest } from './engine-testing.ts';
 import { TLS_ENGINES } from './engines.ts';
 
 const HOST = 'mqtt.broker.test';
-const availability = Object.fromEntries(
-  await Promise.all(Object.values(TLS_ENGINES).map(async (e) => [e.id, await e.available()] as const)),
-) as Record<TlsEngineId, { ok: boolean; reason?: string }>;
+const availability = await engineAvailability();
 
 let endpoint: EndpointHandle;
 let rootPem: string;
@@ -38,25 +37,11 @@ beforeAll(async () => {
 
 afterAll(async () => endpoint?.stop());
 
-function request(overrides: Partial<TlsHandshakeRequest> = {}): TlsHandshakeRequest {
-  return {
-    address: '127.0.0.1',
-    port: endpoint.listenPort,
-    anchorsPem: rootPem,
-    verify: true,
-    sni: HOST,
-    checkName: HOST,
-    nameRules: 'stack',
+const request = (overrides: Partial<TlsHandshakeRequest> = {}): TlsHandshakeRequest =>
+  handshakeRequest(endpoint.listenPort, HOST, rootPem, {
     versions: { min: 'TLSv1.2', max: 'TLSv1.2' },
-    cipherSuites: null,
-    deviceTime: null,
-    ignoreValidity: false,
-    ignoreChainAboveLeaf: false,
-    ignoreSignatureProfile: false,
-    timeoutMs: 10_000,
     ...overrides,
-  };
-}
+  });
 
 /** The broker's record of the newest connection, once it has closed. */
 async function lastSeen(): Promise<ConnectionObservation> {

@@ -5,13 +5,12 @@ import type { ConnectionObservation } from '../../../brokers/observation.ts';
 import { type FixturePki, makePki } from '../fixtures/pki.ts';
 import { MqttSession } from '../mqtt-session.ts';
 import type { TlsEngineId, TlsHandshakeRequest, TlsHandshakeResult } from './engine.ts';
+import { engineAvailability, handshakeRequest } from './engine-testing.ts';
 import { TLS_ENGINES } from './engines.ts';
 import { MBEDTLS_FLAGS } from './mbedtls-engine.ts';
 
 const HOST = 'broker.test';
-const availability = Object.fromEntries(
-  await Promise.all(Object.values(TLS_ENGINES).map(async (e) => [e.id, await e.available()] as const)),
-) as Record<TlsEngineId, { ok: boolean; reason?: string }>;
+const availability = await engineAvailability();
 
 interface Served {
   pki: FixturePki;
@@ -39,23 +38,7 @@ afterAll(async () => {
 
 function request(name: string, overrides: Partial<TlsHandshakeRequest> = {}): TlsHandshakeRequest {
   const s = served[name] as Served;
-  return {
-    address: '127.0.0.1',
-    port: s.endpoint.listenPort,
-    anchorsPem: s.pki.rootPem,
-    verify: true,
-    sni: HOST,
-    checkName: HOST,
-    nameRules: 'stack',
-    versions: { min: 'TLSv1.2', max: 'TLSv1.3' },
-    cipherSuites: null,
-    deviceTime: null,
-    ignoreValidity: false,
-    ignoreChainAboveLeaf: false,
-    ignoreSignatureProfile: false,
-    timeoutMs: 10_000,
-    ...overrides,
-  };
+  return handshakeRequest(s.endpoint.listenPort, HOST, s.pki.rootPem, overrides);
 }
 
 async function handshake(engine: TlsEngineId, req: TlsHandshakeRequest): Promise<TlsHandshakeResult> {

@@ -8,12 +8,11 @@ import type { ConnectionObservation } from '../../../brokers/observation.ts';
 import { type FixturePki, makePki } from '../fixtures/pki.ts';
 import { MqttSession } from '../mqtt-session.ts';
 import type { TlsEngineId, TlsHandshakeRequest, TlsVersion } from './engine.ts';
+import { engineAvailability, handshakeRequest } from './engine-testing.ts';
 import { TLS_ENGINES } from './engines.ts';
 
 const HOST = 'broker.test';
-const availability = Object.fromEntries(
-  await Promise.all(Object.values(TLS_ENGINES).map(async (e) => [e.id, await e.available()] as const)),
-) as Record<TlsEngineId, { ok: boolean; reason?: string }>;
+const availability = await engineAvailability();
 
 let first: FixturePki;
 let other: FixturePki;
@@ -26,23 +25,8 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const request = (port: number, sessionFile: string, max: TlsVersion): TlsHandshakeRequest => ({
-  address: '127.0.0.1',
-  port,
-  anchorsPem: first.rootPem,
-  verify: true,
-  sni: HOST,
-  checkName: HOST,
-  nameRules: 'stack',
-  versions: { min: 'TLSv1.2', max },
-  cipherSuites: null,
-  deviceTime: null,
-  ignoreValidity: false,
-  ignoreChainAboveLeaf: false,
-  ignoreSignatureProfile: false,
-  timeoutMs: 10_000,
-  sessionFile,
-});
+const request = (port: number, sessionFile: string, max: TlsVersion): TlsHandshakeRequest =>
+  handshakeRequest(port, HOST, first.rootPem, { versions: { min: 'TLSv1.2', max }, sessionFile });
 
 /** One connection: handshake, an MQTT CONNECT (so a TLS 1.3 ticket has arrived), close; both ends' view. */
 async function connectOnce(engine: TlsEngineId, endpoint: SharedEndpointHandle, req: TlsHandshakeRequest) {

@@ -4,13 +4,12 @@ import type { EndpointHandle } from '../../../brokers/endpoint.ts';
 import type { ConnectionObservation } from '../../../brokers/observation.ts';
 import type { ServerHelloTamper } from '../../../brokers/server-hello-tamper.ts';
 import { type FixturePki, makePki } from '../fixtures/pki.ts';
-import type { TlsEngineId, TlsHandshakeRequest } from './engine.ts';
+import type { TlsEngineId } from './engine.ts';
+import { engineAvailability, handshakeRequest } from './engine-testing.ts';
 import { TLS_ENGINES } from './engines.ts';
 
 const HOST = 'broker.test';
-const availability = Object.fromEntries(
-  await Promise.all(Object.values(TLS_ENGINES).map(async (e) => [e.id, await e.available()] as const)),
-) as Record<TlsEngineId, { ok: boolean; reason?: string }>;
+const availability = await engineAvailability();
 
 const pkis: Partial<Record<ServerHelloTamper, FixturePki>> = {};
 const endpoints: Partial<Record<ServerHelloTamper, EndpointHandle>> = {};
@@ -36,22 +35,7 @@ afterAll(async () => {
 async function against(engine: TlsEngineId, tamper: ServerHelloTamper): Promise<ConnectionObservation> {
   const endpoint = endpoints[tamper] as EndpointHandle;
   const before = endpoint.observations().length;
-  const req: TlsHandshakeRequest = {
-    address: '127.0.0.1',
-    port: endpoint.listenPort,
-    anchorsPem: (pkis[tamper] as FixturePki).rootPem,
-    verify: true,
-    sni: HOST,
-    checkName: HOST,
-    nameRules: 'stack',
-    versions: { min: 'TLSv1.2', max: 'TLSv1.3' },
-    cipherSuites: null,
-    deviceTime: null,
-    ignoreValidity: false,
-    ignoreChainAboveLeaf: false,
-    ignoreSignatureProfile: false,
-    timeoutMs: 10_000,
-  };
+  const req = handshakeRequest(endpoint.listenPort, HOST, (pkis[tamper] as FixturePki).rootPem);
   const r = await TLS_ENGINES[engine].handshake(req);
   // Never a completed handshake: the Finished MAC covers the changed ServerHello.
   expect(r.ok).toBe(false);
