@@ -8,7 +8,12 @@ import type { TlsEngineId } from '../harness/virtual-modem/tls/engine.ts';
 import { TLS_ENGINES } from '../harness/virtual-modem/tls/engines.ts';
 import type { CaseRecord } from '../reports/record.ts';
 import { virtualLabNetwork } from './plan-case.ts';
-import { executeSessionCase, SESSION_SCENARIOS, type SessionRecord } from './sessions.ts';
+import {
+  executeSessionCase,
+  SESSION_SCENARIOS,
+  type SessionRecord,
+  type SessionScenario,
+} from './sessions.ts';
 import { inferTrustModel } from './trust-model.ts';
 
 const lab = { dialHost: '127.0.0.1', listenHost: '127.0.0.1' };
@@ -122,4 +127,28 @@ describe('TLS session resumption, two connections per case', () => {
       await module.stop();
     }
   }, 90_000);
+
+  it('asks nothing more of a device the first connection left faulty: inconclusive, the second never sent', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'trustlab-sessions-fault-'));
+    dirs.push(outDir);
+    const device = await openDevice({
+      driver: 'quectel',
+      network: virtualLabNetwork(lab),
+      virtualModem: { faults: [{ kind: 'reboot', on: { command: '^AT\\+QMTOPEN=', occurrence: 1 } }] },
+    });
+    try {
+      const mark = device.transcript.mark();
+      const r = await executeSessionCase(device, SESSION_SCENARIOS[0] as SessionScenario, outDir, lab);
+      expect(r.outcome, r.reason).toBe('inconclusive');
+      expect(r.device.healthy).toBe(false);
+      expect(r.session.connections[1]).toMatchObject({ outcome: 'inconclusive', offered: null });
+      expect(r.reason).toMatch(/not run: the device was faulty after the first connection/);
+      const opens = device.transcript
+        .since(mark)
+        .filter((e) => e.dir === 'tx' && e.data.startsWith('AT+QMTOPEN='));
+      expect(opens).toHaveLength(1);
+    } finally {
+      await device.close();
+    }
+  }, 60_000);
 });

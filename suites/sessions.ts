@@ -95,6 +95,17 @@ export type SessionConnection = SessionConnectionSeen;
 
 export type SessionRecord = SuiteRecord & Required<Pick<CaseRecord, 'session'>>;
 
+/** The second connection when the first left the device faulty: never attempted. */
+const NOT_RUN: SessionConnection = {
+  outcome: 'inconclusive',
+  reason: 'not run: the device was faulty after the first connection',
+  offered: null,
+  resumed: null,
+  version: null,
+  servedChainBytes: null,
+  clientAlert: null,
+};
+
 /** The connection of a run that carried its MQTT client id, else the last one it made. */
 const deviceConnection = (run: CaseRun): ConnectionObservation | undefined =>
   run.server.find((o) => o.mqttConnect?.clientId === run.mqtt.clientId) ?? run.server.at(-1);
@@ -250,25 +261,36 @@ export async function executeSessionCase(
         hierarchy: { ...other, anchorsPem: started.hierarchy.anchorsPem },
       };
     }
-    const secondRun = await runDeviceAgainst(device, { id: `s2-${s.id}`, intent }, started);
-    const second = sessionConnection(secondRun, firstSeen?.wire.serverHello?.sessionId || null);
+    // A device left faulty by the first connection is not asked again: the run's health check comes first.
+    const secondRun = firstRun.device.healthy
+      ? await runDeviceAgainst(device, { id: `s2-${s.id}`, intent }, started)
+      : null;
+    const second: SessionConnection = secondRun
+      ? sessionConnection(secondRun, firstSeen?.wire.serverHello?.sessionId || null)
+      : NOT_RUN;
+    const last = secondRun ?? firstRun;
     const controls = await controlsOnSecondChain(secondServed, lab, settings.sni === 1);
     const check = checkControls(s, first, controls);
-    const healthy = firstRun.device.healthy && secondRun.device.healthy;
+    const healthy = firstRun.device.healthy && (secondRun?.device.healthy ?? true);
     const outcome: CaseOutcome = !healthy && second.outcome !== 'accepted' ? 'inconclusive' : second.outcome;
     const reason = [
       `first connection: ${sessionStory(first)}`,
-      `second connection${s.second === 'refused-chain' ? ', after the chain changed' : ''}: ${sessionStory(second)}`,
-      secondRun.device.error && `device: ${secondRun.device.error}`,
+      `second connection${s.second === 'refused-chain' ? ', after the chain changed' : ''}: ${secondRun ? sessionStory(second) : second.reason}`,
+      last.device.error && `device: ${last.device.error}`,
       !check.ok && `no verdict: ${check.why}`,
     ]
       .filter(Boolean)
       .join('; ');
-    const files = writeCaseFiles(outDir, s.id, attemptsTranscript([firstRun, secondRun]), [
-      ['trust anchors uploaded to the device', started.hierarchy.anchorsPem],
-      ['chain served on the first connection, leaf first', started.hierarchy.servedChainPem],
-      ['chain served on the second connection, leaf first', secondServed.hierarchy.servedChainPem],
-    ]);
+    const files = writeCaseFiles(
+      outDir,
+      s.id,
+      attemptsTranscript(secondRun ? [firstRun, secondRun] : [firstRun]),
+      [
+        ['trust anchors uploaded to the device', started.hierarchy.anchorsPem],
+        ['chain served on the first connection, leaf first', started.hierarchy.servedChainPem],
+        ['chain served on the second connection, leaf first', secondServed.hierarchy.servedChainPem],
+      ],
+    );
     const subject = subjectOf(s, settings);
     const header = recordHeader(subject, device, lab);
     const record: SessionRecord = {
@@ -278,22 +300,22 @@ export async function executeSessionCase(
       outcome,
       reason,
       verdicts: verdictsFor(subject, outcome, check.ok),
-      codes: secondRun.device.codes.map((c) => c.raw),
-      urcs: secondRun.device.urcs.map((u) => u.line),
-      server: summarizeServer(secondRun.server),
+      codes: last.device.codes.map((c) => c.raw),
+      urcs: last.device.urcs.map((u) => u.line),
+      server: summarizeServer(last.server),
       device: {
         ...header.device,
-        reached: secondRun.device.reached,
-        error: secondRun.device.error ?? firstRun.device.error,
+        reached: last.device.reached,
+        error: last.device.error ?? firstRun.device.error,
         healthy,
       },
       certs: { anchors: started.hierarchy.manifest.anchors, served: secondServed.hierarchy.manifest.served },
       ...files,
-      mqtt: secondRun.mqtt,
+      mqtt: last.mqtt,
       controls: controls.map((r) => ({ ...r })),
       controlCheck: check,
       attempts: 1,
-      virtualTls: lastTlsAttempt(secondRun),
+      virtualTls: lastTlsAttempt(last),
       startedAt,
       endedAt: new Date().toISOString(),
       session: { second: s.second, connections: [first, second] },
