@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { buildPki, KeyCache } from './build.ts';
 import { buildHierarchy, summarize } from './factory.ts';
 import { writeCaseFiles } from './files.ts';
-import { ANCHOR_FILE_FORMATS, anchorFileText, pemCertificates } from './pem.ts';
+import {
+  ANCHOR_FILE_FORMATS,
+  anchorFileAsPem,
+  anchorFileBytes,
+  anchorFileText,
+  pemCertificates,
+} from './pem.ts';
 import { standardSpec } from './pki-spec.ts';
 
 describe('buildHierarchy', () => {
@@ -196,7 +202,27 @@ describe('anchor file formats', () => {
     const trailing = anchorFileText(pem, 'pem-trailing-bytes');
     expect(trailing.startsWith(pem)).toBe(true);
     expect(trailing.length).toBeGreaterThan(pem.length);
-    for (const f of ANCHOR_FILE_FORMATS)
+    for (const f of ANCHOR_FILE_FORMATS.filter((x) => x !== 'der'))
       expect(pemCertificates(anchorFileText(pem, f)).map((b) => b.replaceAll('\r', ''))).toEqual([pem]);
+  });
+
+  it('writes one certificate as its DER bytes, which a loader reads back as the same certificate', async () => {
+    const built = await buildHierarchy({
+      name: 'der',
+      keyType: 'p256',
+      dialledHost: 'der.test',
+      anchor: 'issuing-root',
+    });
+    const root = pemCertificates(built.anchorsPem)[0] as string;
+    const der = anchorFileBytes(root, 'der');
+    expect(der[0]).toBe(0x30); // a DER SEQUENCE, no PEM armour
+    expect(der.includes('-----BEGIN')).toBe(false);
+    expect(new X509Certificate(anchorFileAsPem(der)).fingerprint256).toBe(
+      new X509Certificate(root).fingerprint256,
+    );
+    // PEM files are read as they are; bytes that are neither come back for the loader to refuse.
+    expect(anchorFileAsPem(Buffer.from(root))).toBe(root);
+    expect(anchorFileAsPem(Buffer.from([1, 2, 3]))).toBe('\u0001\u0002\u0003');
+    expect(() => anchorFileBytes(`${root}${root}`, 'der')).toThrow(/one certificate/);
   });
 });

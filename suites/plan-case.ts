@@ -149,7 +149,10 @@ export function caseSpecFor(c: MatrixCase, pki: PkiSpec): CaseSpec {
   return {
     id: c.id,
     pki,
-    intent: intentFor(c.settings),
+    intent:
+      c.scenario.anchorFile === 'der'
+        ? { ...intentFor(c.settings), anchorEncoding: 'der' }
+        : intentFor(c.settings),
     server: serverFor(c),
     ...(c.scenario.anchorFile ? { anchorFile: c.scenario.anchorFile } : {}),
   };

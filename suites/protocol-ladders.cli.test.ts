@@ -35,6 +35,7 @@ const CASES = [
   'uploads::pem-crlf',
   'uploads::pem-bom',
   'uploads::pem-trailing-bytes',
+  'uploads::der',
   'tls::server-tls12-only',
   'tls::server-static-rsa-tls12',
   'tls::server-hello-unoffered-suite',
@@ -98,6 +99,10 @@ describe.each(TLS_ENGINE_IDS)('the protocol ladders on the virtual Quectel with 
       expect(answer('tls.old-version-server.accepted').answer).toBe('yes');
       // Every stack reads CRLF and trailing text; OpenSSL's and Node's PEM readers stop at a BOM.
       expect(answer('uploads.pem-crlf.verifies').answer).toBe('yes');
+      // The virtual modem's file loader reads DER as mbedTLS's does, whichever stack then handshakes.
+      expect(answer('uploads.der.verifies').answer).toBe('yes');
+      const der = records.find((r) => r.case === 'uploads::der');
+      expect(der?.outcome, der?.reason).toBe('accepted');
       const bomRefused = engine === 'openssl' || engine === 'node';
       expect(answer('uploads.pem-variants.verify')).toMatchObject({ answer: bomRefused ? 'no' : 'yes' });
       if (bomRefused)
@@ -163,6 +168,11 @@ describe('the virtual nRF91’s server-chain limit, found by the ladder', () => 
       expect(six?.virtualTls?.reason).toMatch(
         /6144 DER bytes\) exceeds what the modem's TLS receive path holds \(4096 bytes\)/,
       );
+      // %CMNG takes a quoted PEM string: a DER anchor cannot be given, so nothing is sent for it.
+      expect(answer('uploads.der.verifies')).toMatchObject({
+        answer: 'not-applicable',
+        detail: 'not expressible on nrf91-slm: its certificate upload takes PEM text only (no DER file)',
+      });
       // TLS 1.2 only: the server's TLS 1.0/1.1 is refused (alert 70 protocol_version).
       expect(answer('tls.old-version-server.accepted').answer).toBe('no');
       // The fragment rung on the 8 kB chain says nothing: its twin is over the limit too.

@@ -169,6 +169,7 @@ const UPLOAD_TITLES: Readonly<Record<AnchorFileFormat, string>> = {
   'pem-crlf': 'PEM with CRLF line ends',
   'pem-bom': 'PEM behind a UTF-8 byte-order mark',
   'pem-trailing-bytes': 'PEM followed by a line of text that is not PEM',
+  der: 'one DER certificate (binary, no PEM armour)',
 };
 
 /** The valid chain, its root uploaded as a file written another way: what the device stores and verifies with. */
@@ -177,7 +178,12 @@ const UPLOAD_SCENARIOS: readonly Scenario[] = ANCHOR_FILE_FORMATS.map((format) =
     `uploads::${format}`,
     `the issuing root uploaded as ${UPLOAD_TITLES[format]}`,
     {},
-    unanimousBecause('accept', 'RFC 7468 §2/§3: either line end, and text outside the boundaries is ignored'),
+    unanimousBecause(
+      'accept',
+      format === 'der'
+        ? 'RFC 5280 §4.1: a certificate is DER; mbedTLS x509_crt_parse reads DER as well as PEM'
+        : 'RFC 7468 §2/§3: either line end, and text outside the boundaries is ignored',
+    ),
     format === 'pem-crlf' ? {} : { fullOnly: true },
   ),
   anchorFile: format,

@@ -696,6 +696,7 @@ export function inferTrustModel(records: readonly CaseRecord[]): TrustModelAnswe
     everyRungAnswer('keys.server-key.every-type-accepted', e, SCENARIOS, 'leaf-key', 2),
     anyYes('keys.ed25519.accepted', [acc('keys::leaf-ed25519')]),
     anyYes('uploads.pem-crlf.verifies', [acc('uploads::pem-crlf')]),
+    anyYes('uploads.der.verifies', [acc('uploads::der')]),
     allYes('uploads.pem-variants.verify', [
       acc('uploads::pem-crlf'),
       acc('uploads::pem-bom'),

@@ -68,4 +68,5 @@ export function setupFor(delta: DeltaState | null, caseStack: RestoreStack): Cas
   return delta ? { stack: delta.stack, delta } : { stack: caseStack, delta: null };
 }
 
-export const contentHash = (content: string): string => createHash('sha256').update(content).digest('hex');
+export const contentHash = (content: string | Buffer): string =>
+  createHash('sha256').update(content).digest('hex');

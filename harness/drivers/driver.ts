@@ -24,6 +24,8 @@ export interface MqttCaseInput {
   readonly caseId: string;
   /** PEM bundle uploaded as the trust anchors; null uploads nothing. */
   readonly anchorsPem: string | null;
+  /** The anchor as DER bytes, uploaded in place of the PEM text (the intent's `anchorEncoding: 'der'`). */
+  readonly anchorsDer?: Buffer;
   /** The host and port the device dials. */
   readonly host: string;
   readonly port: number;

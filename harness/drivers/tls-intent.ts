@@ -25,6 +25,8 @@ export interface TlsIntent {
   readonly cipherSuites: 'all' | readonly string[];
   /** Vendor switches by capability name (`quectel.ignoreinvalidcertsign` → `1`); empty for none. */
   readonly vendor: Readonly<Record<string, string>>;
+  /** `der`: the anchor is uploaded as one binary DER certificate; absent: PEM text. */
+  readonly anchorEncoding?: 'der';
 }
 
 export const DEFAULT_INTENT: TlsIntent = {
@@ -66,6 +68,8 @@ export interface TlsCapabilities {
   readonly cipherSuites: readonly string[];
   /** Named vendor switches this device has (`quectel.ignoreinvalidcertsign`). */
   readonly vendor: readonly string[];
+  /** Its certificate upload takes binary bytes (a DER file); absent: PEM text only. */
+  readonly derAnchors?: boolean;
   /** Where these came from, one line per source, for the record. */
   readonly basis: readonly string[];
   /** Settings read before the harness changed any (what the device does when nobody tells it). */
@@ -103,6 +107,8 @@ export function inexpressible(intent: TlsIntent, caps: TlsCapabilities, family: 
     );
     if (unknown.length > 0) return why(`cipher suite ${unknown.join(', ')} is not one it lists`);
   }
+  if (intent.anchorEncoding === 'der' && !caps.derAnchors)
+    return why('its certificate upload takes PEM text only (no DER file)');
   const missing = Object.keys(intent.vendor).filter((k) => !caps.vendor.includes(k));
   if (missing.length > 0) return why(`no ${missing.join(', ')} switch`);
   return null;

@@ -4,7 +4,7 @@ import type { EndpointConfig, SharedEndpointHandle } from '../../brokers/endpoin
 import type { ConnectionObservation } from '../../brokers/observation.ts';
 import type { PkiHierarchy } from '../../certs/build.ts';
 import { buildHierarchy } from '../../certs/factory.ts';
-import { type AnchorFileFormat, anchorFileText } from '../../certs/pem.ts';
+import { type AnchorFileFormat, anchorFileBytes, anchorFileText } from '../../certs/pem.ts';
 import type { PkiSpec } from '../../certs/pki-spec.ts';
 import type { CertSummary } from '../../certs/spec.ts';
 import { type LabNetwork, LOOPBACK_LAB } from '../../contracts/case.ts';
@@ -148,9 +148,12 @@ export async function runDeviceAgainst(
   const input: MqttCaseInput = {
     caseId: spec.id,
     anchorsPem:
-      spec.anchorFile && hierarchy.anchorsPem
+      spec.anchorFile && spec.anchorFile !== 'der' && hierarchy.anchorsPem
         ? anchorFileText(hierarchy.anchorsPem, spec.anchorFile)
         : hierarchy.anchorsPem,
+    ...(spec.anchorFile === 'der' && hierarchy.anchorsPem
+      ? { anchorsDer: anchorFileBytes(hierarchy.anchorsPem, 'der') }
+      : {}),
     host: hierarchy.dialledHost,
     port: endpoint.advertisedPort ?? endpoint.listenPort,
     intent: spec.intent,

@@ -76,6 +76,7 @@ export const QUESTIONS = {
   'keys.server-key.every-type-accepted': 'Accepts every server key type, RSA-2048 to Ed25519?',
   'keys.ed25519.accepted': 'Accepts an Ed25519 server certificate?',
   'uploads.pem-crlf.verifies': 'Verifies with its root uploaded as CRLF PEM?',
+  'uploads.der.verifies': 'Verifies with its root uploaded as one DER certificate?',
   'uploads.pem-variants.verify': 'Verifies with its root as CRLF PEM, behind a BOM, or with trailing text?',
   'chains.field-paths.followed': 'Finds the valid path beside a cross-signed, SHA-1 or expired root copy?',
   'client.certificate.presented': 'Presents a client certificate at seclevel 2?',

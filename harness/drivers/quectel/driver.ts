@@ -69,7 +69,7 @@ export interface QuectelDriverOptions {
 }
 
 /** What every Quectel case configures before it opens anything. */
-type CaseBase = Pick<MqttCaseInput, 'anchorsPem' | 'intent' | 'clock' | 'clientCertificate'>;
+type CaseBase = Pick<MqttCaseInput, 'anchorsPem' | 'anchorsDer' | 'intent' | 'clock' | 'clientCertificate'>;
 
 /** A raw TLS socket case (AT+QSSLOPEN): the same TLS settings as an MQTT case, no MQTT. */
 export interface TlsSocketCaseInput extends CaseBase {
@@ -421,7 +421,9 @@ export class QuectelDriver implements ModemDriver {
     if (cannot) throw new Error(cannot);
     const setup = this.#setupFor(caseStack);
     if (this.#options.pdp) await this.#ensurePdp(this.#options.pdp, setup);
-    const anchors = await anchorStep(log, 'upload', () => this.#uploadAnchors(input.anchorsPem, setup));
+    const anchors = await anchorStep(log, 'upload', () =>
+      this.#uploadAnchors(input.anchorsPem, setup, input.anchorsDer),
+    );
     const client: Record<string, string> = {};
     const reloaded = new Set<string>(anchors.uploaded ? ['cacert'] : []);
     if (input.clientCertificate) {
@@ -558,7 +560,8 @@ export class QuectelDriver implements ModemDriver {
   }
 
   /** Uploads the anchors under an owned name ('' for none); see #uploadOwned. */
-  async #uploadAnchors(pem: string | null, setup: Setup): Promise<OwnedFile> {
+  async #uploadAnchors(pem: string | null, setup: Setup, der?: Buffer): Promise<OwnedFile> {
+    if (der) return this.#uploadOwned('ca.der', der, setup);
     return pem === null ? { path: '', uploaded: false } : this.#uploadOwned('ca.pem', pem, setup);
   }
 
@@ -567,7 +570,7 @@ export class QuectelDriver implements ModemDriver {
    * content the device already holds (same hash, confirmed by its upload answer) is not sent again,
    * and a file of ours known to be there is replaced without listing the store first.
    */
-  async #uploadOwned(name: string, content: string, { stack, delta }: Setup): Promise<OwnedFile> {
+  async #uploadOwned(name: string, content: string | Buffer, { stack, delta }: Setup): Promise<OwnedFile> {
     const path = this.#files.ownedPath(name);
     const hash = contentHash(content);
     const held = delta?.files.get(path);
@@ -583,7 +586,7 @@ export class QuectelDriver implements ModemDriver {
         { commands: [`AT+QFDEL="${path}"`], bestEffort: true },
       );
     delta?.files.delete(path);
-    const bytes = Buffer.from(content, 'utf8');
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     await this.#files.upload(path, bytes, held && { present: true, size: held.size });
     delta?.files.set(path, { hash, size: bytes.length });
     return { path, uploaded: true };

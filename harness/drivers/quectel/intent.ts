@@ -57,6 +57,8 @@ export function quectelTlsCapabilities(dump: CapabilityDump): TlsCapabilities {
     cipherSuiteSelection: keys.has('ciphersuite'),
     cipherSuites: suites,
     vendor: [...keys].filter((k) => !CORE_KEYS.has(k)).map((k) => `${VENDOR_PREFIX}${k}`),
+    // AT+QFUPL stores whatever bytes it is sent: a DER file can be uploaded (whether the stack reads it is the case's question).
+    derAnchors: true,
     basis: [
       listed
         ? `AT+QSSLCFG=? lists ${listed.length} keys: ${listed.join(', ')}`

@@ -220,8 +220,10 @@ export class SimcomA76xxDriver implements ModemDriver {
         }
       }
       const pem = input.anchorsPem;
-      const ca =
-        pem === null
+      const der = input.anchorsDer;
+      const ca = der
+        ? await anchorStep(log, 'upload', () => this.#uploadOwned('ca.der', der, setup))
+        : pem === null
           ? { name: '', uploaded: false }
           : await anchorStep(log, 'upload', () => this.#uploadOwned('ca.pem', pem, setup));
       if (ca.uploaded) reloaded.add('cacert');
@@ -306,7 +308,7 @@ export class SimcomA76xxDriver implements ModemDriver {
    */
   async #uploadOwned(
     name: string,
-    content: string,
+    content: string | Buffer,
     { stack, delta }: CaseSetup,
   ): Promise<{ name: string; uploaded: boolean }> {
     const owned = this.#certs.ownedName(name);
@@ -323,7 +325,7 @@ export class SimcomA76xxDriver implements ModemDriver {
         { commands: [`AT+CCERTDELE="${owned}"`], bestEffort: true },
       );
     delta?.files.delete(owned);
-    const bytes = Buffer.from(content, 'utf8');
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     await this.#certs.download(owned, bytes, held !== undefined);
     delta?.files.set(owned, { hash, size: bytes.length });
     return { name: owned, uploaded: true };

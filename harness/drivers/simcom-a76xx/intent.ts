@@ -100,6 +100,8 @@ export function simcomTlsCapabilities(
     cipherSuiteSelection: suiteKey !== null,
     cipherSuites: (suiteKey ? (values(suiteKey) ?? []) : []).filter((s) => s.toUpperCase() !== '0XFFFF'),
     vendor: [...keys].filter((k) => !CORE_KEYS.has(k)).map((k) => `${VENDOR_PREFIX}${k}`),
+    // AT+CCERTDOWN takes `.der` names and raw bytes: a DER file can be downloaded.
+    derAnchors: true,
     basis: [
       listed
         ? `AT+CSSLCFG=? lists ${listed.length} keys: ${listed.join(', ')}`

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { anchorFileAsPem } from '../../../certs/pem.ts';
 import { parseAtArgs } from '../at-args.ts';
 import { AtPort, type Dialect } from '../at-port.ts';
 import { DeviceClock } from '../clock.ts';
@@ -442,7 +443,7 @@ export class VirtualQuectelModem implements Dialect {
     if (stored === null) return this.#port.respond([], 'ERROR');
     if (key === 'cacert' && stored !== '' && this.#env.personality.anchorLoad === 'at-bind') {
       const file = this.#ufs.get(stored);
-      if (!file || anchorLoadError(file.toString('latin1')) !== null) return this.#port.respond([], 'ERROR');
+      if (!file || anchorLoadError(anchorFileAsPem(file)) !== null) return this.#port.respond([], 'ERROR');
     }
     context[key] = stored;
     this.#ok();
@@ -563,12 +564,16 @@ export class VirtualQuectelModem implements Dialect {
     if (this.#env.personality.anchorLoad !== 'at-open') return false;
     const path = (this.#ssl[ctxIndex] as SslContext).cacert;
     const file = path ? this.#ufs.get(path) : undefined;
-    return file !== undefined && anchorLoadError(file.toString('latin1')) !== null;
+    return file !== undefined && anchorLoadError(anchorFileAsPem(file)) !== null;
   }
 
   #tlsRequest(ctxIndex: number, address: string, host: string, port: number) {
     const ctx = this.#ssl[ctxIndex] as SslContext;
-    const read = (path: string) => (path ? (this.#ufs.get(path)?.toString('latin1') ?? null) : null);
+    // The stack's loader reads PEM or one DER certificate (mbedTLS x509_crt_parse).
+    const read = (path: string) => {
+      const file = path ? this.#ufs.get(path) : undefined;
+      return file ? anchorFileAsPem(file) : null;
+    };
     return quectelTlsRequest({
       context: ctx,
       personality: this.#env.personality,

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { anchorFileAsPem } from '../../../certs/pem.ts';
 import { parseAtArgs } from '../at-args.ts';
 import { AtPort, type Dialect } from '../at-port.ts';
 import { DeviceClock } from '../clock.ts';
@@ -434,7 +435,11 @@ export class VirtualSimcomModem implements Dialect, VirtualModemCore {
     const r = await dial(this.#env, host, port, (address) => {
       if (client.serverType !== 1) return null;
       const ctx = this.#ssl[client.sslContext] as SslContext;
-      const read = (name: string) => (name ? (this.#certs.get(name)?.toString('latin1') ?? null) : null);
+      // The stack's loader reads PEM or one DER certificate (mbedTLS x509_crt_parse).
+      const read = (name: string) => {
+        const file = name ? this.#certs.get(name) : undefined;
+        return file ? anchorFileAsPem(file) : null;
+      };
       return simcomTlsRequest({
         context: ctx,
         personality: this.#env.personality,
