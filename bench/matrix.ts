@@ -2,6 +2,7 @@ import { EC200U_PESSIMISTIC, estimateSeconds } from '../suites/estimate.ts';
 import { defaultMatrix, fullMatrix } from '../suites/matrix.ts';
 import type { MatrixCase } from '../suites/scenario-model.ts';
 import { SCENARIOS } from '../suites/scenarios.ts';
+import { SESSION_SCENARIOS } from '../suites/sessions.ts';
 
 /** Prints the matrix sizes and their estimated duration on a real EC200U (see suites/estimate.ts). */
 const minutes = (s: number) => `${(s / 60).toFixed(1)} min`;
@@ -20,4 +21,12 @@ for (const family of families) {
     `  ${family}: default ${inD.length} (${minutes(estimateSeconds(inD))}), full ${inF.length} (${minutes(estimateSeconds(inF))})`,
   );
 }
+// Run after the catalogue in both matrices: each sessions case is the ordinary case twice.
+const connection =
+  EC200U_PESSIMISTIC.commandsPerCase * EC200U_PESSIMISTIC.secondsPerCommand +
+  EC200U_PESSIMISTIC.networkSecondsPerCase;
+const sessions = SESSION_SCENARIOS.length * (2 * connection + EC200U_PESSIMISTIC.settleSeconds);
+console.log(
+  `  sessions (after the catalogue): ${SESSION_SCENARIOS.length} cases of 2 connections (${minutes(sessions)})`,
+);
 console.log(`cost model: ${JSON.stringify(EC200U_PESSIMISTIC)}`);
