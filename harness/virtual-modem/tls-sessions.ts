@@ -20,10 +20,6 @@ export class TlsSessionCache {
     this.#enabled = enabled;
   }
 
-  get enabled(): boolean {
-    return this.#enabled;
-  }
-
   /** Where the session with this server is kept; undefined when the modem keeps none. */
   fileFor(address: string, port: number, sni: string | null, trust: string): string | undefined {
     if (!this.#enabled) return undefined;

@@ -200,31 +200,41 @@ static void relay(mbedtls_ssl_context *ssl, int sock) {
     }
 }
 
-/* The modem's session cache, one file per server: offered again on the next connection (id or ticket). */
+/* The modem's session cache, one file per server: offered again on the next connection (id or ticket).
+ * A saved session holds the peer's certificate, so it is as large as that certificate (16 kB rungs). */
 static void load_session(mbedtls_ssl_context *ssl, const char *path) {
-    unsigned char blob[4096];
     FILE *f = fopen(path, "rb");
     if (!f) return;
-    size_t n = fread(blob, 1, sizeof blob, f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    rewind(f);
+    unsigned char *blob = size > 0 ? malloc((size_t)size) : NULL;
+    size_t n = blob ? fread(blob, 1, (size_t)size, f) : 0;
     fclose(f);
     mbedtls_ssl_session session;
     mbedtls_ssl_session_init(&session);
-    int ret = mbedtls_ssl_session_load(&session, blob, n);
+    int ret = blob ? mbedtls_ssl_session_load(&session, blob, n) : -1;
     if (ret == 0) ret = mbedtls_ssl_set_session(ssl, &session);
     fprintf(stderr, "session_offered=%s\n", ret == 0 ? "yes" : "unreadable");
     mbedtls_ssl_session_free(&session);
+    free(blob);
 }
 
 static void save_session(mbedtls_ssl_context *ssl, const char *path) {
-    unsigned char blob[4096];
     size_t n = 0;
+    unsigned char *blob = NULL;
     mbedtls_ssl_session session;
     mbedtls_ssl_session_init(&session);
+    /* Asked with no buffer, save says how many bytes the session needs. */
     if (mbedtls_ssl_get_session(ssl, &session) == 0 &&
-        mbedtls_ssl_session_save(&session, blob, sizeof blob, &n) == 0) {
+        mbedtls_ssl_session_save(&session, NULL, 0, &n) == MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL &&
+        (blob = malloc(n)) != NULL && mbedtls_ssl_session_save(&session, blob, n, &n) == 0) {
         FILE *f = fopen(path, "wb");
         if (f) { fwrite(blob, 1, n, f); fclose(f); }
+    } else {
+        fprintf(stderr, "session_saved=no\n");
     }
+    free(blob);
     mbedtls_ssl_session_free(&session);
 }
 

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAedesTlsEndpoint } from '../../../brokers/aedes-tls.ts';
 import type { SharedEndpointHandle } from '../../../brokers/endpoint.ts';
 import type { ConnectionObservation } from '../../../brokers/observation.ts';
+import { buildCatalogue } from '../../../certs/catalogue/index.ts';
+import { buildHierarchy } from '../../../certs/factory.ts';
 import { type FixturePki, makePki } from '../fixtures/pki.ts';
 import { MqttSession } from '../mqtt-session.ts';
 import type { TlsEngineId, TlsHandshakeRequest, TlsVersion } from './engine.ts';
@@ -93,6 +95,34 @@ describe.each(Object.keys(TLS_ENGINES) as TlsEngineId[])('TLS sessions on engine
       const two = await connectOnce(engine, endpoint, request(endpoint.listenPort, file, max));
       expect(two.result.ok, two.result.ok ? '' : two.result.reason).toBe(true);
       expect(two.seen.resumed).toBe(false);
+    } finally {
+      await endpoint.stop();
+    }
+  });
+
+  it('keeps a session whose peer certificate is large (an 8 kB leaf), and resumes it', async (ctx) => {
+    const a = availability[engine];
+    if (!a.ok) ctx.skip(`${engine} unavailable: ${a.reason}`);
+    if (engine === 'gnutls') ctx.skip('gnutls-cli keeps no session between runs (asserted above)');
+    const large = 'large.broker.test'; // the catalogue's names need three labels
+    const entry = buildCatalogue({ dialledHost: large }).find((e) => e.id === 'sizes::leaf-8k');
+    if (!entry) throw new Error('no sizes::leaf-8k in the catalogue');
+    const built = await buildHierarchy(entry.spec);
+    const endpoint = await startAedesTlsEndpoint({
+      chainPem: built.servedChainPem,
+      keyPem: built.serverKeyPem,
+      maxTlsVersion: 'TLSv1.2',
+    });
+    try {
+      const file = join(dir, `${engine}-large`);
+      const req = handshakeRequest(endpoint.listenPort, large, built.anchorsPem, {
+        versions: { min: 'TLSv1.2', max: 'TLSv1.2' },
+        sessionFile: file,
+      });
+      const one = await connectOnce(engine, endpoint, req);
+      expect(one.result.ok, one.result.ok ? '' : one.result.reason).toBe(true);
+      const two = await connectOnce(engine, endpoint, req);
+      expect(two.seen.resumed).toBe(true);
     } finally {
       await endpoint.stop();
     }
