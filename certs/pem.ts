@@ -20,8 +20,7 @@ export type PemFileFormat = Exclude<AnchorFileFormat, 'der'>;
 export function derOfSingleCertificate(pem: string): Buffer {
   const blocks = pemCertificates(pem);
   if (blocks.length !== 1) throw new Error(`a DER file holds one certificate; this PEM has ${blocks.length}`);
-  const body = (blocks[0] as string).replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
-  return Buffer.from(body, 'base64');
+  return new X509Certificate(blocks[0] as string).raw;
 }
 
 /** The anchors file's bytes in `format`; the certificates in it are the same. */

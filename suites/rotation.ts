@@ -32,7 +32,7 @@ import { intentFor, labNames, pkiFor } from './plan-case.ts';
 import { PROFILE_NAMES, type ProfileName } from './profiles.ts';
 import { DEFAULT_SETTINGS, type DeviceSettings, type ProfileExpectation } from './scenario-model.ts';
 import { SANITY, SCENARIOS } from './scenarios.ts';
-import { casePattern } from './select-cases.ts';
+import { selectNamed } from './select-cases.ts';
 import { type ServerSight, tieObservations } from './step-observations.ts';
 
 /**
@@ -110,12 +110,7 @@ export function splitCasePatterns(patterns: readonly string[] | undefined): {
 
 /** The rotation scenarios a run includes: all by default, else those the patterns name (`*` globs). */
 export function selectRotation(patterns: readonly string[] | undefined): RotationScenario[] {
-  if (patterns === undefined) return [...ROTATION_SCENARIOS];
-  for (const p of patterns) {
-    if (!ROTATION_SCENARIOS.some((s) => casePattern(p).test(s.id)))
-      throw new Error(`--cases: "${p}" names no rotation case`);
-  }
-  return ROTATION_SCENARIOS.filter((s) => patterns.some((p) => casePattern(p).test(s.id)));
+  return selectNamed(ROTATION_SCENARIOS, patterns, 'rotation');
 }
 
 /** The rotated side: the sanity chain re-issued under its own keys and names, unrelated to the old one. */

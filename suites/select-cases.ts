@@ -7,6 +7,21 @@ export function casePattern(pattern: string): RegExp {
 }
 
 /**
+ * The scenarios of a list run after the catalogue (rotation, sessions) that the patterns name: all
+ * when no pattern was given; a pattern that names none of them is an error.
+ */
+export function selectNamed<T extends { readonly id: string }>(
+  all: readonly T[],
+  patterns: readonly string[] | undefined,
+  what: string,
+): T[] {
+  if (patterns === undefined) return [...all];
+  for (const p of patterns)
+    if (!all.some((s) => casePattern(p).test(s.id))) throw new Error(`--cases: "${p}" names no ${what} case`);
+  return all.filter((s) => patterns.some((p) => casePattern(p).test(s.id)));
+}
+
+/**
  * The cases `--cases` names: exact case ids, or globs where `*` stands for anything
  * (`names::*`, `anchors::wrong-ca*` for a scenario and its settings variants). The sanity case
  * always stays: it gates the rest. A pattern that names nothing is an error.

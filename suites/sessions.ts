@@ -29,7 +29,7 @@ import { PROFILE_NAMES, type ProfileName } from './profiles.ts';
 import { rotatedPki } from './rotation.ts';
 import { DEFAULT_SETTINGS, type DeviceSettings, type ProfileExpectation } from './scenario-model.ts';
 import { SANITY, SCENARIOS } from './scenarios.ts';
-import { casePattern } from './select-cases.ts';
+import { selectNamed } from './select-cases.ts';
 
 /**
  * TLS session resumption, two connections per case on one server that keeps its session state
@@ -83,11 +83,7 @@ export const SESSION_SCENARIOS: readonly SessionScenario[] = [
 
 /** The scenarios a run includes: all by default, else those the patterns name (`*` globs). */
 export function selectSessions(patterns: readonly string[] | undefined): SessionScenario[] {
-  if (patterns === undefined) return [...SESSION_SCENARIOS];
-  for (const p of patterns)
-    if (!SESSION_SCENARIOS.some((s) => casePattern(p).test(s.id)))
-      throw new Error(`--cases: "${p}" names no sessions case`);
-  return SESSION_SCENARIOS.filter((s) => patterns.some((p) => casePattern(p).test(s.id)));
+  return selectNamed(SESSION_SCENARIOS, patterns, 'sessions');
 }
 
 /** What one of the two connections offered and got, from the server's side of it. */
